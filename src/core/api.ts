@@ -1,0 +1,125 @@
+/**
+ * The contract between protocol sessions and the protocol-neutral core.
+ *
+ * A protocol session (STOMP, MQTT, AMQP, native, HTTP) owns exactly one CoreConnection and maps each of
+ * its frames to one call here. The core never imports a protocol; it calls back into the session only
+ * through a DeliverySink. All calls are synchronous except those that must wait for the store
+ * (`send` of persistent messages, `commit`), which return promises that resolve when durable.
+ */
+import type { Message, MessageInit } from './message.js';
+
+/** Who is on the other end, after authentication. `anonymous` when no users are configured. */
+export interface Principal {
+  readonly user: string;
+  readonly anonymous: boolean;
+}
+
+export type Permission = 'read' | 'write' | 'admin';
+
+/** Decides per-address permissions; the core asks it on every send/subscribe/create. */
+export interface Authorizer {
+  allowed(principal: Principal, permission: Permission, address: string): boolean;
+}
+
+export type AckMode =
+  /** Acked by the core as soon as it is handed to the sink. */
+  | 'auto'
+  /** Acking a delivery acks it and every earlier delivery of the same subscription (STOMP `client`). */
+  | 'cumulative'
+  /** Each delivery acked on its own (STOMP `client-individual`). */
+  | 'individual';
+
+export interface SubscribeOptions {
+  /** Canonical address (queue://x, topic://a.*.c, temp-queue://...). Topic subscriptions may use wildcards. */
+  address: string;
+  ackMode: AckMode;
+  /** Max deliveries outstanding (unacked) at once; for `auto` it bounds what is handed over per turn. */
+  prefetch: number;
+  /** JMS SQL-92 selector over headers and properties. Throws INVALID_SELECTOR if it does not parse. */
+  selector?: string;
+  /** Durable topic subscription name; requires the connection to have a clientId. */
+  durableName?: string;
+  /** Do not deliver messages this connection produced (topics). */
+  noLocal?: boolean;
+}
+
+export interface Delivery {
+  /** Unique within its subscription, increasing; what the protocol uses as ack id. */
+  readonly tag: number;
+  readonly message: Message;
+  /** True when this message may have been seen before (previous delivery not acked, or after recovery). */
+  readonly redelivered: boolean;
+  /** 1 on first delivery. */
+  readonly deliveryCount: number;
+}
+
+/** Implemented by the protocol session. The core calls it synchronously while it has credit. */
+export interface DeliverySink {
+  deliver(subscription: Subscription, delivery: Delivery): void;
+  /** The core ended the subscription (its temp destination died, an admin removed it...). */
+  closed?(subscription: Subscription, reason: string): void;
+}
+
+export interface Subscription {
+  readonly id: string;
+  readonly options: Readonly<SubscribeOptions>;
+  /** Ack one delivery (individual) or it and all earlier (cumulative), optionally inside a transaction. */
+  ack(tag: number, txId?: string): void;
+  /** Negative ack: the message goes back for redelivery, or to the DLQ when past the redelivery maximum. */
+  nack(tag: number, txId?: string): void;
+  /**
+   * Back-pressure from the transport: while paused the core hands nothing to the sink. Queue messages
+   * stay in the queue; topic messages wait in the subscription's bounded buffer (slow-consumer policy).
+   */
+  pause(): void;
+  resume(): void;
+  /** Unsubscribe. Unacked deliveries go back to their queue marked redelivered. */
+  close(): void;
+}
+
+export interface ConnectOptions {
+  principal: Principal;
+  /** JMS client id; required for durable subscriptions; unique among live connections. */
+  clientId?: string;
+  /** For logs and admin: 'stomp', 'mqtt'... and the remote address. */
+  protocol: string;
+  remoteAddress?: string;
+}
+
+export interface CoreConnection {
+  readonly id: string;
+  readonly clientId?: string;
+  readonly principal: Principal;
+  /**
+   * Route a message (composite addresses `queue://a,topic://b` fan out to each). Resolves when the
+   * message is accepted: for persistent messages, once durable in the store. Inside a transaction
+   * (txId) it is only buffered until commit. Throws/rejects BlazeError (FORBIDDEN, INVALID_ADDRESS,
+   * LIMIT_EXCEEDED...).
+   */
+  send(message: MessageInit, txId?: string): Promise<void>;
+  subscribe(options: SubscribeOptions, sink: DeliverySink): Subscription;
+  /** Remove a durable subscription of this client id (and its stored messages). */
+  unsubscribeDurable(name: string): void;
+  begin(txId: string): void;
+  /** Applies the transaction's sends and acks atomically; resolves once durable. */
+  commit(txId: string): Promise<void>;
+  /** Discards the sends; messages acked inside it are redelivered. */
+  rollback(txId: string): void;
+  /** Creates a temporary destination owned by this connection; it dies when the connection closes. */
+  createTemporary(kind: 'queue' | 'topic'): string;
+  /** Rolls back open transactions, closes subscriptions (returning unacked messages), deletes temporaries. */
+  close(): void;
+}
+
+export interface BrokerCore {
+  connect(options: ConnectOptions): CoreConnection;
+  /** Stop accepting work; resolves once in-flight store writes are durable. */
+  shutdown(): Promise<void>;
+}
+
+/** Checks credentials. Slow by design (scrypt), hence async. Resolves null when refused. */
+export interface Authenticator {
+  /** False when no users are configured: every connection is anonymous. */
+  readonly required: boolean;
+  authenticate(login: string | undefined, passcode: string | undefined): Promise<Principal | null>;
+}

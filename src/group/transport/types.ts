@@ -1,0 +1,18 @@
+/**
+ * The seam between the group stack and the network. Real UDP (unicast + multicast) and the simulated
+ * network used by protocol tests both implement it, so every protocol runs unchanged over either.
+ * Payloads are opaque to the transport; it may bundle several into one datagram and must hand them to
+ * `onMessage` one by one, in the order they were given for the same destination.
+ */
+export interface GroupTransport {
+  /** This endpoint's unique address, `host:port`. Members are identified by it. */
+  readonly localAddress: string;
+  /** To every member (IP multicast, or each configured peer in unicast-only mode). May be lost. */
+  multicast(payload: Uint8Array): void;
+  /** To one member. May be lost. */
+  unicast(to: string, payload: Uint8Array): void;
+  onMessage(handler: (from: string, payload: Uint8Array) => void): void;
+  /** Largest payload the transport carries in one datagram; bigger ones must be fragmented above it. */
+  readonly maxPayload: number;
+  close(): Promise<void>;
+}

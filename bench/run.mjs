@@ -1,0 +1,116 @@
+#!/usr/bin/env node
+// `npm run bench`: starts BlazeMQ (the built dist/) on free ports and runs the STOMP workloads of the issue,
+// producer and consumers in separate processes. Prints one table. For the side-by-side comparison with
+// ActiveMQ and RabbitMQ see bench/compare.sh and docs/PERFORMANCE.md.
+//   node bench/run.mjs [--only queue,fanout,latency] [--runs N] [--target stomp://127.0.0.1:PORT]
+import { fork, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { percentiles } from './lib/clock.mjs';
+
+const ROOT = new URL('../', import.meta.url).pathname;
+const args = Object.fromEntries(
+  process.argv.slice(2).reduce((acc, a, i, all) => (a.startsWith('--') ? [...acc, [a.slice(2), all[i + 1]]] : acc), []),
+);
+const runs = Number(args.runs ?? 3);
+const only = (args.only ?? 'queue,fanout,latency').split(',');
+
+const WORKLOADS = {
+  queue: {
+    title: 'STOMP queue 1->1, 1 KiB, non-persistent, client-individual acks, prefetch 1000 (W4n)',
+    destination: '/queue/bench.w4n',
+    messages: 100_000,
+    size: 1024,
+    consumers: [{ connections: 1, ack: 'client-individual' }],
+  },
+  fanout: {
+    title: 'STOMP topic fan-out 1->10, 1 KiB, non-persistent (deliveries/s)',
+    destination: '/topic/bench.fanout',
+    messages: 20_000,
+    size: 1024,
+    consumers: [
+      { connections: 5, ack: 'auto' },
+      { connections: 5, ack: 'auto' },
+    ],
+  },
+  latency: {
+    title: 'STOMP queue 1->1 at a fixed 5,000 msg/s for 5 s, 256 B, one-way latency (ms)',
+    destination: '/queue/bench.latency',
+    messages: 25_000,
+    size: 256,
+    rate: 5000,
+    consumers: [{ connections: 1, ack: 'client-individual' }],
+  },
+};
+
+async function startBroker() {
+  const data = mkdtempSync(join(tmpdir(), 'blazemq-bench-'));
+  const portsFile = join(data, 'ports.json');
+  const child = spawn(
+    process.execPath,
+    [join(ROOT, 'dist/cli/main.js'), 'start', '--data', data, '--stomp', '0', '--http', 'off', '--ports-file', portsFile, '--log-level', 'warn'],
+    { stdio: ['ignore', 'inherit', 'inherit'] },
+  );
+  for (let i = 0; i < 200; i++) {
+    try {
+      const ports = JSON.parse(readFileSync(portsFile, 'utf8'));
+      return { port: ports.stomp, pid: child.pid, stop: () => (child.kill('SIGTERM'), rmSync(data, { recursive: true, force: true })) };
+    } catch {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  throw new Error('broker did not start');
+}
+
+function worker(cfg) {
+  const child = fork(join(ROOT, 'bench/stomp-worker.mjs'), [JSON.stringify(cfg)]);
+  const next = (type) =>
+    new Promise((resolve, reject) => {
+      const onMsg = (m) => m.type === type && (child.off('message', onMsg), resolve(m));
+      child.on('message', onMsg);
+      child.once('exit', (code) => reject(new Error(`${cfg.role} exited ${code} waiting for ${type}`)));
+    });
+  return { child, next };
+}
+
+async function runOnce(port, wl, round) {
+  const dest = `${wl.destination}.${round}`;
+  const consumers = wl.consumers.map((c) =>
+    worker({ role: 'consumer', port, destination: dest, prefetch: 1000, expect: wl.messages, sampleEvery: wl.rate ? 1 : 50, ...c }),
+  );
+  await Promise.all(consumers.map((c) => c.next('ready')));
+  const producer = worker({ role: 'producer', port, destination: dest, messages: wl.messages, size: wl.size, persistent: false, rate: wl.rate ?? 0, receipts: 0 });
+  await new Promise((r) => setTimeout(r, 100));
+  const sent = producer.next('sent');
+  producer.child.send({ type: 'go' });
+  const timeout = new Promise((_, rej) => setTimeout(() => rej(new Error('workload timed out (lost messages?)')), 120_000));
+  const dones = await Promise.race([Promise.all(consumers.map((c) => c.next('done'))), timeout]);
+  const { first } = await sent;
+  for (const w of [producer, ...consumers]) w.child.send({ type: 'stop' });
+  const last = Math.max(...dones.map((d) => d.last));
+  const deliveries = wl.messages * wl.consumers.reduce((n, c) => n + c.connections, 0);
+  return { rate: deliveries / ((last - first) / 1000), latency: percentiles(dones.flatMap((d) => d.latencies)) };
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const target = args.target ? { port: Number(new URL(args.target).port), stop() {} } : await startBroker();
+const rows = [];
+try {
+  for (const name of only) {
+    const wl = WORKLOADS[name];
+    const results = [];
+    for (let r = 0; r < runs; r++) results.push(await runOnce(target.port, wl, r));
+    const rates = results.map((x) => x.rate);
+    const lat = results.map((x) => x.latency);
+    rows.push({
+      workload: wl.title,
+      'msgs/s (median)': Math.round(median(rates)).toLocaleString('en'),
+      'min-max': `${Math.round(Math.min(...rates)).toLocaleString('en')}-${Math.round(Math.max(...rates)).toLocaleString('en')}`,
+      'p50/p99 ms': `${median(lat.map((l) => l.p50))} / ${median(lat.map((l) => l.p99))}`,
+    });
+  }
+} finally {
+  target.stop();
+}
+console.table(rows);

@@ -29,6 +29,8 @@ export interface Message {
   readonly contentType?: string;
   /** Id of the core connection that produced it (for no-local and for temp-destination ownership). */
   readonly producerConnectionId?: string;
+  /** Set on dead-lettered copies: the address the message was on before it went to the DLQ. */
+  readonly originalAddress?: string;
 }
 
 /** What a protocol session hands to `CoreConnection.send`; the core fills id, timestamp and defaults. */

@@ -7,12 +7,21 @@
 export interface GroupTransport {
   /** This endpoint's unique address, `host:port`. Members are identified by it. */
   readonly localAddress: string;
-  /** To every member (IP multicast, or each configured peer in unicast-only mode). May be lost. */
+  /**
+   * To every member (IP multicast, or each configured peer in unicast-only mode). May be lost.
+   * The UDP and loopback transports never hand a member its own multicasts: self-delivery, where a
+   * protocol wants it, is done locally by that protocol.
+   */
   multicast(payload: Uint8Array): void;
   /** To one member. May be lost. */
   unicast(to: string, payload: Uint8Array): void;
   onMessage(handler: (from: string, payload: Uint8Array) => void): void;
   /** Largest payload the transport carries in one datagram; bigger ones must be fragmented above it. */
   readonly maxPayload: number;
+  /**
+   * Optional back-pressure signal: bytes accepted but not yet handed to the network. A sender that
+   * keeps this bounded avoids overrunning its own socket (UDP never pushes back by itself).
+   */
+  readonly queuedBytes?: number;
   close(): Promise<void>;
 }

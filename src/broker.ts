@@ -1,0 +1,153 @@
+/**
+ * A runnable broker assembled from its parts: store -> core -> security -> protocol listeners -> HTTP.
+ * Used by `blazemq start` and by applications embedding a broker.
+ *
+ * Security rule: with no users configured anyone may do anything, so the broker then binds to loopback
+ * only, whatever host was asked for, and says so in a warning. With users it binds to `config.host` and
+ * every connection must authenticate.
+ */
+import { mkdir } from 'node:fs/promises';
+import { type BrokerState, type HttpServer, startHttpServer } from './admin/http.js';
+import { type BlazeConfig, usersFilePath } from './config/schema.js';
+import { type BlazeCore, createBrokerCore } from './core/index.js';
+import { type Listener, listen } from './net/listener.js';
+import { stompProtocol } from './protocol/stomp/index.js';
+import { createAuthenticator } from './security/authenticator.js';
+import { createAuthorizer } from './security/authorizer.js';
+import { UserDirectory } from './security/user-directory.js';
+import { MemoryStore } from './store/memory/index.js';
+import { type Logger, silentLogger } from './util/logger.js';
+
+export interface RunningBroker {
+  /** Bound ports of the listeners that are on. */
+  readonly ports: { stomp?: number; http?: number };
+  /** Address the protocol listeners are bound to (after the loopback rule). */
+  readonly host: string;
+  readonly core: BlazeCore;
+  /**
+   * Stops accepting connections, lets the core finish in-flight work (persistent sends become durable
+   * and their receipts are written), ends client connections cleanly, then closes the HTTP endpoint.
+   * Idempotent.
+   */
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  logger?: Logger;
+}
+
+const LOOPBACK = '127.0.0.1';
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
+export async function startBroker(config: BlazeConfig, options: StartOptions = {}): Promise<RunningBroker> {
+  const logger = options.logger ?? silentLogger;
+  let state: BrokerState = 'starting';
+  const started = Date.now();
+  const ports: { stomp?: number; http?: number } = {};
+  // Everything opened so far, closed in reverse if a later step fails.
+  const cleanups: Array<() => Promise<void>> = [];
+  const unwind = async () => {
+    for (const c of cleanups.reverse()) await c().catch((err) => logger.warn({ err }, 'cleanup failed'));
+  };
+
+  try {
+    await mkdir(config.dataDir, { recursive: true });
+    const directory = await UserDirectory.open(usersFilePath(config), logger.child({ component: 'users' }));
+    let host = config.host;
+    if (directory.size === 0) {
+      if (!isLoopback(host)) host = LOOPBACK;
+      logger.warn(
+        { requestedHost: config.host, host, usersFile: directory.file },
+        `no users configured: authentication is off and the broker listens on ${host} only; ` +
+          'add a user with `blazemq user add NAME` to accept remote connections',
+      );
+    } else {
+      logger.info({ users: directory.size, host }, 'authentication required');
+    }
+
+    const authenticator = createAuthenticator(directory);
+    const authorizer = createAuthorizer(config.security.acl, directory);
+    // The memory store until the journal lands: nothing survives a restart yet.
+    const store = new MemoryStore();
+    cleanups.push(() => store.close());
+    const core = await createBrokerCore({
+      store,
+      authorizer,
+      policy: config.core,
+      logger: logger.child({ component: 'core' }),
+    });
+    cleanups.push(() => core.shutdown());
+
+    let stomp: Listener | undefined;
+    if (config.listeners.stomp !== 'off') {
+      stomp = await listen({
+        name: 'stomp',
+        host,
+        port: config.listeners.stomp,
+        maxConnections: config.limits.maxConnections,
+        logger,
+        protocol: stompProtocol({
+          core,
+          authenticator,
+          limits: config.limits.stomp,
+          heartbeat: config.limits.heartbeat,
+          logger: logger.child({ protocol: 'stomp' }),
+        }),
+      });
+      const l = stomp;
+      cleanups.push(() => l.close());
+      ports.stomp = stomp.port;
+      logger.info({ protocol: 'stomp', host, port: stomp.port }, 'listening');
+    }
+
+    let http: HttpServer | undefined;
+    if (config.listeners.http !== 'off') {
+      // Health must be reachable by an orchestrator on another host, so HTTP follows the same rule.
+      http = await startHttpServer({
+        host,
+        port: config.listeners.http,
+        logger: logger.child({ component: 'http' }),
+        health: () => ({
+          state,
+          details: { uptimeSeconds: Math.floor((Date.now() - started) / 1000), listeners: ports },
+        }),
+      });
+      const h = http;
+      cleanups.push(() => h.close());
+      ports.http = http.port;
+      logger.info({ protocol: 'http', host, port: http.port }, 'listening');
+    }
+
+    state = 'ready';
+    let stopping: Promise<void> | undefined;
+    const stop = async () => {
+      state = 'stopping';
+      logger.info('stopping');
+      stomp?.stopAccepting();
+      try {
+        await core.shutdown();
+      } catch (err) {
+        logger.error({ err }, 'core shutdown failed');
+      }
+      await stomp?.close();
+      await store.close();
+      await http?.close();
+      logger.info('stopped');
+    };
+    return {
+      ports,
+      host,
+      core,
+      stop: () => {
+        stopping ??= stop();
+        return stopping;
+      },
+    };
+  } catch (err) {
+    await unwind();
+    throw err;
+  }
+}

@@ -1,0 +1,240 @@
+/**
+ * The broker configuration: its shape, its defaults and its validation, in one place. Every key is
+ * optional in a file; what is absent takes the default below.
+ */
+import { join } from 'node:path';
+import type { Permission } from '../core/api.js';
+import {
+  type CorePolicy,
+  DEFAULT_POLICY,
+  type DestinationPolicy,
+  type PolicyOverride,
+} from '../core/policy.js';
+import {
+  DEFAULT_HEARTBEAT,
+  DEFAULT_SESSION_LIMITS,
+  type StompHeartbeatSettings,
+  type StompSessionLimits,
+} from '../protocol/stomp/context.js';
+import { parseAddressPattern } from '../security/address-pattern.js';
+import {
+  boolean,
+  configError,
+  type Field,
+  fail,
+  field,
+  integer,
+  listOf,
+  nonEmptyString,
+  numberIn,
+  oneOf,
+  optional,
+  type Parse,
+  partialSection,
+  port,
+  record,
+  section,
+} from './fields.js';
+
+export type PortSetting = number | 'off';
+
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export interface ListenersConfig {
+  stomp: PortSetting;
+  http: PortSetting;
+  /** Reserved for the protocols still to come; only 'off' is accepted until they exist. */
+  mqtt: PortSetting;
+  amqp: PortSetting;
+  native: PortSetting;
+}
+
+/** STOMP 1.2 "Heart-beating": the `heart-beat:sx,sy` the broker offers in CONNECTED; 0 = none. */
+export type HeartbeatConfig = StompHeartbeatSettings;
+
+export interface LimitsConfig {
+  /** Per listener. */
+  maxConnections: number;
+  /** Frame limits enforced by the decoder before it buffers, and per-connection session limits. */
+  stomp: StompSessionLimits;
+  heartbeat: HeartbeatConfig;
+}
+
+/** The core's policies (core/policy.ts), with the same names and defaults. */
+export type CoreConfig = CorePolicy;
+
+export interface AclRule {
+  /** Address pattern with ActiveMQ wildcards, see security/address-pattern.ts. */
+  pattern: string;
+  /** User names; '*' = every authenticated user. */
+  users: string[];
+  groups: string[];
+  permissions: Permission[];
+}
+
+export interface SecurityConfig {
+  /** Users file; default `<dataDir>/users.json`. */
+  usersFile: string | undefined;
+  acl: AclRule[];
+}
+
+export interface BlazeConfig {
+  dataDir: string;
+  /** Address to bind when users are configured; without users the broker binds to 127.0.0.1 only. */
+  host: string;
+  logLevel: LogLevel;
+  listeners: ListenersConfig;
+  limits: LimitsConfig;
+  core: CoreConfig;
+  security: SecurityConfig;
+}
+
+export const parseLogLevel: Parse<LogLevel> = oneOf(LOG_LEVELS);
+export const parsePort: Parse<PortSetting> = port;
+export const parseHost: Parse<string> = nonEmptyString('a host name or IP address');
+export const parseDataDir: Parse<string> = nonEmptyString('a directory path');
+
+const notYet: Parse<PortSetting> = (v, path) => {
+  const p = port(v, path);
+  if (p !== 'off') throw configError(path, 'this protocol is not available yet; only "off" is accepted');
+  return p;
+};
+
+const parsePattern: Parse<string> = (v, path) => {
+  if (typeof v !== 'string') fail(path, 'an address pattern', v);
+  const parsed = parseAddressPattern(v);
+  if (typeof parsed === 'string') throw configError(path, `bad address pattern "${v}": ${parsed}`);
+  return v;
+};
+
+const parseName: Parse<string> = nonEmptyString('a name');
+const PERMISSIONS = ['read', 'write', 'admin'] as const satisfies readonly Permission[];
+
+const parseAclRule: Parse<AclRule> = (v, path) => {
+  const rule = record<AclRule>(
+    {
+      pattern: field(parsePattern, '>'),
+      users: field(listOf(parseName), () => []),
+      groups: field(listOf(parseName), () => []),
+      permissions: field(listOf(oneOf(PERMISSIONS)), () => []),
+    },
+    ['pattern', 'permissions'],
+  )(v, path);
+  if (rule.users.length === 0 && rule.groups.length === 0) {
+    throw configError(path, 'a rule needs "users" or "groups" (use users: ["*"] for every user)');
+  }
+  return rule;
+};
+
+const parseDeadLetter: Parse<string> = (v, path) => {
+  if (typeof v !== 'string' || !/^queue:\/\/[^*>]*\{name\}[^*>]*$/.test(v)) {
+    fail(path, 'a queue:// address containing {name}, e.g. "queue://DLQ.{name}"', v);
+  }
+  return v;
+};
+
+const parseCountOrUnlimited: Parse<number> = integer(-1, 1_000_000_000, 'a count (-1 = no limit)');
+
+/** Each key of a destination policy, for the top level (with defaults) and for overrides (without). */
+const policyParsers = {
+  maxRedeliveries: parseCountOrUnlimited,
+  deadLetterAddress: parseDeadLetter,
+  deadLetterNonPersistent: boolean,
+  expiredMessages: oneOf(['drop', 'dlq'] as const),
+  topicSubscriberBuffer: integer(1, 100_000_000, 'a message count'),
+  slowConsumerPolicy: oneOf(['drop-oldest', 'drop-newest'] as const),
+  maxQueueDepth: integer(0, 1_000_000_000, 'a message count (0 = no limit)'),
+} satisfies { [K in keyof DestinationPolicy]: Parse<DestinationPolicy[K]> };
+
+const parseOverridePattern: Parse<string> = (v, path) => {
+  const p = parsePattern(v, path);
+  if (p === '*' || p === '>' || !/^(queue|topic):\/\//.test(p)) {
+    throw configError(path, `expected a queue:// or topic:// pattern, got ${JSON.stringify(p)}`);
+  }
+  return p;
+};
+
+const parseOverride: Parse<PolicyOverride> = record<PolicyOverride>(
+  {
+    match: field(parseOverridePattern, ''),
+    policy: field(partialSection<DestinationPolicy>(policyParsers), () => ({})),
+  },
+  ['match', 'policy'],
+);
+
+function stompField<K extends keyof StompSessionLimits>(
+  key: K,
+  parse: Parse<StompSessionLimits[K]>,
+): Field<StompSessionLimits[K]> {
+  return field(parse, DEFAULT_SESSION_LIMITS[key]);
+}
+
+function policyField<K extends keyof DestinationPolicy>(key: K): Field<DestinationPolicy[K]> {
+  return field(policyParsers[key] as Parse<DestinationPolicy[K]>, DEFAULT_POLICY[key]);
+}
+
+const KB = 1024;
+const MB = 1024 * KB;
+
+export const configSchema: Field<BlazeConfig> = section<BlazeConfig>({
+  dataDir: field(parseDataDir, './data'),
+  host: field(parseHost, '0.0.0.0'),
+  logLevel: field(parseLogLevel, 'info'),
+  listeners: section<ListenersConfig>({
+    stomp: field(port, 61613),
+    http: field(port, 8161),
+    mqtt: field(notYet, 'off'),
+    amqp: field(notYet, 'off'),
+    native: field(notYet, 'off'),
+  }),
+  limits: section<LimitsConfig>({
+    maxConnections: field(integer(1, 1_000_000), 10_000),
+    stomp: section<StompSessionLimits>({
+      maxFrameSize: stompField('maxFrameSize', integer(256, 1024 * MB, 'a size in bytes')),
+      maxBodySize: stompField('maxBodySize', integer(0, 1024 * MB, 'a size in bytes')),
+      maxHeaders: stompField('maxHeaders', integer(1, 100_000)),
+      maxHeaderLineLength: stompField('maxHeaderLineLength', integer(64, MB, 'a size in bytes')),
+      maxCommandLength: stompField('maxCommandLength', integer(16, 64 * KB, 'a size in bytes')),
+      maxSubscriptions: stompField('maxSubscriptions', integer(1, 1_000_000)),
+      maxTransactions: stompField('maxTransactions', integer(1, 1_000_000)),
+      maxTemporaries: stompField('maxTemporaries', integer(0, 1_000_000)),
+      maxInflight: stompField('maxInflight', integer(1, 1_000_000)),
+      defaultPrefetch: stompField('defaultPrefetch', integer(1, 1_000_000)),
+      autoPrefetch: stompField('autoPrefetch', integer(1, 1_000_000)),
+      slowConsumerTimeoutMs: stompField('slowConsumerTimeoutMs', integer(100, 3_600_000, 'milliseconds')),
+    }),
+    heartbeat: section<HeartbeatConfig>({
+      sendMs: field(integer(0, 3_600_000, 'milliseconds'), DEFAULT_HEARTBEAT.sendMs),
+      receiveMs: field(integer(0, 3_600_000, 'milliseconds'), DEFAULT_HEARTBEAT.receiveMs),
+      graceFactor: field(numberIn(1, 100), DEFAULT_HEARTBEAT.graceFactor),
+    }),
+  }),
+  core: section<CoreConfig>({
+    maxRedeliveries: policyField('maxRedeliveries'),
+    deadLetterAddress: policyField('deadLetterAddress'),
+    deadLetterNonPersistent: policyField('deadLetterNonPersistent'),
+    expiredMessages: policyField('expiredMessages'),
+    topicSubscriberBuffer: policyField('topicSubscriberBuffer'),
+    slowConsumerPolicy: policyField('slowConsumerPolicy'),
+    maxQueueDepth: policyField('maxQueueDepth'),
+    expirySweepIntervalMs: field(
+      integer(0, 86_400_000, 'milliseconds'),
+      DEFAULT_POLICY.expirySweepIntervalMs,
+    ),
+    overrides: field(listOf(parseOverride), () => []),
+  }),
+  security: section<SecurityConfig>({
+    usersFile: field(optional(nonEmptyString('a file path')), undefined),
+    acl: field(listOf(parseAclRule), () => []),
+  }),
+});
+
+export function defaultConfig(): BlazeConfig {
+  return configSchema.defaultValue();
+}
+
+/** Where the users file is: configured, or `users.json` in the data directory. */
+export function usersFilePath(config: Pick<BlazeConfig, 'dataDir' | 'security'>): string {
+  return config.security.usersFile ?? join(config.dataDir, 'users.json');
+}

@@ -1,0 +1,329 @@
+/**
+ * One client connection to the core (a protocol session owns exactly one). Maps the CoreConnection
+ * calls onto the broker: validation and authorization first, then routing, so a refused operation
+ * changes nothing.
+ */
+import { BlazeError } from '../util/errors.js';
+import { type Address, parseAddress } from './address.js';
+import type {
+  ConnectOptions,
+  CoreConnection,
+  DeliverySink,
+  Principal,
+  SubscribeOptions,
+  Subscription,
+} from './api.js';
+import type { Broker, ConnectionStats } from './broker.js';
+import { durableKey } from './durable.js';
+import { DEFAULT_PRIORITY, type Message, type MessageInit, type PropertyValue } from './message.js';
+import { QueueConsumer } from './queue-consumer.js';
+import { RESOLVED } from './store-writer.js';
+import type { BaseSubscription, SubscriptionOwner } from './subscription.js';
+import { TopicSubscriber } from './topic-subscriber.js';
+import { Transaction } from './transaction.js';
+
+const NO_PROPERTIES: Readonly<Record<string, PropertyValue>> = Object.freeze({});
+const ACK_MODES: ReadonlySet<string> = new Set(['auto', 'cumulative', 'individual']);
+
+function priorityOf(p: number | undefined): number {
+  if (p === undefined || Number.isNaN(p)) return DEFAULT_PRIORITY;
+  // JMS 3.4.10: 0..9; out-of-range values are clamped rather than refused (STOMP/MQTT clients vary).
+  return p <= 0 ? 0 : p >= 9 ? 9 : Math.trunc(p);
+}
+
+export class Connection implements CoreConnection, SubscriptionOwner {
+  readonly clientId?: string;
+  readonly principal: Principal;
+  private readonly subscriptions = new Set<BaseSubscription<unknown>>();
+  private readonly transactions = new Map<string, Transaction>();
+  private readonly temporaries = new Set<string>();
+  private subscriptionSeq = 0;
+  private closed = false;
+
+  constructor(
+    readonly id: string,
+    private readonly options: ConnectOptions,
+    private readonly broker: Broker,
+  ) {
+    this.clientId = options.clientId;
+    this.principal = options.principal;
+  }
+
+  checkOpen(): void {
+    if (this.closed) throw new BlazeError('CLOSED', `connection ${this.id} is closed`);
+    this.broker.checkOpen();
+  }
+
+  transaction(txId: string): Transaction {
+    const tx = this.transactions.get(txId);
+    if (tx === undefined) throw new BlazeError('NOT_FOUND', `no transaction '${txId}'`);
+    return tx;
+  }
+
+  forget(sub: BaseSubscription<unknown>): void {
+    this.subscriptions.delete(sub);
+  }
+
+  // --- send -----------------------------------------------------------------------------------------
+
+  send(init: MessageInit, txId?: string): Promise<void> {
+    try {
+      return this.doSend(init, txId);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  private doSend(init: MessageInit, txId: string | undefined): Promise<void> {
+    this.checkOpen();
+    const broker = this.broker;
+    const targets = broker.sendTargetsOf(init.address);
+    for (let i = 0; i < targets.length; i++) this.checkSendTarget(targets[i]!);
+    const tx = txId === undefined ? undefined : this.transaction(txId);
+    const id = broker.nextMessageId();
+    const timestamp = broker.clock.now();
+    for (let i = 0; i < targets.length; i++) {
+      const target = targets[i]!;
+      const message = this.makeMessage(init, id, target.canonical, timestamp);
+      if (tx !== undefined) tx.sends.push({ target, message });
+      else broker.route(target, message);
+    }
+    if (tx !== undefined || init.persistent !== true || broker.writer === undefined) return RESOLVED;
+    return broker.writer.durable();
+  }
+
+  private checkSendTarget(target: Address): void {
+    const broker = this.broker;
+    broker.authorize(this.principal, 'write', target.canonical);
+    if (target.kind === 'queue') {
+      const limit = broker.queues.get(target.canonical)?.policy.maxQueueDepth ?? 0;
+      if (limit > 0 && broker.queues.get(target.canonical)!.depth >= limit) {
+        throw new BlazeError('LIMIT_EXCEEDED', `${target.canonical} holds its maximum of ${limit} messages`);
+      }
+    } else if (target.kind === 'temp-queue') {
+      if (!broker.tempQueues.has(target.canonical)) throw this.deletedTemporary(target);
+    } else if (target.kind === 'temp-topic') {
+      if (broker.tempTopic(target.canonical) === undefined) throw this.deletedTemporary(target);
+    }
+  }
+
+  private deletedTemporary(target: Address): BlazeError {
+    return new BlazeError('NOT_FOUND', `temporary destination ${target.canonical} does not exist`);
+  }
+
+  private makeMessage(init: MessageInit, id: string, address: string, timestamp: number): Message {
+    const expiration = init.expiration;
+    return {
+      id,
+      address,
+      body: init.body,
+      properties: init.properties ?? NO_PROPERTIES,
+      persistent: init.persistent === true,
+      priority: priorityOf(init.priority),
+      expiration: expiration !== undefined && expiration > 0 ? expiration : 0,
+      timestamp,
+      correlationId: init.correlationId,
+      replyTo: init.replyTo,
+      groupId: init.groupId,
+      contentType: init.contentType,
+      producerConnectionId: this.id,
+      originalAddress: undefined,
+    };
+  }
+
+  // --- subscribe ------------------------------------------------------------------------------------
+
+  subscribe(options: SubscribeOptions, sink: DeliverySink): Subscription {
+    this.checkOpen();
+    if (!ACK_MODES.has(options.ackMode))
+      throw new BlazeError('BAD_REQUEST', `unknown ack mode '${options.ackMode}'`);
+    if (!Number.isInteger(options.prefetch) || options.prefetch < 1) {
+      throw new BlazeError('BAD_REQUEST', `prefetch must be an integer >= 1, got ${options.prefetch}`);
+    }
+    const broker = this.broker;
+    const address = parseAddress(options.address, { allowWildcards: true });
+    const selectorText = options.selector?.trim() ? options.selector : undefined;
+    const selector = selectorText === undefined ? undefined : broker.compileSelector(selectorText);
+    broker.authorize(this.principal, 'read', address.canonical);
+    const frozen: Readonly<SubscribeOptions> = Object.freeze({ ...options, address: address.canonical });
+    const id = `${this.id}/${++this.subscriptionSeq}`;
+
+    if (options.durableName !== undefined) {
+      return this.subscribeDurable(id, frozen, sink, address, selectorText);
+    }
+    let sub: BaseSubscription<unknown>;
+    switch (address.kind) {
+      case 'queue': {
+        const queue = broker.queue(address.name);
+        const consumer = new QueueConsumer(id, frozen, sink, this, broker, queue, selector);
+        sub = consumer as BaseSubscription<unknown>;
+        this.subscriptions.add(sub);
+        queue.addConsumer(consumer);
+        return consumer;
+      }
+      case 'temp-queue': {
+        const queue = broker.tempQueues.get(address.canonical);
+        if (queue === undefined) throw this.deletedTemporary(address);
+        // JMS: only the connection that created a temporary destination may consume from it.
+        if (queue.owner !== this.id)
+          throw new BlazeError('FORBIDDEN', `${address.canonical} belongs to another connection`);
+        const consumer = new QueueConsumer(id, frozen, sink, this, broker, queue, selector);
+        this.subscriptions.add(consumer as BaseSubscription<unknown>);
+        queue.addConsumer(consumer);
+        return consumer;
+      }
+      case 'topic': {
+        const policy = broker.policyOf('topic', address.name);
+        const subscriber = new TopicSubscriber(id, frozen, sink, this, broker, policy, selector, (s) => {
+          broker.topicIndex.remove(address.name, s);
+          broker.topicSubscribers.delete(s);
+        });
+        broker.topicIndex.add(address.name, subscriber);
+        broker.topicSubscribers.add(subscriber);
+        this.subscriptions.add(subscriber as BaseSubscription<unknown>);
+        return subscriber;
+      }
+      case 'temp-topic': {
+        const topic = broker.tempTopic(address.canonical);
+        if (topic === undefined) throw this.deletedTemporary(address);
+        if (topic.owner !== this.id)
+          throw new BlazeError('FORBIDDEN', `${address.canonical} belongs to another connection`);
+        const policy = broker.policyOf('temp-topic', address.name);
+        const subscriber = new TopicSubscriber(id, frozen, sink, this, broker, policy, selector, (s) => {
+          topic.subscribers.delete(s);
+          broker.topicSubscribers.delete(s);
+        });
+        topic.subscribers.add(subscriber);
+        broker.topicSubscribers.add(subscriber);
+        this.subscriptions.add(subscriber as BaseSubscription<unknown>);
+        return subscriber;
+      }
+    }
+  }
+
+  private subscribeDurable(
+    id: string,
+    options: Readonly<SubscribeOptions>,
+    sink: DeliverySink,
+    address: Address,
+    selectorText: string | undefined,
+  ): Subscription {
+    const broker = this.broker;
+    const name = options.durableName!;
+    if (this.clientId === undefined) {
+      throw new BlazeError('BAD_REQUEST', 'a durable subscription needs a client id on the connection');
+    }
+    if (address.kind !== 'topic') throw new BlazeError('BAD_REQUEST', 'durable subscriptions are for topics');
+    if (name.length === 0) throw new BlazeError('BAD_REQUEST', 'empty durable subscription name');
+    const key = durableKey(this.clientId, name);
+    const noLocal = options.noLocal === true;
+    let durable = broker.durables.get(key);
+    if (durable?.active !== undefined) {
+      throw new BlazeError(
+        'CONFLICT',
+        `durable subscription '${name}' of '${this.clientId}' is already active`,
+      );
+    }
+    // JMS 6.11.1: subscribing with a different topic, selector or noLocal replaces the subscription.
+    if (durable !== undefined && !durable.sameDefinition(address.canonical, selectorText, noLocal)) {
+      broker.removeDurable(durable);
+      durable = undefined;
+    }
+    if (durable === undefined) {
+      durable = broker.createDurable(
+        {
+          queue: key,
+          clientId: this.clientId,
+          name,
+          address: address.canonical,
+          selector: selectorText,
+          noLocal,
+        },
+        true,
+      );
+    }
+    const d = durable;
+    const consumer = new QueueConsumer(id, options, sink, this, broker, d.queue, undefined, () => d.detach());
+    d.attach(consumer, this.id);
+    this.subscriptions.add(consumer as BaseSubscription<unknown>);
+    d.queue.addConsumer(consumer);
+    return consumer;
+  }
+
+  unsubscribeDurable(name: string): void {
+    this.checkOpen();
+    if (this.clientId === undefined) {
+      throw new BlazeError('BAD_REQUEST', 'a durable subscription needs a client id on the connection');
+    }
+    const durable = this.broker.durables.get(durableKey(this.clientId, name));
+    if (durable === undefined) throw new BlazeError('NOT_FOUND', `no durable subscription '${name}'`);
+    // JMS: unsubscribing while a subscriber is active is an error.
+    if (durable.active !== undefined)
+      throw new BlazeError('CONFLICT', `durable subscription '${name}' is active`);
+    this.broker.removeDurable(durable);
+  }
+
+  // --- transactions ---------------------------------------------------------------------------------
+
+  begin(txId: string): void {
+    this.checkOpen();
+    if (this.transactions.has(txId)) throw new BlazeError('CONFLICT', `transaction '${txId}' already begun`);
+    this.transactions.set(txId, new Transaction(txId));
+  }
+
+  commit(txId: string): Promise<void> {
+    try {
+      this.checkOpen();
+      const tx = this.transaction(txId);
+      this.transactions.delete(txId);
+      for (const s of tx.sends) this.broker.route(s.target, s.message);
+      tx.applySettlements();
+      return this.broker.writer?.durable() ?? RESOLVED;
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  rollback(txId: string): void {
+    this.checkOpen();
+    const tx = this.transaction(txId);
+    this.transactions.delete(txId);
+    tx.returnSettlements();
+  }
+
+  // --- temporaries and lifecycle --------------------------------------------------------------------
+
+  createTemporary(kind: 'queue' | 'topic'): string {
+    this.checkOpen();
+    const address = this.broker.createTemporary(this, kind);
+    this.temporaries.add(address);
+    return address;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    // Subscriptions first, so messages coming back from rolled-back transactions are not handed to them.
+    for (const sub of [...this.subscriptions]) sub.close();
+    for (const tx of this.transactions.values()) tx.returnSettlements();
+    this.transactions.clear();
+    for (const address of this.temporaries) this.broker.deleteTemporary(address);
+    this.temporaries.clear();
+    this.broker.forgetConnection(this);
+  }
+
+  stats(): ConnectionStats {
+    let inFlight = 0;
+    for (const s of this.subscriptions) inFlight += s.inFlight;
+    return {
+      id: this.id,
+      clientId: this.clientId,
+      user: this.principal.user,
+      protocol: this.options.protocol,
+      remoteAddress: this.options.remoteAddress,
+      subscriptions: this.subscriptions.size,
+      inFlight,
+      transactions: this.transactions.size,
+    };
+  }
+}

@@ -1,0 +1,319 @@
+/**
+ * A point-to-point queue (also the internal queue behind each durable topic subscription).
+ *
+ * Dispatch invariant: after every dispatch step, no pending message can be handed to any consumer that
+ * has credit. Hence a new message only needs to be offered on its own (O(consumers)), and a full pass
+ * over the pending list runs only when something can make a pending message deliverable: a consumer
+ * gains credit (ack, resume, new turn, new consumer), a message group is released, or messages come
+ * back for redelivery. Without selectors or groups a pass stops at the first message that finds no
+ * consumer with credit, so the hot path is O(1) per message. Messages skipped by every selector stay
+ * pending and are re-examined by each pass (ActiveMQ behaves the same within its paged-in window).
+ *
+ * Dispatch is re-entrant safe: a sink may ack, nack, send or close synchronously inside `deliver`;
+ * nested requests only set `again` and the outermost loop runs another pass.
+ */
+import type { CoreContext, DeadLetterReason } from './context.js';
+import { isExpired } from './context.js';
+import { PriorityList, QueueEntry } from './entry-list.js';
+import type { Message } from './message.js';
+import type { DestinationPolicy } from './policy.js';
+
+/** What a queue needs from a consumer; implemented by QueueConsumer. */
+export interface QueueConsumerSlot {
+  /** Not paused, not closed, and below its prefetch (or per-turn budget for auto ack). */
+  hasCredit(): boolean;
+  /** Selector check. */
+  accepts(message: Message): boolean;
+  /** Hands over an entry already removed from the pending list. */
+  deliver(entry: QueueEntry): void;
+  /** Message groups this consumer owns (released when it leaves). */
+  readonly groups: Set<string>;
+}
+
+export interface QueueStats {
+  readonly address: string;
+  /** Pending + in flight: every message not yet acknowledged (ActiveMQ QueueSize). */
+  readonly depth: number;
+  readonly pending: number;
+  readonly inFlight: number;
+  readonly enqueued: number;
+  readonly dequeued: number;
+  readonly expired: number;
+  readonly deadLettered: number;
+  readonly consumers: number;
+}
+
+export class Queue {
+  readonly pending = new PriorityList();
+  readonly consumers: QueueConsumerSlot[] = [];
+  private readonly groupOwners = new Map<string, QueueConsumerSlot>();
+  private rr = 0;
+  private seq = 0;
+  private dispatching = false;
+  private again = false;
+  /** Pending entries with an expiration, so the sweep can skip queues that have none. */
+  private expiring = 0;
+  deleted = false;
+
+  inFlight = 0;
+  enqueued = 0;
+  dequeued = 0;
+  expired = 0;
+  deadLettered = 0;
+
+  constructor(
+    /** Store key: the canonical address, or a durable subscription's internal key. */
+    readonly key: string,
+    /** Canonical address for stats and logs (the topic pattern for a durable subscription). */
+    readonly address: string,
+    readonly policy: Readonly<DestinationPolicy>,
+    /** Persistent messages are written to the store (false for temporary destinations). */
+    readonly stored: boolean,
+    private readonly ctx: CoreContext,
+    /** Connection id owning a temporary queue. */
+    readonly owner?: string,
+  ) {}
+
+  get depth(): number {
+    return this.pending.length + this.inFlight;
+  }
+
+  /** Routes a new message in: store (if persistent) then dispatch. */
+  add(message: Message): void {
+    const stored = this.stored && message.persistent && this.ctx.writer !== undefined;
+    if (stored) this.ctx.writer!.add({ type: 'enqueue', queue: this.key, message });
+    this.offer(new QueueEntry(message, this.seq++, 0, false, stored));
+  }
+
+  /** Re-creates a message read back from the store; dispatch happens once consumers arrive. */
+  recover(message: Message, deliveryCount: number): void {
+    this.enqueued++;
+    this.pushPending(new QueueEntry(message, this.seq++, deliveryCount, true, true));
+  }
+
+  private offer(entry: QueueEntry): void {
+    this.enqueued++;
+    if (this.dispatching) {
+      this.pushPending(entry);
+      this.again = true;
+      return;
+    }
+    this.dispatching = true;
+    try {
+      if (entry.message.expiration !== 0 && isExpired(entry.message, this.ctx.clock.now())) {
+        this.expire(entry);
+      } else {
+        const c = this.pick(entry.message);
+        if (c === undefined) this.pushPending(entry);
+        else {
+          this.inFlight++;
+          c.deliver(entry);
+        }
+      }
+      while (this.again) {
+        this.again = false;
+        this.pass();
+      }
+    } finally {
+      this.dispatching = false;
+    }
+  }
+
+  /** Something may have become deliverable: run passes until the invariant holds again. */
+  requestDispatch(): void {
+    if (this.dispatching) {
+      this.again = true;
+      return;
+    }
+    if (this.pending.length === 0 || this.consumers.length === 0) return;
+    this.dispatching = true;
+    try {
+      do {
+        this.again = false;
+        this.pass();
+      } while (this.again);
+    } finally {
+      this.dispatching = false;
+    }
+  }
+
+  private pass(): void {
+    if (this.deleted || this.consumers.length === 0) return;
+    let now = -1;
+    let e = this.pending.first();
+    while (e !== undefined) {
+      const next = this.pending.after(e);
+      const m = e.message;
+      if (m.expiration !== 0) {
+        if (now < 0) now = this.ctx.clock.now();
+        if (isExpired(m, now)) {
+          this.removePending(e);
+          this.expire(e);
+          e = next;
+          continue;
+        }
+      }
+      const c = this.pick(m);
+      if (c !== undefined) {
+        this.removePending(e);
+        this.inFlight++;
+        c.deliver(e);
+        if (this.deleted) return;
+      } else if (!this.anyCredit()) {
+        return;
+      }
+      // A sink may have unlinked `next` re-entrantly (e.g. closed its connection): restart.
+      e = next === undefined || next.linked ? next : this.pending.first();
+    }
+  }
+
+  /**
+   * Round robin over consumers with credit whose selector accepts the message. A grouped message
+   * (JMSXGroupID) goes only to its group's owner; an unowned group is assigned to the chosen consumer.
+   */
+  private pick(m: Message): QueueConsumerSlot | undefined {
+    const group = m.groupId;
+    if (group !== undefined) {
+      const owner = this.groupOwners.get(group);
+      if (owner !== undefined) return owner.hasCredit() && owner.accepts(m) ? owner : undefined;
+    }
+    const cs = this.consumers;
+    const n = cs.length;
+    for (let i = 0; i < n; i++) {
+      let idx = this.rr + i;
+      if (idx >= n) idx -= n;
+      const c = cs[idx]!;
+      if (c.hasCredit() && c.accepts(m)) {
+        this.rr = idx + 1 >= n ? 0 : idx + 1;
+        if (group !== undefined) {
+          this.groupOwners.set(group, c);
+          c.groups.add(group);
+        }
+        return c;
+      }
+    }
+    return undefined;
+  }
+
+  private anyCredit(): boolean {
+    for (const c of this.consumers) if (c.hasCredit()) return true;
+    return false;
+  }
+
+  private pushPending(e: QueueEntry): void {
+    if (e.message.expiration !== 0) this.expiring++;
+    this.pending.push(e);
+  }
+
+  private removePending(e: QueueEntry): void {
+    if (e.message.expiration !== 0) this.expiring--;
+    this.pending.remove(e);
+  }
+
+  addConsumer(c: QueueConsumerSlot): void {
+    this.consumers.push(c);
+    this.requestDispatch();
+  }
+
+  /** Detaches a consumer and releases its groups; the caller then returns its unacked entries. */
+  removeConsumer(c: QueueConsumerSlot): void {
+    const i = this.consumers.indexOf(c);
+    if (i < 0) return;
+    this.consumers.splice(i, 1);
+    if (this.rr > i) this.rr--;
+    if (this.rr >= this.consumers.length) this.rr = 0;
+    for (const g of c.groups) if (this.groupOwners.get(g) === c) this.groupOwners.delete(g);
+    c.groups.clear();
+  }
+
+  /** A delivered entry was acknowledged (or auto-acked on delivery). */
+  settleAck(e: QueueEntry): void {
+    this.inFlight--;
+    this.dequeued++;
+    if (e.stored && !this.deleted)
+      this.ctx.writer!.add({ type: 'dequeue', queue: this.key, messageId: e.message.id });
+  }
+
+  /**
+   * A delivered entry came back unacknowledged (nack, consumer closed, transaction rolled back). Its
+   * delivery count was raised when it was delivered; past `maxRedeliveries` it is dead-lettered
+   * (ActiveMQ RedeliveryPolicy.maximumRedeliveries: 6 means 7 deliveries in all).
+   */
+  settleReturn(e: QueueEntry): void {
+    this.inFlight--;
+    if (this.deleted) return;
+    const max = this.policy.maxRedeliveries;
+    if (max >= 0 && e.deliveryCount > max) {
+      this.deadLetter(e, 'redelivery');
+      return;
+    }
+    if (e.stored) {
+      this.ctx.writer!.add({
+        type: 'delivery-count',
+        queue: this.key,
+        messageId: e.message.id,
+        deliveryCount: e.deliveryCount,
+      });
+    }
+    if (e.message.expiration !== 0) this.expiring++;
+    this.pending.insertOrdered(e);
+    this.requestDispatch();
+  }
+
+  private expire(e: QueueEntry): void {
+    this.expired++;
+    if (this.policy.expiredMessages === 'dlq') this.deadLetter(e, 'expired');
+    else this.drop(e);
+  }
+
+  private deadLetter(e: QueueEntry, reason: DeadLetterReason): void {
+    this.deadLettered++;
+    this.drop(e);
+    this.ctx.deadLetter(e.message, this.policy, reason);
+  }
+
+  private drop(e: QueueEntry): void {
+    this.dequeued++;
+    if (e.stored) this.ctx.writer!.add({ type: 'dequeue', queue: this.key, messageId: e.message.id });
+  }
+
+  /** Removes expired pending messages (periodic sweep; in-flight ones are checked on redelivery). */
+  sweepExpired(now: number): void {
+    if (this.expiring === 0 || this.deleted) return;
+    const wasDispatching = this.dispatching;
+    this.dispatching = true;
+    try {
+      for (const e of this.pending) {
+        if (isExpired(e.message, now)) {
+          this.removePending(e);
+          this.expire(e);
+        }
+      }
+    } finally {
+      this.dispatching = wasDispatching;
+    }
+    if (!wasDispatching && this.again) this.requestDispatch();
+  }
+
+  /** Drops everything (temporary queue deleted, durable subscription removed). No store ops here. */
+  delete(): void {
+    this.deleted = true;
+    this.pending.clear();
+    this.expiring = 0;
+    this.groupOwners.clear();
+  }
+
+  stats(): QueueStats {
+    return {
+      address: this.address,
+      depth: this.depth,
+      pending: this.pending.length,
+      inFlight: this.inFlight,
+      enqueued: this.enqueued,
+      dequeued: this.dequeued,
+      expired: this.expired,
+      deadLettered: this.deadLettered,
+      consumers: this.consumers.length,
+    };
+  }
+}

@@ -1,0 +1,77 @@
+/**
+ * MessageStore: the only way the core talks to storage. Implementations: src/store/memory (tests,
+ * restart within one process), the journal (embedded default), PostgreSQL (shared store for HA).
+ *
+ * Model. The store holds named queues of messages, each message identified within its queue by
+ * `message.id`, plus the durable-subscription records. Queue keys are opaque strings chosen by the core:
+ * a queue's canonical address (`queue://orders`, `queue://DLQ.orders`) or a durable subscription's
+ * internal key (`durable://<clientId>/<name>`, see DurableRecord.queue). Temporary destinations and
+ * non-persistent messages are never stored.
+ *
+ * Contract.
+ * - `write(ops)` applies ALL of `ops` atomically (a transaction commit, or a DLQ move = dequeue +
+ *   enqueue, must never be half-applied after a crash) and resolves once they are durable.
+ * - Writes apply in call order, and a write resolves only after every earlier write is durable: the core
+ *   issues calls without waiting and relies on this ordering (an enqueue is always issued before the
+ *   dequeue of the same message).
+ * - The core coalesces the operations of one synchronous turn into one `write` call, so a journal sees
+ *   batches and can group-commit several calls into one fdatasync.
+ * - When one batch enqueues the same Message object into several queues (a topic message fanned out
+ *   to several durable subscriptions) the store may keep the body once and reference-count it.
+ * - `dequeue`/`delivery-count` of an unknown message are no-ops (an expired message may be swept after
+ *   a purge, etc.).
+ */
+import type { Message } from './message.js';
+
+/** A durable topic subscription as stored; its messages are those of the queue `queue`. */
+export interface DurableRecord {
+  /** Internal queue key holding the subscription's messages. */
+  readonly queue: string;
+  readonly clientId: string;
+  readonly name: string;
+  /** Topic address or pattern subscribed to (`topic://prices.>`). */
+  readonly address: string;
+  readonly selector?: string;
+  readonly noLocal: boolean;
+}
+
+export type StoreOp =
+  /** Add a message at the tail of a queue, with delivery count 0. */
+  | { readonly type: 'enqueue'; readonly queue: string; readonly message: Message }
+  /** Remove a message from a queue: consumed (acked), expired, moved to the DLQ, or purged. */
+  | { readonly type: 'dequeue'; readonly queue: string; readonly messageId: string }
+  /** Remember how often a message was delivered without being acked (survives restarts, counts to DLQ). */
+  | {
+      readonly type: 'delivery-count';
+      readonly queue: string;
+      readonly messageId: string;
+      readonly deliveryCount: number;
+    }
+  | { readonly type: 'durable-add'; readonly record: DurableRecord }
+  /** Deletes the durable record whose queue key is `queue`, and every message of that queue. */
+  | { readonly type: 'durable-remove'; readonly queue: string };
+
+export interface RecoveredMessage {
+  readonly message: Message;
+  /** Deliveries not acked before the restart (from `delivery-count` ops); 0 if never recorded. */
+  readonly deliveryCount: number;
+}
+
+export interface RecoveredQueue {
+  readonly queue: string;
+  /** In enqueue order. */
+  readonly messages: readonly RecoveredMessage[];
+}
+
+export interface RecoveredState {
+  readonly queues: readonly RecoveredQueue[];
+  readonly durables: readonly DurableRecord[];
+}
+
+export interface MessageStore {
+  /** Reads everything back; called once by createBrokerCore before any write. */
+  load(): Promise<RecoveredState>;
+  write(ops: readonly StoreOp[]): Promise<void>;
+  /** Flushes and releases resources; the core calls it from shutdown() only if it owns the store. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,557 @@
+/**
+ * NACK-based reliable multicast (the approach of JGroups NAKACK2 and SRM), the first reliability protocol
+ * behind `ReliableProtocol`:
+ *
+ * - Each member numbers its multicasts 1, 2, 3... Receivers deliver each sender's messages in seq order
+ *   (per-sender FIFO), exactly once: duplicates and already-delivered seqs are dropped.
+ * - A receiver that sees a gap (a higher seq arrives, the sender's idle heartbeat names a higher seq, or
+ *   another member's digest shows it has more) multicasts a NACK after a random back-off. Any receiver
+ *   that hears a NACK (or the retransmission) for seqs it misses too holds its own request for `nackRetry`
+ *   ms: many receivers missing the same message ask about once (suppression).
+ * - The sender answers NACKs by multicasting the message again, at most once per `xmitSuppress` ms per seq.
+ *   When the sender has departed (or during a flush), any member holding the message answers after a
+ *   random back-off, cancelled if it hears someone else's retransmission first.
+ * - Every member multicasts a digest of what it delivered per sender. The minimum over the view is stable:
+ *   freed from all buffers. A sender may be at most `window` messages ahead of its stable point, so a slow
+ *   or paused member holds the senders back (flow control) and buffers stay bounded.
+ * - An idle sender with unstable messages multicasts its highest seq with back-off: a lost tail is found.
+ * - Point-to-point messages use ReliableUnicast (per-pair seq, ack, retransmit).
+ *
+ * View changes (flush) are described in ../types.ts. Every data frame carries the counter of the view it
+ * was sent in; a receiver delivers it only once it has installed that view, so no member delivers a
+ * message of view V+1 while still in V.
+ */
+import { BlazeError } from '../../../util/errors.js';
+import type { View } from '../../view.js';
+import type { FrameBodies, FrameKind, McastData, McastNack, StabilityDigest } from '../../wire.js';
+import type { Delivery, Digest, ProtocolContext, ReliableProtocol } from '../types.js';
+import { ReliableUnicast } from '../unicast.js';
+import { Waiters } from '../waiters.js';
+import { type NackOptions, nackOptions } from './options.js';
+import { ReceiveWindow, type Stored } from './receive-window.js';
+
+/** Bytes a data frame adds around the payload: group name, seq, view, retransmit sender (generous). */
+const FRAME_OVERHEAD = 96;
+const OWN_KINDS = new Set<FrameKind>(['data', 'nack', 'seq_heartbeat', 'stability', 'ucast', 'ucast_ack']);
+
+export type NackStats = {
+  sent: number;
+  delivered: number;
+  received: number;
+  duplicates: number;
+  dropped: number;
+  nacksSent: number;
+  nacksSuppressed: number;
+  retransmitted: number;
+  retransmittedForOthers: number;
+  digestsSent: number;
+  windowFull: number;
+  /** Own messages held for retransmission (not yet stable). */
+  unstable: number;
+  /** Messages of other senders held (undelivered or not yet stable). */
+  buffered: number;
+};
+
+interface Flush {
+  view: View;
+  cut: Digest;
+  done: () => void;
+}
+
+export class NackProtocol implements ReliableProtocol {
+  readonly name = 'nack';
+  readonly maxPayload: number;
+  private readonly opts: NackOptions;
+  private readonly self: string;
+  private view: View;
+  private members = new Set<string>();
+  private seq = 0;
+  private stableSelf = 0;
+  private readonly sent = new Map<number, Stored>();
+  private readonly lastXmit = new Map<number, number>();
+  private readonly recv = new Map<string, ReceiveWindow>();
+  /** Latest digest heard from each member: member -> sender -> highest delivered. */
+  private readonly digests = new Map<string, Map<string, number>>();
+  private blocked = false;
+  private survivors: Set<string> | undefined;
+  private flushing: Flush | undefined;
+  private paused = false;
+  private closed = false;
+  private handler: (d: Delivery) => void = () => {};
+  private readonly waiters = new Waiters();
+  private readonly unicastLayer: ReliableUnicast;
+  private deliveredSinceDigest = 0;
+  private digestDirty = false;
+  private digestWanted = false;
+  private lastDigestAt = 0;
+  private lastSendAt = 0;
+  private idleDelay: number;
+  private idleTimer: { cancel(): void } | undefined;
+  private stabilityTimer: { cancel(): void } | undefined;
+  private readonly counters = {
+    sent: 0,
+    delivered: 0,
+    received: 0,
+    duplicates: 0,
+    dropped: 0,
+    nacksSent: 0,
+    nacksSuppressed: 0,
+    retransmitted: 0,
+    retransmittedForOthers: 0,
+    digestsSent: 0,
+    windowFull: 0,
+  };
+
+  constructor(
+    private readonly ctx: ProtocolContext,
+    options: Partial<NackOptions> = {},
+  ) {
+    this.opts = nackOptions(options);
+    this.self = ctx.self;
+    this.maxPayload = ctx.maxPayload - FRAME_OVERHEAD;
+    this.idleDelay = this.opts.idleHeartbeat;
+    this.view = { id: { coordinator: ctx.self, counter: 0 }, members: [ctx.self] };
+    this.unicastLayer = new ReliableUnicast(ctx, this.opts.unicast, (from, payload) =>
+      this.handler({ sender: from, payload, multicast: false }),
+    );
+  }
+
+  get stats(): NackStats {
+    let buffered = 0;
+    for (const w of this.recv.values()) buffered += w.store.size;
+    return { ...this.counters, unstable: this.sent.size, buffered };
+  }
+
+  /** Unicast counters, for tests and metrics. */
+  get unicastStats(): Readonly<Record<string, number>> {
+    return this.unicastLayer.stats;
+  }
+
+  start(view: View): void {
+    this.setView(view, new Map());
+    this.scheduleStability();
+  }
+
+  onDeliver(handler: (d: Delivery) => void): void {
+    this.handler = handler;
+  }
+
+  private canMulticast(): boolean {
+    return !this.closed && !this.blocked && this.seq - this.stableSelf < this.opts.window;
+  }
+
+  multicast(payload: Uint8Array): boolean {
+    if (payload.length > this.maxPayload) {
+      throw new BlazeError('LIMIT_EXCEEDED', `payload of ${payload.length} bytes exceeds ${this.maxPayload}`);
+    }
+    if (!this.canMulticast()) {
+      this.counters.windowFull++;
+      return false;
+    }
+    const seq = ++this.seq;
+    const view = this.view.id.counter;
+    this.sent.set(seq, { payload, view });
+    this.counters.sent++;
+    this.ctx.wire.multicast('data', { seq, view, payload });
+    this.lastSendAt = this.ctx.clock.now();
+    this.digestDirty = true;
+    if (this.members.size === 1) this.recomputeStable();
+    this.armIdle();
+    // A member delivers its own multicasts at once: they are trivially in order and never lost.
+    this.counters.delivered++;
+    this.handler({ sender: this.self, payload, multicast: true });
+    return true;
+  }
+
+  unicast(to: string, payload: Uint8Array): boolean {
+    if (payload.length > this.maxPayload) {
+      throw new BlazeError('LIMIT_EXCEEDED', `payload of ${payload.length} bytes exceeds ${this.maxPayload}`);
+    }
+    if (this.closed) return false;
+    if (to === this.self) {
+      this.handler({ sender: this.self, payload, multicast: false });
+      return true;
+    }
+    if (!this.members.has(to)) throw new BlazeError('NOT_FOUND', `${to} is not a member of the view`);
+    return this.unicastLayer.send(to, payload);
+  }
+
+  writable(to?: string): Promise<void> {
+    if (to !== undefined) return this.unicastLayer.writable(to);
+    return this.waiters.wait(() => this.closed || this.canMulticast());
+  }
+
+  setPaused(paused: boolean): void {
+    if (this.paused === paused) return;
+    this.paused = paused;
+    this.unicastLayer.setPaused(paused);
+    if (!paused) this.deliverAll();
+  }
+
+  handle(from: string, kind: FrameKind, body: FrameBodies[FrameKind]): boolean {
+    if (this.closed) return OWN_KINDS.has(kind);
+    switch (kind) {
+      case 'data':
+        this.onData(from, body as McastData);
+        return true;
+      case 'nack':
+        this.onNack(from, body as McastNack);
+        return true;
+      case 'seq_heartbeat':
+        this.onSeqHeartbeat(from, (body as FrameBodies['seq_heartbeat']).seq);
+        return true;
+      case 'stability':
+        this.onStability(from, body as StabilityDigest);
+        return true;
+      case 'ucast':
+        this.unicastLayer.onData(from, body as FrameBodies['ucast']);
+        return true;
+      case 'ucast_ack':
+        this.unicastLayer.onAck(from, body as FrameBodies['ucast_ack']);
+        return true;
+      default:
+        return false;
+    }
+  }
+
+  // --- flush (view change) -------------------------------------------------------------------------
+
+  prepare(survivors: readonly string[]): Digest {
+    this.blocked = true;
+    this.survivors = new Set(survivors);
+    for (const [sender, w] of this.recv) if (!this.survivors.has(sender)) w.limit = w.delivered;
+    return this.digest();
+  }
+
+  install(view: View, cut: Digest, done: () => void): void {
+    this.blocked = true;
+    this.flushing = { view, cut, done };
+    // All limits first: the flush is complete only when every sender has reached its cut.
+    for (const [sender, w] of this.recv) {
+      const target = cut.get(sender) ?? w.delivered;
+      w.limit = Math.max(target, w.delivered);
+      if (target > w.highest) w.highest = target;
+    }
+    for (const [sender, w] of this.recv) {
+      if (w.missingCount() > 0) this.armNack(sender, w);
+      this.deliverFrom(sender, w);
+    }
+    this.checkFlush();
+  }
+
+  abort(): void {
+    this.blocked = false;
+    this.survivors = undefined;
+    this.flushing = undefined;
+    for (const w of this.recv.values()) w.limit = Number.POSITIVE_INFINITY;
+    this.deliverAll();
+    this.waiters.check();
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.idleTimer?.cancel();
+    this.stabilityTimer?.cancel();
+    for (const w of this.recv.values()) w.cancelTimers();
+    this.unicastLayer.close();
+    this.waiters.releaseAll();
+  }
+
+  private digest(): Digest {
+    const d: Digest = new Map([[this.self, this.seq]]);
+    for (const [sender, w] of this.recv) d.set(sender, w.delivered);
+    return d;
+  }
+
+  private checkFlush(): void {
+    const f = this.flushing;
+    if (!f) return;
+    for (const w of this.recv.values()) if (w.delivered < w.limit) return;
+    this.flushing = undefined;
+    this.setView(f.view, f.cut);
+    this.blocked = false;
+    this.survivors = undefined;
+    f.done();
+    this.deliverAll();
+    this.recomputeStable();
+    this.sendDigest();
+    this.waiters.check();
+  }
+
+  /** Switches to `view`: forgets departed senders, starts new ones after their cut. */
+  private setView(view: View, cut: Digest): void {
+    this.view = view;
+    this.members = new Set(view.members);
+    for (const [sender, w] of this.recv) {
+      if (!this.members.has(sender)) {
+        w.cancelTimers();
+        this.recv.delete(sender);
+      }
+    }
+    for (const m of this.digests.keys()) if (!this.members.has(m)) this.digests.delete(m);
+    for (const m of view.members) {
+      if (m !== this.self && !this.recv.has(m)) this.recv.set(m, new ReceiveWindow(cut.get(m) ?? 0));
+    }
+    for (const w of this.recv.values()) w.limit = Number.POSITIVE_INFINITY;
+    // Every member of the new view has delivered up to the cut (survivors flushed to it, newcomers start
+    // there): record that, so stability does not wait for digests to say it again.
+    for (const m of view.members) {
+      if (m === this.self) continue;
+      let d = this.digests.get(m);
+      if (!d) this.digests.set(m, (d = new Map()));
+      for (const s of d.keys()) if (!this.members.has(s)) d.delete(s);
+      for (const [s, c] of cut) if (this.members.has(s) && c > (d.get(s) ?? 0)) d.set(s, c);
+    }
+    this.unicastLayer.setMembers(view.members);
+  }
+
+  // --- receiving -----------------------------------------------------------------------------------
+
+  private onData(from: string, d: McastData): void {
+    const sender = d.sender || from;
+    if (sender === this.self) return;
+    const w = this.recv.get(sender);
+    if (!w) {
+      this.counters.dropped++;
+      return;
+    }
+    if (d.retransmit) w.answers.delete(d.seq);
+    if (d.seq <= w.delivered || w.store.has(d.seq)) {
+      this.counters.duplicates++;
+      return;
+    }
+    if (d.seq > w.delivered + 2 * this.opts.window) {
+      this.counters.dropped++;
+      return;
+    }
+    this.counters.received++;
+    w.store.set(d.seq, { payload: d.payload, view: d.view });
+    w.requested.delete(d.seq);
+    if (d.seq > w.highest) w.highest = d.seq;
+    this.deliverFrom(sender, w);
+    if (w.missingCount() > 0) this.armNack(sender, w);
+  }
+
+  private deliverAll(): void {
+    for (const [sender, w] of this.recv) this.deliverFrom(sender, w);
+  }
+
+  private deliverFrom(sender: string, w: ReceiveWindow): void {
+    const counter = this.view.id.counter;
+    while (w.delivered < w.limit && (!this.paused || this.flushing)) {
+      const m = w.store.get(w.delivered + 1);
+      // Sent in a view this member has not installed yet: wait for the install (virtual synchrony).
+      if (!m || m.view > counter) break;
+      w.delivered++;
+      this.counters.delivered++;
+      this.deliveredSinceDigest++;
+      this.digestDirty = true;
+      this.handler({ sender, payload: m.payload, multicast: true });
+      if (this.closed || this.recv.get(sender) !== w) return;
+    }
+    if (this.deliveredSinceDigest >= this.opts.window / 4) this.sendDigest();
+    if (this.flushing) this.checkFlush();
+  }
+
+  private armNack(sender: string, w: ReceiveWindow): void {
+    if (w.nackTimer || this.closed) return;
+    const { nackDelayMin: lo, nackDelayMax: hi } = this.opts;
+    w.nackTimer = this.ctx.clock.setTimer(lo + this.ctx.random() * (hi - lo), () => {
+      w.nackTimer = undefined;
+      if (this.closed || this.recv.get(sender) !== w || w.missingCount() <= 0) return;
+      const ranges = w.takeNackRanges(this.ctx.clock.now(), this.opts.nackRetry, this.opts.maxNackSeqs);
+      if (ranges.length > 0) {
+        this.counters.nacksSent++;
+        this.ctx.wire.multicast('nack', { sender, ranges });
+      }
+      // Check again once the requests just made (or overheard) may be repeated.
+      w.nackTimer = this.ctx.clock.setTimer(this.opts.nackRetry * (0.5 + this.ctx.random()), () => {
+        w.nackTimer = undefined;
+        if (this.recv.get(sender) === w && w.missingCount() > 0) this.armNack(sender, w);
+      });
+    });
+  }
+
+  private onNack(from: string, n: McastNack): void {
+    if (!this.members.has(from)) return;
+    if (n.sender === this.self) {
+      this.retransmitOwn(n);
+      return;
+    }
+    const w = this.recv.get(n.sender);
+    if (!w) return;
+    const now = this.ctx.clock.now();
+    let top = 0;
+    let heard = false;
+    for (const r of n.ranges) {
+      top = Math.max(top, r.to);
+      for (let s = Math.max(r.from, w.delivered + 1); s <= r.to; s++) {
+        if (this.opts.suppression && !w.store.has(s)) {
+          // Someone asked for a seq this member misses too: hold its own request (suppression).
+          w.requested.set(s, now);
+          heard = true;
+        }
+      }
+    }
+    if (heard) this.counters.nacksSuppressed++;
+    if (top > w.highest && top <= w.delivered + 2 * this.opts.window) {
+      w.highest = top;
+      this.armNack(n.sender, w);
+    }
+    if (this.mayAnswerFor(n.sender)) this.offerAnswers(n, w);
+  }
+
+  private retransmitOwn(n: McastNack): void {
+    const now = this.ctx.clock.now();
+    let budget = this.opts.maxNackSeqs;
+    for (const r of n.ranges) {
+      for (let s = r.from; s <= r.to && budget > 0; s++, budget--) {
+        const m = this.sent.get(s);
+        if (!m) continue;
+        const last = this.lastXmit.get(s);
+        if (last !== undefined && now - last < this.opts.xmitSuppress) continue;
+        this.lastXmit.set(s, now);
+        this.counters.retransmitted++;
+        this.ctx.wire.multicast('data', { seq: s, view: m.view, payload: m.payload, retransmit: true });
+      }
+    }
+  }
+
+  /** Members answer for a sender that has departed or is departing, and for everyone during a flush. */
+  private mayAnswerFor(sender: string): boolean {
+    return (
+      !this.members.has(sender) ||
+      (this.survivors !== undefined && !this.survivors.has(sender)) ||
+      this.flushing !== undefined
+    );
+  }
+
+  private offerAnswers(n: McastNack, w: ReceiveWindow): void {
+    let budget = this.opts.maxNackSeqs;
+    for (const r of n.ranges) {
+      for (let s = r.from; s <= r.to && budget > 0; s++, budget--) if (w.store.has(s)) w.answers.add(s);
+    }
+    if (w.answers.size === 0 || w.answerTimer) return;
+    const sender = n.sender;
+    w.answerTimer = this.ctx.clock.setTimer(this.ctx.random() * this.opts.holderDelay, () => {
+      w.answerTimer = undefined;
+      if (this.closed) return;
+      for (const s of w.answers) {
+        const m = w.store.get(s);
+        if (!m) continue;
+        this.counters.retransmittedForOthers++;
+        this.ctx.wire.multicast('data', { seq: s, view: m.view, payload: m.payload, sender, retransmit: true });
+      }
+      w.answers.clear();
+    });
+  }
+
+  private onSeqHeartbeat(from: string, seq: number): void {
+    const w = this.recv.get(from);
+    if (!w || seq <= w.highest || seq > w.delivered + 2 * this.opts.window) return;
+    w.highest = seq;
+    this.armNack(from, w);
+  }
+
+  // --- stability and flow control ------------------------------------------------------------------
+
+  private onStability(from: string, d: StabilityDigest): void {
+    if (!this.members.has(from)) return;
+    if (d.want) this.digestWanted = true;
+    let known = this.digests.get(from);
+    if (!known) this.digests.set(from, (known = new Map()));
+    for (const e of d.entries) {
+      if (!this.members.has(e.sender)) continue;
+      if (e.seq > (known.get(e.sender) ?? 0)) known.set(e.sender, e.seq);
+      // Another member has delivered more of this sender than this member knows exists: a lost tail.
+      const w = this.recv.get(e.sender);
+      if (w && e.seq > w.highest && e.seq <= w.delivered + 2 * this.opts.window) {
+        w.highest = e.seq;
+        this.armNack(e.sender, w);
+      }
+    }
+    this.recomputeStable();
+  }
+
+  private recomputeStable(): void {
+    for (const sender of this.view.members) {
+      let min = sender === this.self ? this.seq : (this.recv.get(sender)?.delivered ?? 0);
+      for (const m of this.view.members) {
+        if (m === this.self) continue;
+        min = Math.min(min, this.digests.get(m)?.get(sender) ?? 0);
+      }
+      if (sender === this.self) {
+        if (min > this.stableSelf) {
+          for (let s = this.stableSelf + 1; s <= min; s++) {
+            this.sent.delete(s);
+            this.lastXmit.delete(s);
+          }
+          this.stableSelf = min;
+          this.waiters.check();
+        }
+      } else {
+        const w = this.recv.get(sender);
+        if (w && min > w.stable) w.free(min);
+      }
+    }
+  }
+
+  private sendDigest(): void {
+    if (this.closed) return;
+    const entries = [{ sender: this.self, seq: this.seq }];
+    for (const [sender, w] of this.recv) entries.push({ sender, seq: w.delivered });
+    this.deliveredSinceDigest = 0;
+    this.digestDirty = false;
+    this.digestWanted = false;
+    this.lastDigestAt = this.ctx.clock.now();
+    this.counters.digestsSent++;
+    this.recomputeStable();
+    const want = this.anythingUnstable();
+    this.ctx.wire.multicast('stability', { view: this.view.id.counter, entries, want });
+  }
+
+  /**
+   * Digests go out when something changed or another member asked (`want`); when nothing did, they are
+   * repeated at a slower pace while anything is still unstable, asking the others to repeat theirs (a lost
+   * digest must not pin buffers). Once all is stable the group falls silent.
+   */
+  private scheduleStability(): void {
+    this.stabilityTimer = this.ctx.clock.setTimer(this.opts.stabilityInterval, () => {
+      if (this.closed) return;
+      const idleFor = this.ctx.clock.now() - this.lastDigestAt;
+      const slow = idleFor >= 5 * this.opts.stabilityInterval && this.anythingUnstable();
+      if (this.digestDirty || this.digestWanted || slow) {
+        this.sendDigest();
+      }
+      this.scheduleStability();
+    });
+  }
+
+  private anythingUnstable(): boolean {
+    if (this.seq > this.stableSelf) return true;
+    for (const w of this.recv.values()) if (w.stable < w.delivered || w.delivered < w.highest) return true;
+    return false;
+  }
+
+  /** Idle sender heartbeat: announces the highest seq while some of it is unstable, with back-off. */
+  private armIdle(): void {
+    this.idleDelay = this.opts.idleHeartbeat;
+    if (this.idleTimer) return;
+    const tick = () => {
+      this.idleTimer = undefined;
+      if (this.closed || this.seq <= this.stableSelf) return;
+      const quiet = this.ctx.clock.now() - this.lastSendAt;
+      if (quiet >= this.opts.idleHeartbeat) {
+        this.ctx.wire.multicast('seq_heartbeat', { seq: this.seq });
+        this.idleDelay = Math.min(this.idleDelay * 2, 1000);
+      }
+      this.idleTimer = this.ctx.clock.setTimer(this.idleDelay, tick);
+    };
+    this.idleTimer = this.ctx.clock.setTimer(this.idleDelay, tick);
+  }
+}
+
+export function createNackProtocol(options: Partial<NackOptions> = {}) {
+  return (ctx: ProtocolContext): ReliableProtocol => new NackProtocol(ctx, options);
+}

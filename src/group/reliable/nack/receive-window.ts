@@ -1,0 +1,84 @@
+/**
+ * What a member keeps for one remote sender: messages received but not yet delivered (out of order, or
+ * held until their view is installed) and messages delivered but not yet stable (kept so that this
+ * member can retransmit them if the sender departs). Everything at or below `stable` is freed.
+ *
+ *   stable <= delivered <= highest
+ *   store holds every seq in (stable, delivered] and some of (delivered, highest]; the rest is missing.
+ */
+import type { Timer } from '../../clock.js';
+import type { SeqRange } from '../../wire.js';
+
+export interface Stored {
+  payload: Uint8Array;
+  /** Counter of the view the sender sent it in. */
+  view: number;
+}
+
+export class ReceiveWindow {
+  delivered: number;
+  highest: number;
+  stable: number;
+  readonly store = new Map<number, Stored>();
+  /** seq -> when it was last requested by anyone (own NACK or one overheard): suppression. */
+  readonly requested = new Map<number, number>();
+  /** During a flush, no delivery beyond this seq (the cut); Infinity otherwise. */
+  limit = Number.POSITIVE_INFINITY;
+  nackTimer: Timer | undefined;
+  /** Seqs this member offered to retransmit on behalf of a departed sender, after a random back-off. */
+  readonly answers = new Set<number>();
+  answerTimer: Timer | undefined;
+
+  constructor(start: number) {
+    this.delivered = start;
+    this.highest = start;
+    this.stable = start;
+  }
+
+  /** Count of seqs in (delivered, highest] not held. O(1): every seq in (stable, delivered] is in store. */
+  missingCount(): number {
+    const undelivered = this.store.size - (this.delivered - this.stable);
+    return this.highest - this.delivered - undelivered;
+  }
+
+  /**
+   * Missing seqs as ranges, skipping those requested within `retry` ms of `now` (by this member or by
+   * another whose NACK was overheard). Marks the returned ones as requested now.
+   */
+  takeNackRanges(now: number, retry: number, max: number): SeqRange[] {
+    const ranges: SeqRange[] = [];
+    let count = 0;
+    let open: SeqRange | undefined;
+    for (let s = this.delivered + 1; s <= this.highest && count < max; s++) {
+      const t = this.requested.get(s);
+      const wanted = !this.store.has(s) && (t === undefined || now - t >= retry);
+      if (!wanted) {
+        open = undefined;
+        continue;
+      }
+      this.requested.set(s, now);
+      count++;
+      if (open && open.to === s - 1) open.to = s;
+      else {
+        open = { from: s, to: s };
+        ranges.push(open);
+      }
+    }
+    return ranges;
+  }
+
+  /** Frees what every member has delivered. */
+  free(upTo: number): void {
+    const to = Math.min(upTo, this.delivered);
+    for (let s = this.stable + 1; s <= to; s++) this.store.delete(s);
+    if (to > this.stable) this.stable = to;
+    for (const s of this.requested.keys()) if (s <= this.delivered) this.requested.delete(s);
+  }
+
+  cancelTimers(): void {
+    this.nackTimer?.cancel();
+    this.answerTimer?.cancel();
+    this.nackTimer = undefined;
+    this.answerTimer = undefined;
+  }
+}

@@ -1,0 +1,186 @@
+/**
+ * Codec of proto/blaze/v1/group.proto: plain typed objects <-> bytes. Decoding is defensive: a datagram
+ * that is not a valid GroupFrame yields undefined (it is dropped and counted), never an exception, because
+ * anything on the network may send to a group's port.
+ */
+import { loadProto } from '../util/proto.js';
+
+export interface ViewIdMsg {
+  coordinator: string;
+  counter: number;
+}
+export interface ViewMsg {
+  id: ViewIdMsg | null;
+  members: string[];
+}
+export interface SeqEntry {
+  sender: string;
+  seq: number;
+}
+export interface SeqRange {
+  from: number;
+  to: number;
+}
+
+export interface McastData {
+  seq: number;
+  view: number;
+  payload: Uint8Array;
+  sender?: string;
+  retransmit?: boolean;
+}
+export interface McastNack {
+  sender: string;
+  ranges: SeqRange[];
+}
+export interface McastSeqHeartbeat {
+  seq: number;
+}
+export interface StabilityDigest {
+  view: number;
+  entries: SeqEntry[];
+  want: boolean;
+}
+export interface UcastData {
+  conn: number;
+  seq: number;
+  payload: Uint8Array;
+  first: number;
+}
+export interface UcastAck {
+  conn: number;
+  seq: number;
+}
+export interface PrepareAck {
+  flush_id: string;
+  digest: SeqEntry[];
+  view: number;
+}
+export interface InstallView {
+  view: ViewMsg | null;
+  flush_ids: string[];
+  cut: SeqEntry[];
+}
+export interface MergeResponse {
+  merge_id: string;
+  ok: boolean;
+  view: ViewMsg | null;
+  flush_id: string;
+  digest: SeqEntry[];
+}
+
+/** The frame bodies, keyed by their oneof field name in GroupFrame. */
+export interface FrameBodies {
+  data: McastData;
+  nack: McastNack;
+  seq_heartbeat: McastSeqHeartbeat;
+  stability: StabilityDigest;
+  ucast: UcastData;
+  ucast_ack: UcastAck;
+  discovery: Record<string, never>;
+  discovery_response: { view: ViewMsg | null };
+  join: Record<string, never>;
+  leave: Record<string, never>;
+  heartbeat: { view: ViewIdMsg | null; coordinator: boolean };
+  suspect: { member: string };
+  are_you_alive: Record<string, never>;
+  i_am_alive: Record<string, never>;
+  not_member: { view: ViewIdMsg | null };
+  prepare: { flush_id: string; survivors: string[] };
+  prepare_ack: PrepareAck;
+  abort: { flush_id: string };
+  install: InstallView;
+  install_ack: { view: ViewIdMsg | null };
+  merge_request: { merge_id: string };
+  merge_response: MergeResponse;
+}
+export type FrameKind = keyof FrameBodies;
+
+/** A decoded frame: exactly one body kind. */
+export type Frame = { [K in FrameKind]: { kind: K; body: FrameBodies[K] } }[FrameKind];
+
+const FRAME_KINDS = new Set<string>([
+  'data',
+  'nack',
+  'seq_heartbeat',
+  'stability',
+  'ucast',
+  'ucast_ack',
+  'discovery',
+  'discovery_response',
+  'join',
+  'leave',
+  'heartbeat',
+  'suspect',
+  'are_you_alive',
+  'i_am_alive',
+  'not_member',
+  'prepare',
+  'prepare_ack',
+  'abort',
+  'install',
+  'install_ack',
+  'merge_request',
+  'merge_response',
+]);
+
+const root = loadProto('blaze/v1/group.proto');
+const GroupFrameT = root.lookupType('blaze.v1.GroupFrame');
+const ChannelMessageT = root.lookupType('blaze.v1.ChannelMessage');
+const TO_OBJECT = { longs: Number, oneofs: true, arrays: true, defaults: true } as const;
+
+export function encodeFrame<K extends FrameKind>(group: string, kind: K, body: FrameBodies[K]): Uint8Array {
+  return GroupFrameT.encode({ group, [kind]: body }).finish();
+}
+
+/** Returns undefined for bytes that are not a frame of `group` (foreign group, garbage, unknown kind). */
+export function decodeFrame(group: string, bytes: Uint8Array): Frame | undefined {
+  let obj: Record<string, unknown>;
+  try {
+    obj = GroupFrameT.toObject(GroupFrameT.decode(bytes), TO_OBJECT);
+  } catch {
+    return undefined;
+  }
+  if (obj.group !== group) return undefined;
+  const kind = obj.body;
+  if (typeof kind !== 'string' || !FRAME_KINDS.has(kind)) return undefined;
+  return { kind, body: obj[kind] } as Frame;
+}
+
+export const ChannelKind = {
+  BROADCAST: 0,
+  DIRECT: 1,
+  INBOX: 2,
+  QUEUE: 3,
+  QUEUE_ACK: 4,
+  QUEUE_LISTEN: 5,
+  FRAGMENT: 6,
+} as const;
+export type ChannelKind = (typeof ChannelKind)[keyof typeof ChannelKind];
+
+export interface ChannelMessage {
+  kind: ChannelKind;
+  name: string;
+  id: number;
+  body: Uint8Array;
+  names: string[];
+  reject: boolean;
+}
+
+export function encodeChannelMessage(m: Partial<ChannelMessage> & { kind: ChannelKind }): Uint8Array {
+  return ChannelMessageT.encode(m).finish();
+}
+
+export function decodeChannelMessage(bytes: Uint8Array): ChannelMessage | undefined {
+  try {
+    const obj = ChannelMessageT.toObject(ChannelMessageT.decode(bytes), {
+      longs: Number,
+      enums: Number,
+      arrays: true,
+      defaults: true,
+    }) as ChannelMessage;
+    return obj;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,39 @@
+/**
+ * `blazemq`: run a broker from code (`startBroker(await loadConfig())`), or embed the protocol-neutral
+ * core. Everything not exported here is internal.
+ */
+export { type RunningBroker, type StartOptions, startBroker } from './broker.js';
+export {
+  type AclRule,
+  type BlazeConfig,
+  type CoreConfig,
+  defaultConfig,
+  type FlagOverrides,
+  type HeartbeatConfig,
+  type LimitsConfig,
+  type ListenersConfig,
+  type LogLevel,
+  loadConfig,
+  loadConfigFile,
+  type PortSetting,
+  parseConfig,
+  type SecurityConfig,
+} from './config/index.js';
+export type {
+  AckMode,
+  Authenticator,
+  Authorizer,
+  BrokerCore,
+  ConnectOptions,
+  CoreConnection,
+  Delivery,
+  DeliverySink,
+  Permission,
+  Principal,
+  SubscribeOptions,
+  Subscription,
+} from './core/api.js';
+export { type BlazeCore, type BrokerCoreOptions, createBrokerCore, type MessageStore } from './core/index.js';
+export { DEFAULT_PRIORITY, type Message, type MessageInit, type PropertyValue } from './core/message.js';
+export { BlazeError, type ErrorCode, isBlazeError } from './util/errors.js';
+export { type Logger, silentLogger } from './util/logger.js';

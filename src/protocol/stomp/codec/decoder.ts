@@ -1,0 +1,334 @@
+/**
+ * Incremental STOMP frame decoder: bytes in (`push`, any chunking), frames out (`next`, one at a time).
+ *
+ * It is pull-based so that the session decides when to stop reading (while a CONNECT is being
+ * authenticated, or while too many sends await the store) without the decoder buffering frames for it.
+ * It never touches a socket or a timer. Every length is checked against `StompLimits` before anything is
+ * buffered or allocated; the only error it throws is `StompCodecError`, after which it stays failed.
+ *
+ * Grammar (STOMP 1.2 "Augmented BNF"):
+ *   frame = command EOL *( header EOL ) EOL *OCTET NULL *( EOL )
+ *   EOL   = [CR] LF
+ * EOLs between frames are heart-beats and are skipped. CR before LF is accepted from every version (1.0
+ * and 1.1 clients typed at a terminal send it too). With `content-length` the body is exactly that many
+ * octets (NULs included) and MUST be followed by NUL; without it the body ends at the first NUL.
+ */
+
+import { StompCodecError, type StompCodecReason } from './errors.js';
+import { unescapeHeader } from './escape.js';
+import {
+  emptyHeaders,
+  isUnescapedCommand,
+  type StompFrame,
+  type StompHeaders,
+  type StompVersion,
+} from './frame.js';
+import { resolveLimits, type StompLimits } from './limits.js';
+
+const LF = 10;
+const CR = 13;
+const NUL = 0;
+const COLON = 58;
+const EMPTY = Buffer.alloc(0);
+const DIGITS = /^[0-9]+$/;
+
+const FRAME_START = 0;
+const COMMAND = 1;
+const HEADERS = 2;
+const BODY = 3;
+const BODY_END = 4;
+
+export interface StompDecoderOptions {
+  limits?: Partial<StompLimits>;
+  /** Escaping rules for frames other than CONNECT/STOMP; the session sets it once the version is agreed. */
+  version?: StompVersion;
+}
+
+export class StompDecoder {
+  /** Decides header unescaping for the frames that follow; may change between two `next()` calls. */
+  version: StompVersion;
+  private readonly limits: StompLimits;
+
+  /** Chunks pushed and not yet reached; `buf`/`pos` is the chunk being parsed. */
+  private queue: Buffer[] = [];
+  private queueHead = 0;
+  private buf: Buffer = EMPTY;
+  private pos = 0;
+
+  private state = FRAME_START;
+  /** Pieces of the current line or body when it spans chunks; concatenated once, when complete. */
+  private parts: Buffer[] = [];
+  private partsLen = 0;
+  private lineBuf: Buffer = EMPTY;
+  private lineStart = 0;
+  private lineEnd = 0;
+
+  private command = '';
+  private headers: StompHeaders = emptyHeaders();
+  private headerCount = 0;
+  private escaped = false;
+  private frameBytes = 0;
+  private contentLength = -1;
+  private body: Buffer = EMPTY;
+  private failure: StompCodecError | null = null;
+
+  constructor(options: StompDecoderOptions = {}) {
+    this.limits = resolveLimits(options.limits);
+    this.version = options.version ?? '1.2';
+  }
+
+  push(chunk: Buffer): void {
+    if (this.failure || chunk.length === 0) return;
+    this.queue.push(chunk);
+  }
+
+  /** True when pushed bytes remain that `next()` has not consumed yet. */
+  get hasBufferedInput(): boolean {
+    return this.pos < this.buf.length || this.queueHead < this.queue.length;
+  }
+
+  /** The next complete frame, or null when more bytes are needed. Throws StompCodecError. */
+  next(): StompFrame | null {
+    if (this.failure) throw this.failure;
+    try {
+      return this.parse();
+    } catch (e) {
+      if (e instanceof StompCodecError) {
+        this.failure = e;
+        this.queue = [];
+        this.parts = [];
+        this.buf = EMPTY;
+        this.pos = 0;
+      }
+      throw e;
+    }
+  }
+
+  private parse(): StompFrame | null {
+    for (;;) {
+      if (this.pos >= this.buf.length && !this.advanceChunk()) return null;
+      switch (this.state) {
+        case FRAME_START: {
+          const b = this.buf;
+          let p = this.pos;
+          while (p < b.length && (b[p] === LF || b[p] === CR)) p++;
+          this.pos = p;
+          if (p === b.length) break;
+          if (b[p] === NUL) this.fail('empty-command', 'A frame must start with a command, got NUL');
+          this.state = COMMAND;
+          this.frameBytes = 0;
+          break;
+        }
+        case COMMAND: {
+          if (!this.readLine(this.limits.maxCommandLength, 'command-too-long')) break;
+          this.command = this.lineBuf.toString('utf8', this.lineStart, this.lineEnd);
+          this.headers = emptyHeaders();
+          this.headerCount = 0;
+          this.contentLength = -1;
+          this.escaped = this.version !== '1.0' && !isUnescapedCommand(this.command);
+          this.state = HEADERS;
+          break;
+        }
+        case HEADERS: {
+          if (!this.readLine(this.limits.maxHeaderLineLength, 'header-line-too-long')) break;
+          if (this.lineEnd === this.lineStart) {
+            this.state = BODY;
+            break;
+          }
+          this.parseHeaderLine();
+          break;
+        }
+        case BODY: {
+          if (this.contentLength >= 0 ? this.readSizedBody() : this.readNulTerminatedBody()) {
+            if (this.contentLength < 0) return this.emit();
+            this.state = BODY_END;
+          }
+          break;
+        }
+        case BODY_END: {
+          if (this.buf[this.pos] !== NUL) {
+            this.fail(
+              'missing-nul',
+              `The ${this.command} frame's body (content-length) is not followed by NUL`,
+            );
+          }
+          this.pos++;
+          return this.emit();
+        }
+      }
+    }
+  }
+
+  private advanceChunk(): boolean {
+    if (this.queueHead >= this.queue.length) {
+      this.queue.length = 0;
+      this.queueHead = 0;
+      this.buf = EMPTY;
+      this.pos = 0;
+      return false;
+    }
+    this.buf = this.queue[this.queueHead]!;
+    this.queue[this.queueHead++] = EMPTY;
+    this.pos = 0;
+    return true;
+  }
+
+  /**
+   * Finds the end of the current line in the bytes available. Returns false (having kept the partial line)
+   * when the chunk ends first. On success the line, without its EOL, is lineBuf[lineStart, lineEnd).
+   */
+  private readLine(limit: number, reason: StompCodecReason): boolean {
+    const b = this.buf;
+    const start = this.pos;
+    const lf = b.indexOf(LF, start);
+    // +1: a CR before the LF is not part of the line.
+    if (lf === -1) {
+      const n = b.length - start;
+      if (this.partsLen + n > limit + 1) this.tooLong(limit, reason);
+      this.checkFrameSize(this.partsLen + n);
+      this.parts.push(b.subarray(start));
+      this.partsLen += n;
+      this.pos = b.length;
+      return false;
+    }
+    const len = this.partsLen + (lf - start);
+    if (len > limit + 1) this.tooLong(limit, reason);
+    this.frameBytes += len + 1;
+    this.checkFrameSize(0);
+    this.pos = lf + 1;
+    if (this.parts.length === 0) {
+      this.lineBuf = b;
+      this.lineStart = start;
+      this.lineEnd = lf;
+    } else {
+      this.parts.push(b.subarray(start, lf));
+      this.lineBuf = Buffer.concat(this.parts, len);
+      this.lineStart = 0;
+      this.lineEnd = len;
+      this.parts = [];
+      this.partsLen = 0;
+    }
+    if (this.lineEnd > this.lineStart && this.lineBuf[this.lineEnd - 1] === CR) this.lineEnd--;
+    if (this.lineEnd - this.lineStart > limit) this.tooLong(limit, reason);
+    return true;
+  }
+
+  private parseHeaderLine(): void {
+    if (++this.headerCount > this.limits.maxHeaders) {
+      this.fail(
+        'too-many-headers',
+        `The ${this.command} frame has more than ${this.limits.maxHeaders} headers`,
+      );
+    }
+    const b = this.lineBuf;
+    const colon = b.indexOf(COLON, this.lineStart);
+    if (colon === -1 || colon >= this.lineEnd) {
+      this.fail('malformed-header', `Header line without ':' in the ${this.command} frame`);
+    }
+    let name = b.toString('utf8', this.lineStart, colon);
+    let value = b.toString('utf8', colon + 1, this.lineEnd);
+    if (this.escaped) {
+      name = unescapeHeader(name, this.version);
+      value = unescapeHeader(value, this.version);
+    }
+    // 1.2 "Repeated Header Entries": only the first occurrence counts.
+    if (name in this.headers) return;
+    this.headers[name] = value;
+    if (name === 'content-length') this.setContentLength(value);
+  }
+
+  private setContentLength(value: string): void {
+    const v = value.trim();
+    if (!DIGITS.test(v))
+      this.fail('invalid-content-length', `Invalid content-length '${value.slice(0, 32)}'`);
+    const n = Number(v);
+    if (n > this.limits.maxBodySize) {
+      this.fail(
+        'body-too-large',
+        `content-length ${v} exceeds the maximum body size of ${this.limits.maxBodySize}`,
+      );
+    }
+    if (this.frameBytes + n + 1 > this.limits.maxFrameSize) {
+      this.fail(
+        'frame-too-large',
+        `The frame would exceed the maximum frame size of ${this.limits.maxFrameSize}`,
+      );
+    }
+    this.contentLength = n;
+  }
+
+  private readSizedBody(): boolean {
+    const need = this.contentLength - this.partsLen;
+    const avail = this.buf.length - this.pos;
+    if (avail < need) {
+      this.parts.push(this.buf.subarray(this.pos));
+      this.partsLen += avail;
+      this.pos = this.buf.length;
+      return false;
+    }
+    const piece = this.buf.subarray(this.pos, this.pos + need);
+    this.pos += need;
+    this.takeBody(piece, this.contentLength);
+    return true;
+  }
+
+  private readNulTerminatedBody(): boolean {
+    const nul = this.buf.indexOf(NUL, this.pos);
+    const end = nul === -1 ? this.buf.length : nul;
+    const total = this.partsLen + (end - this.pos);
+    if (total > this.limits.maxBodySize) {
+      this.fail(
+        'body-too-large',
+        `The ${this.command} frame's body exceeds ${this.limits.maxBodySize} bytes`,
+      );
+    }
+    this.checkFrameSize(total + 1);
+    const piece = this.buf.subarray(this.pos, end);
+    if (nul === -1) {
+      this.parts.push(piece);
+      this.partsLen = total;
+      this.pos = end;
+      return false;
+    }
+    this.pos = nul + 1;
+    this.takeBody(piece, total);
+    return true;
+  }
+
+  private takeBody(last: Buffer, total: number): void {
+    if (this.parts.length === 0) {
+      this.body = last;
+    } else {
+      this.parts.push(last);
+      this.body = Buffer.concat(this.parts, total);
+      this.parts = [];
+      this.partsLen = 0;
+    }
+  }
+
+  private emit(): StompFrame {
+    const frame: StompFrame = { command: this.command, headers: this.headers, body: this.body };
+    this.state = FRAME_START;
+    this.body = EMPTY;
+    return frame;
+  }
+
+  private checkFrameSize(extra: number): void {
+    if (this.frameBytes + extra > this.limits.maxFrameSize) {
+      this.fail(
+        'frame-too-large',
+        `The frame exceeds the maximum frame size of ${this.limits.maxFrameSize} bytes`,
+      );
+    }
+  }
+
+  private tooLong(limit: number, reason: StompCodecReason): never {
+    const what =
+      reason === 'command-too-long' ? 'The command line' : `A header line of the ${this.command} frame`;
+    return this.fail(reason, `${what} exceeds ${limit} bytes`);
+  }
+
+  private fail(reason: StompCodecReason, message: string): never {
+    throw new StompCodecError(reason, message);
+  }
+}

@@ -1,0 +1,136 @@
+/**
+ * A MessageStore that keeps its state in memory. A core restarted on the same instance recovers
+ * exactly what a durable store would have (so recovery logic is testable without disk), and tests can
+ * hold writes back (`hold`/`release`) or make them fail (`failNext`) to observe durability waits.
+ * Nothing survives the process: do not use where persistence is promised.
+ */
+
+import type { Message } from '../../core/message.js';
+import type {
+  DurableRecord,
+  MessageStore,
+  RecoveredQueue,
+  RecoveredState,
+  StoreOp,
+} from '../../core/store.js';
+
+interface Stored {
+  message: Message;
+  deliveryCount: number;
+}
+
+interface PendingWrite {
+  ops: readonly StoreOp[];
+  resolve: () => void;
+  reject: (e: unknown) => void;
+}
+
+export class MemoryStore implements MessageStore {
+  /** Queue key -> message id -> stored message; Maps keep enqueue order. */
+  private readonly queues = new Map<string, Map<string, Stored>>();
+  private readonly durables = new Map<string, DurableRecord>();
+  private held: PendingWrite[] | undefined;
+  private failure: unknown;
+  /** Number of write() calls (batches) applied; lets tests check batching. */
+  writes = 0;
+  /** Operations applied, by type. */
+  readonly opCounts: Record<StoreOp['type'], number> = {
+    enqueue: 0,
+    dequeue: 0,
+    'delivery-count': 0,
+    'durable-add': 0,
+    'durable-remove': 0,
+  };
+
+  async load(): Promise<RecoveredState> {
+    const queues: RecoveredQueue[] = [];
+    for (const [queue, messages] of this.queues) {
+      if (messages.size === 0) continue;
+      queues.push({
+        queue,
+        messages: [...messages.values()].map((s) => ({ message: s.message, deliveryCount: s.deliveryCount })),
+      });
+    }
+    return { queues, durables: [...this.durables.values()] };
+  }
+
+  write(ops: readonly StoreOp[]): Promise<void> {
+    if (this.failure !== undefined) {
+      const e = this.failure;
+      this.failure = undefined;
+      return Promise.reject(e);
+    }
+    if (this.held !== undefined) {
+      return new Promise((resolve, reject) => this.held!.push({ ops, resolve, reject }));
+    }
+    this.apply(ops);
+    return Promise.resolve();
+  }
+
+  async close(): Promise<void> {
+    this.release();
+  }
+
+  /** Holds writes back (not applied, promises pending) until `release()`: a slow disk. */
+  hold(): void {
+    this.held ??= [];
+  }
+
+  /** Applies held writes in order and resolves them. */
+  release(): void {
+    const held = this.held;
+    this.held = undefined;
+    if (held === undefined) return;
+    for (const w of held) {
+      this.apply(w.ops);
+      w.resolve();
+    }
+  }
+
+  /** The next write is rejected with `error` and not applied (a failed fsync). */
+  failNext(error: unknown): void {
+    this.failure = error;
+  }
+
+  /** Message ids stored for a queue key, in order. */
+  messageIds(queue: string): string[] {
+    return [...(this.queues.get(queue)?.keys() ?? [])];
+  }
+
+  durableRecords(): DurableRecord[] {
+    return [...this.durables.values()];
+  }
+
+  private apply(ops: readonly StoreOp[]): void {
+    this.writes++;
+    for (const op of ops) {
+      this.opCounts[op.type]++;
+      switch (op.type) {
+        case 'enqueue': {
+          let q = this.queues.get(op.queue);
+          if (q === undefined) {
+            q = new Map();
+            this.queues.set(op.queue, q);
+          }
+          q.set(op.message.id, { message: op.message, deliveryCount: 0 });
+          break;
+        }
+        case 'dequeue':
+          this.queues.get(op.queue)?.delete(op.messageId);
+          break;
+        case 'delivery-count': {
+          const s = this.queues.get(op.queue)?.get(op.messageId);
+          if (s !== undefined) s.deliveryCount = op.deliveryCount;
+          break;
+        }
+        case 'durable-add':
+          this.durables.set(op.record.queue, op.record);
+          break;
+        case 'durable-remove':
+          this.durables.delete(op.queue);
+          this.queues.delete(op.queue);
+          break;
+      }
+    }
+  }
+}

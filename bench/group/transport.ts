@@ -4,7 +4,7 @@
  *   loopback: processes on the host, multicast over 127.0.0.1 (and unicast 1 -> 2)
  *   lab:      three network namespaces on a bridge (test/netlab), multicast over the bridge (needs root)
  * Rates are measured at the receivers (first to last payload); loss is what never arrived.
- * Run: npx tsx bench/group/transport.ts [loopback|lab|both] [--quick]
+ * Run: npx tsx bench/group/transport.ts [loopback|lab|both] [--quick] [--max-datagram=N]
  */
 import { hostSpawner, labSupport, type MemberProcess, NetLab, startMember } from '../../test/netlab/lab.js';
 
@@ -17,6 +17,8 @@ interface Stream {
 
 const where = process.argv[2] && !process.argv[2].startsWith('--') ? process.argv[2] : 'both';
 const quick = process.argv.includes('--quick');
+const maxArg = process.argv.find((a) => a.startsWith('--max-datagram='));
+const maxDatagram = maxArg ? { maxDatagram: Number(maxArg.split('=')[1]) } : {};
 
 interface Case {
   size: number;
@@ -84,7 +86,7 @@ if (where === 'loopback' || where === 'both') {
       const mc = { group, port: 0, interface: '127.0.0.1', loopback: true };
       const cfg = (port: number) => ({
         role: 'transport',
-        transport: { bindAddress: '127.0.0.1', bundling, multicast: { ...mc, port } },
+        transport: { bindAddress: '127.0.0.1', bundling, ...maxDatagram, multicast: { ...mc, port } },
       });
       const first = await startMember(host.spawn, 'recv1', cfg(0));
       const port = Number(first.events[0]!.multicastPort);
@@ -112,6 +114,7 @@ if (where === 'lab' || where === 'both') {
               transport: {
                 bindAddress: lab.ip(i),
                 bundling,
+                ...maxDatagram,
                 multicast: { group: '239.77.0.1', port: 45588, interface: lab.ip(i), loopback: false },
               },
             }),

@@ -151,13 +151,11 @@ export class Connection implements CoreConnection, SubscriptionOwner {
     if (options.durableName !== undefined) {
       return this.subscribeDurable(id, frozen, sink, address, selectorText);
     }
-    let sub: BaseSubscription<unknown>;
     switch (address.kind) {
       case 'queue': {
         const queue = broker.queue(address.name);
         const consumer = new QueueConsumer(id, frozen, sink, this, broker, queue, selector);
-        sub = consumer as BaseSubscription<unknown>;
-        this.subscriptions.add(sub);
+        this.subscriptions.add(consumer as BaseSubscription<unknown>);
         queue.addConsumer(consumer);
         return consumer;
       }

@@ -16,6 +16,9 @@
  * i.e. never IP-fragmented on a standard LAN: one lost IP fragment loses the whole datagram, so a 64 KB
  * datagram (44 fragments) at 2 % packet loss is lost 59 % of the time, and the reliability layer above
  * retransmits per datagram-sized message. Lower it for tunnels and VPNs with a smaller path MTU.
+ * Raising it trades loss amplification for throughput where the per-send cost dominates: in the
+ * namespace lab, 1 KiB multicasts went from ~30 k/s at 1472 to ~100 k/s at 8832 (6 IP fragments,
+ * so 2 % packet loss becomes 11 % datagram loss); bench/group/transport.ts measures it.
  *
  * Own multicasts looped back by the kernel are dropped: `multicast` reaches every member but the sender,
  * in both modes; a protocol that wants self-delivery does it locally, as JGroups' NAKACK2 does.
@@ -128,6 +131,16 @@ export async function openUdpTransport(options: UdpTransportOptions): Promise<Ud
     const advertised =
       options.advertiseAddress ?? (isWildcard(bindAddress) ? defaultAdvertise(m?.interface) : bindAddress);
     const localAddress = formatAddress(advertised, member.address().port);
+    // Linux reports twice the granted size (bookkeeping overhead) and silently caps the request at
+    // net.core.rmem_max / wmem_max; a small cap loses packets at full rate, so say so (as JGroups does).
+    for (const s of sockets) {
+      if (s.getRecvBufferSize() < recvBufferSize) {
+        log.warn(
+          { requested: recvBufferSize, granted: s.getRecvBufferSize() },
+          'group transport: kernel capped the UDP receive buffer; raise net.core.rmem_max',
+        );
+      }
+    }
     return new UdpTransport(member, mcast, localAddress, options, log);
   } catch (err) {
     for (const s of sockets) s.close();
@@ -200,6 +213,11 @@ export class UdpTransport implements GroupTransport {
     if (this.group) throw new BlazeError('CONFIG', 'group transport: peers are for unicast-only mode');
     for (const p of peers) parseAddress(p);
     this.peers = peers.filter((p) => p !== this.localAddress);
+  }
+
+  /** Socket buffer sizes the kernel granted (Linux reports double the usable size). */
+  socketBuffers(): { recv: number; send: number } {
+    return { recv: this.member.getRecvBufferSize(), send: this.member.getSendBufferSize() };
   }
 
   /** Bytes handed to the socket but not yet written to the kernel: a sender paces itself on this. */

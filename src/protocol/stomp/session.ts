@@ -102,7 +102,14 @@ export class StompSession implements ProtocolSession, DeliveryTarget, Completion
     if (this.phase === 'closed') return;
     if (this.expectEvery > 0) this.heartbeats.markRead();
     this.decoder.push(chunk);
-    this.pump();
+    try {
+      this.pump();
+    } catch (e) {
+      // Only a bug gets here (handlers' errors are caught per frame): drop this connection, not the process.
+      this.log.error({ err: e }, 'STOMP session failed');
+      this.teardown();
+      this.transport.destroy();
+    }
   }
 
   onClose(error?: Error): void {

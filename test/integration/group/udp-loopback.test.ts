@@ -3,6 +3,8 @@
  * 127.0.0.1 as the multicast interface), unicast-only mode, bundling, limits and hostile input.
  */
 import dgram from 'node:dgram';
+import { readFileSync } from 'node:fs';
+import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   openUdpTransport,
@@ -147,6 +149,26 @@ describe('UDP transport on 127.0.0.1', () => {
     expect(got).toEqual([2]);
   });
 
+  it('counts random datagrams as decode errors and keeps serving (fuzz over the socket)', async () => {
+    const b = await make({ peers: [] });
+    const a = await make({ peers: [] });
+    const rx = collector(b);
+    const raw = dgram.createSocket('udp4');
+    const port = Number(b.localAddress.split(':')[1]);
+    const junk = fc.sample(fc.uint8Array({ minLength: 1, maxLength: 1500 }), 300);
+    for (const d of junk) await new Promise<void>((r) => raw.send(d, port, '127.0.0.1', () => r()));
+    raw.close();
+    a.unicast(b.localAddress, Uint8Array.of(42));
+    await rx.until(1);
+    await settle();
+    expect(b.stats.datagramsReceived).toBe(301);
+    // a random datagram that happens to be a valid bundle is delivered, never half-delivered
+    expect(
+      b.stats.decodeErrors + rx.got.filter((m) => m.from !== a.localAddress).length,
+    ).toBeGreaterThanOrEqual(300);
+    expect(rx.got.at(-1)).toMatchObject({ from: a.localAddress });
+  });
+
   it('flushes queued bundles on close and refuses sends afterwards', async () => {
     const a = await make({ peers: [] });
     const b = await make({ peers: [] });
@@ -160,6 +182,13 @@ describe('UDP transport on 127.0.0.1', () => {
     } catch (e) {
       expect(isBlazeError(e) && e.code).toBe('CLOSED');
     }
+  });
+
+  it('asks the kernel for 4 MiB socket buffers by default', async () => {
+    const a = await make({ peers: [] });
+    const cap = Number(readFileSync('/proc/sys/net/core/rmem_max', 'utf8'));
+    // Linux grants min(request, rmem_max) and reports it doubled
+    expect(a.socketBuffers().recv).toBe(2 * Math.min(4 * 1024 * 1024, cap));
   });
 
   it('requires exactly one of multicast and peers', async () => {

@@ -36,7 +36,8 @@ function routingCore(): FakeCore {
     fake.sendResult = (m) => {
       for (const c of core.connections)
         for (const s of c.subscriptions)
-          if (!s.closed && s.options.address === m.address) s.push({ address: m.address, body: m.body, properties: m.properties ?? {} });
+          if (!s.closed && s.options.address === m.address)
+            s.push({ address: m.address, body: m.body, properties: m.properties ?? {} });
       return Promise.resolve();
     };
     return conn;

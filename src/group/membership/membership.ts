@@ -26,9 +26,10 @@
  * to flush their partitions and send their digests, flushes its own, and installs one view with all
  * members (its own first) and a counter above every merged view's.
  */
-import type { Clock, Random, Timer } from '../clock.js';
-import type { Logger } from '../../util/logger.js';
+
 import { BlazeError } from '../../util/errors.js';
+import type { Logger } from '../../util/logger.js';
+import type { Clock, Random, Timer } from '../clock.js';
 import type { Digest, FrameSender, ReliableProtocol } from '../reliable/types.js';
 import { fromViewMsg, sameViewId, toViewMsg, type View, type ViewId } from '../view.js';
 import type { Frame, InstallView, MergeResponse, PrepareAck } from '../wire.js';
@@ -207,11 +208,14 @@ export class Membership {
         return;
       }
       case 'join':
-        return this.onJoin(from);
+        this.onJoin(from);
+        return;
       case 'leave':
-        return this.onLeaveRequest(from);
+        this.onLeaveRequest(from);
+        return;
       case 'heartbeat':
-        return this.onHeartbeat(from, frame.body.view, frame.body.coordinator);
+        this.onHeartbeat(from, frame.body.view, frame.body.coordinator);
+        return;
       case 'suspect':
         if (this.isMemberState() && this.actingCoordinator() === this.self) {
           const s = frame.body.member;
@@ -224,22 +228,28 @@ export class Membership {
       case 'i_am_alive':
         return;
       case 'not_member':
-        return this.onNotMember(frame.body.view);
+        this.onNotMember(frame.body.view);
+        return;
       case 'prepare':
-        return this.onPrepare(from, frame.body.flush_id, frame.body.survivors);
+        this.onPrepare(from, frame.body.flush_id, frame.body.survivors);
+        return;
       case 'prepare_ack':
-        return this.onPrepareAck(from, frame.body);
+        this.onPrepareAck(from, frame.body);
+        return;
       case 'abort':
-        return this.onAbort(frame.body.flush_id);
+        this.onAbort(frame.body.flush_id);
+        return;
       case 'install':
-        return this.onInstall(from, frame.body);
+        this.onInstall(from, frame.body);
+        return;
       case 'install_ack':
         if (this.inst && frame.body.view && sameViewId(this.inst.viewId, frame.body.view)) {
           this.inst.round.answer(from);
         }
         return;
       case 'merge_request':
-        return this.onMergeRequest(from, frame.body.merge_id);
+        this.onMergeRequest(from, frame.body.merge_id);
+        return;
       case 'merge_response':
         if (this.mergeLead && frame.body.merge_id === this.mergeLead.mergeId) {
           this.mergeLead.responses.set(from, frame.body);
@@ -301,7 +311,8 @@ export class Membership {
     if (!this.isMemberState() || this.actingCoordinator() !== this.self) return;
     if (this.current!.members.includes(from)) {
       // Its install was lost: send it again.
-      if (this.lastInstall?.view?.members.includes(from)) this.deps.wire.unicast(from, 'install', this.lastInstall);
+      if (this.lastInstall?.view?.members.includes(from))
+        this.deps.wire.unicast(from, 'install', this.lastInstall);
       return;
     }
     this.pendingJoins.add(from);
@@ -373,8 +384,17 @@ export class Membership {
   }
 
   private onHeartbeat(from: string, view: ViewId | null, coordinator: boolean): void {
-    if (this.state !== 'member' || !this.current || !view || this.current.members.includes(from)) return;
-    if (!this.isCoordinator) return;
+    if (this.state !== 'member' || !this.current || !view || !this.isCoordinator) return;
+    if (this.current.members.includes(from)) {
+      // A member of this view that heads a view of its own has left it (it could not hear us and formed
+      // its own group): exclude it here too, so that the merge can bring it back.
+      if (view.coordinator === from && !sameViewId(view, this.current.id) && !this.dead.has(from)) {
+        this.deps.log.info({ member: from }, 'member runs a view of its own: excluding before merge');
+        this.dead.add(from);
+        this.processPending();
+      }
+      return;
+    }
     const now = this.deps.clock.now();
     if (coordinator) {
       // The coordinator of another partition (or of a view that excluded us): candidate for a merge.
@@ -392,7 +412,10 @@ export class Membership {
     if (this.busy() || this.installing || this.blocked) return;
     this.deps.log.info({ by: view.coordinator }, 'excluded from the group while alive: forming own view');
     const cut = this.deps.protocol.prepare([this.self]);
-    const v: View = { id: { coordinator: this.self, counter: this.current.id.counter + 1 }, members: [this.self] };
+    const v: View = {
+      id: { coordinator: this.self, counter: this.current.id.counter + 1 },
+      members: [this.self],
+    };
     this.applyInstall(v, cut, this.self);
   }
 
@@ -438,7 +461,8 @@ export class Membership {
     if (!v || this.state === 'idle' || this.state === 'left') return;
     if (this.installing) return;
     if (this.current && v.id.counter <= this.current.id.counter) {
-      if (sameViewId(v.id, this.current.id)) this.deps.wire.unicast(from, 'install_ack', { view: { ...v.id } });
+      if (sameViewId(v.id, this.current.id))
+        this.deps.wire.unicast(from, 'install_ack', { view: { ...v.id } });
       return;
     }
     const joining = this.state === 'joining' && v.members.includes(this.self);
@@ -555,7 +579,10 @@ export class Membership {
         this.finishLeave();
         return;
       }
-      const view: View = { id: { coordinator: newMembers[0]!, counter: maxCounter + 1 }, members: newMembers };
+      const view: View = {
+        id: { coordinator: newMembers[0]!, counter: maxCounter + 1 },
+        members: newMembers,
+      };
       this.install(
         view,
         [id],
@@ -640,7 +667,9 @@ export class Membership {
   private maybeMerge(): void {
     const now = this.deps.clock.now();
     const v = this.current!;
-    const cands = [...this.otherCoords].filter(([c, t]) => now - t.last <= this.options.failureTimeout && !v.members.includes(c));
+    const cands = [...this.otherCoords].filter(
+      ([c, t]) => now - t.last <= this.options.failureTimeout && !v.members.includes(c),
+    );
     if (cands.length === 0) return;
     // The lowest-addressed coordinator leads; the others answer its request.
     if (cands.some(([c]) => c < this.self)) return;
@@ -667,10 +696,14 @@ export class Membership {
       ),
     };
     this.mergeLead = lead;
-    this.runPrepare([...v.members], v.members.filter((m) => m !== this.self), (id, acks, maxCounter, missing) => {
-      lead.own = { id, acks, maxCounter, missing };
-      this.finishMerge(lead);
-    });
+    this.runPrepare(
+      [...v.members],
+      v.members.filter((m) => m !== this.self),
+      (id, acks, maxCounter, missing) => {
+        lead.own = { id, acks, maxCounter, missing };
+        this.finishMerge(lead);
+      },
+    );
   }
 
   private finishMerge(lead: MergeLead): void {
@@ -686,7 +719,9 @@ export class Membership {
       this.processPending();
       return;
     }
-    const views = ok.map((r) => fromViewMsg(r.view)!).sort((a, b) => (a.id.coordinator < b.id.coordinator ? -1 : 1));
+    const views = ok
+      .map((r) => fromViewMsg(r.view)!)
+      .sort((a, b) => (a.id.coordinator < b.id.coordinator ? -1 : 1));
     const members = [...v.members];
     for (const ov of views) for (const m of ov.members) if (!members.includes(m)) members.push(m);
     const counter = Math.max(own.maxCounter, ...views.map((ov) => ov.id.counter)) + 1;
@@ -702,7 +737,13 @@ export class Membership {
   }
 
   private onMergeRequest(from: string, mergeId: string): void {
-    if (this.state !== 'member' || !this.current || !this.isCoordinator || this.current.members.includes(from)) return;
+    if (
+      this.state !== 'member' ||
+      !this.current ||
+      !this.isCoordinator ||
+      this.current.members.includes(from)
+    )
+      return;
     const f = this.mergeFollow;
     if (f && f.mergeId === mergeId) {
       if (f.response) this.deps.wire.unicast(from, 'merge_response', f.response);
@@ -721,32 +762,42 @@ export class Membership {
     const v = this.current;
     const follow: MergeFollow = { mergeId, leader: from, response: undefined, timer: undefined };
     this.mergeFollow = follow;
-    this.runPrepare([...v.members], v.members.filter((m) => m !== this.self), (id, acks, _max, missing) => {
-      if (this.mergeFollow !== follow) return;
-      if (missing.length > 0) {
-        this.deps.wire.unicast(from, 'merge_response', { merge_id: mergeId, ok: false, view: null, flush_id: '', digest: [] });
-        this.mergeFollow = undefined;
-        this.abortFlush(id, v.members);
-        for (const m of missing) this.dead.add(m);
-        this.processPending();
-        return;
-      }
-      follow.response = {
-        merge_id: mergeId,
-        ok: true,
-        view: toViewMsg(v),
-        flush_id: id,
-        digest: digestToEntries(maxDigest(acks.values())),
-      };
-      this.deps.wire.unicast(from, 'merge_response', follow.response);
-      // The leader's install normally follows; if it does not, unblock this partition.
-      follow.timer = this.deps.clock.setTimer(this.options.flushTimeout * 2, () => {
+    this.runPrepare(
+      [...v.members],
+      v.members.filter((m) => m !== this.self),
+      (id, acks, _max, missing) => {
         if (this.mergeFollow !== follow) return;
-        this.mergeFollow = undefined;
-        if (!this.installing) this.abortFlush(id, v.members);
-        this.processPending();
-      });
-    });
+        if (missing.length > 0) {
+          this.deps.wire.unicast(from, 'merge_response', {
+            merge_id: mergeId,
+            ok: false,
+            view: null,
+            flush_id: '',
+            digest: [],
+          });
+          this.mergeFollow = undefined;
+          this.abortFlush(id, v.members);
+          for (const m of missing) this.dead.add(m);
+          this.processPending();
+          return;
+        }
+        follow.response = {
+          merge_id: mergeId,
+          ok: true,
+          view: toViewMsg(v),
+          flush_id: id,
+          digest: digestToEntries(maxDigest(acks.values())),
+        };
+        this.deps.wire.unicast(from, 'merge_response', follow.response);
+        // The leader's install normally follows; if it does not, unblock this partition.
+        follow.timer = this.deps.clock.setTimer(this.options.flushTimeout * 2, () => {
+          if (this.mergeFollow !== follow) return;
+          this.mergeFollow = undefined;
+          if (!this.installing) this.abortFlush(id, v.members);
+          this.processPending();
+        });
+      },
+    );
   }
 
   // --- timers --------------------------------------------------------------------------------------

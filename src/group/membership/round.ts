@@ -11,7 +11,7 @@ export class Round {
   private finished = false;
 
   constructor(
-    private readonly clock: Clock,
+    clock: Clock,
     targets: Iterable<string>,
     private readonly send: (to: string) => void,
     retry: number,

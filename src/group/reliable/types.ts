@@ -13,8 +13,9 @@
  *      then call `done()` and accept sends again, stamped with the new view.
  *   `abort()` abandons a prepared flush and accepts sends again in the old view.
  */
-import type { Clock, Random } from '../clock.js';
+
 import type { Logger } from '../../util/logger.js';
+import type { Clock, Random } from '../clock.js';
 import type { View } from '../view.js';
 import type { FrameBodies, FrameKind } from '../wire.js';
 

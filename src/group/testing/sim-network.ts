@@ -205,7 +205,10 @@ export class SimNetwork {
 
   private transmit(from: string, to: string, payload: Uint8Array): void {
     const link =
-      this.links.get(`${from}>${to}`) ?? this.links.get(`${from}>*`) ?? this.links.get(`*>${to}`) ?? this.defaults;
+      this.links.get(`${from}>${to}`) ??
+      this.links.get(`${from}>*`) ??
+      this.links.get(`*>${to}`) ??
+      this.defaults;
     if (link.loss > 0 && this.rng() < link.loss) {
       this.stats.dropped++;
       return;

@@ -86,7 +86,7 @@ export class OrderedCompletions {
     let progressed = false;
     while (!this.stopped && this.head < this.entries.length) {
       const e = this.entries[this.head]!;
-      if (!e.done) continue;
+      if (!e.done) break;
       this.head++;
       progressed = true;
       this.report(e, e.failed, e.error);

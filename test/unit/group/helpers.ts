@@ -1,6 +1,6 @@
 /** Shared harness for group protocol tests on the simulated network. */
 import { FrameWire } from '../../../src/group/frame-wire.js';
-import { type NackOptions } from '../../../src/group/reliable/nack/options.js';
+import type { NackOptions } from '../../../src/group/reliable/nack/options.js';
 import { NackProtocol } from '../../../src/group/reliable/nack/protocol.js';
 import type { Delivery } from '../../../src/group/reliable/types.js';
 import type { SimNetwork } from '../../../src/group/testing/sim-network.js';
@@ -23,7 +23,14 @@ export function staticGroup(net: SimNetwork, n: number, opts: Partial<NackOption
     let protocol: NackProtocol | undefined;
     const wire = new FrameWire(transport, 'g', (from, f) => protocol!.handle(from, f.kind, f.body));
     protocol = new NackProtocol(
-      { self: address, wire, clock: net.clock, random: net.randomFor(address), log: silentLogger, maxPayload: wire.maxPayload },
+      {
+        self: address,
+        wire,
+        clock: net.clock,
+        random: net.randomFor(address),
+        log: silentLogger,
+        maxPayload: wire.maxPayload,
+      },
       opts,
     );
     const deliveries: Delivery[] = [];
@@ -45,7 +52,13 @@ export function text(p: Uint8Array): string {
  * Drives `count` multicasts from `member` as fast as flow control allows: every `tick` ms it sends
  * until the protocol refuses (back-pressure) or `burst` messages went out.
  */
-export function pump(net: SimNetwork, member: StaticMember, count: number, burst = 20, tick = 1): { sent: () => number } {
+export function pump(
+  net: SimNetwork,
+  member: StaticMember,
+  count: number,
+  burst = 20,
+  tick = 1,
+): { sent: () => number } {
   let i = 0;
   const loop = () => {
     for (let b = 0; b < burst && i < count; b++) {
@@ -65,7 +78,10 @@ export function bySender(deliveries: readonly Delivery[]): Map<string, number[]>
     const [sender, idx] = text(d.payload).split(':');
     if (sender !== d.sender) throw new Error(`payload of ${sender} delivered as from ${d.sender}`);
     let list = out.get(sender!);
-    if (!list) out.set(sender!, (list = []));
+    if (!list) {
+      list = [];
+      out.set(sender!, list);
+    }
     list.push(Number(idx));
   }
   return out;

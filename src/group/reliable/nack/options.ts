@@ -22,6 +22,8 @@ export interface NackOptions {
   stabilityInterval: number;
   /** First idle heartbeat of the highest seq after the last send, ms; doubles up to 1000 ms. */
   idleHeartbeat: number;
+  /** A departed sender's messages are kept this long (ms) after the view change, for late flushers. */
+  retainDeparted: number;
   /** Seqs requested in one NACK at most. */
   maxNackSeqs: number;
   unicast: UnicastOptions;
@@ -37,6 +39,7 @@ export const DEFAULT_NACK: NackOptions = {
   holderDelay: 20,
   stabilityInterval: 100,
   idleHeartbeat: 20,
+  retainDeparted: 5000,
   maxNackSeqs: 512,
   unicast: DEFAULT_UNICAST,
 };

@@ -32,6 +32,8 @@ import { ReceiveWindow, type Stored } from './receive-window.js';
 
 /** Bytes a data frame adds around the payload: group name, seq, view, retransmit sender (generous). */
 const FRAME_OVERHEAD = 96;
+/** Digest entries per stability frame: 24 x (address up to ~40 B + seq) stays under ~1.4 KB. */
+const DIGEST_ENTRIES_PER_FRAME = 24;
 const OWN_KINDS = new Set<FrameKind>(['data', 'nack', 'seq_heartbeat', 'stability', 'ucast', 'ucast_ack']);
 
 export type NackStats = {
@@ -70,6 +72,8 @@ export class NackProtocol implements ReliableProtocol {
   private readonly sent = new Map<number, Stored>();
   private readonly lastXmit = new Map<number, number>();
   private readonly recv = new Map<string, ReceiveWindow>();
+  /** Windows of departed senders, kept `retainDeparted` ms to answer late NACKs of the last flush. */
+  private readonly retired = new Map<string, ReceiveWindow>();
   /** Latest digest heard from each member: member -> sender -> highest delivered. */
   private readonly digests = new Map<string, Map<string, number>>();
   private blocked = false;
@@ -254,6 +258,8 @@ export class NackProtocol implements ReliableProtocol {
     this.idleTimer?.cancel();
     this.stabilityTimer?.cancel();
     for (const w of this.recv.values()) w.cancelTimers();
+    for (const w of this.retired.values()) w.cancelTimers();
+    this.retired.clear();
     this.unicastLayer.close();
     this.waiters.releaseAll();
   }
@@ -281,12 +287,14 @@ export class NackProtocol implements ReliableProtocol {
 
   /** Switches to `view`: forgets departed senders, starts new ones after their cut. */
   private setView(view: View, cut: Digest): void {
+    const before = this.members;
     this.view = view;
     this.members = new Set(view.members);
     for (const [sender, w] of this.recv) {
       if (!this.members.has(sender)) {
         w.cancelTimers();
         this.recv.delete(sender);
+        this.retire(sender, w);
       }
     }
     for (const m of this.digests.keys()) if (!this.members.has(m)) this.digests.delete(m);
@@ -294,16 +302,33 @@ export class NackProtocol implements ReliableProtocol {
       if (m !== this.self && !this.recv.has(m)) this.recv.set(m, new ReceiveWindow(cut.get(m) ?? 0));
     }
     for (const w of this.recv.values()) w.limit = Number.POSITIVE_INFINITY;
-    // Every member of the new view has delivered up to the cut (survivors flushed to it, newcomers start
-    // there): record that, so stability does not wait for digests to say it again.
+    // Newcomers start at the cut: that is what they "delivered" of everyone. Survivors may still be
+    // flushing towards the cut, so their digests must say it themselves (assuming it would free messages
+    // a survivor still needs).
     for (const m of view.members) {
       if (m === this.self) continue;
       let d = this.digests.get(m);
-      if (!d) this.digests.set(m, (d = new Map()));
+      if (!d) {
+        d = new Map();
+        this.digests.set(m, d);
+      }
       for (const s of d.keys()) if (!this.members.has(s)) d.delete(s);
-      for (const [s, c] of cut) if (this.members.has(s) && c > (d.get(s) ?? 0)) d.set(s, c);
+      if (!before.has(m))
+        for (const [s, c] of cut) if (this.members.has(s) && c > (d.get(s) ?? 0)) d.set(s, c);
     }
     this.unicastLayer.setMembers(view.members);
+  }
+
+  /**
+   * A departed sender's messages are kept a while after the view change: members that finish their flush
+   * early must still answer the NACKs of those that have not (the sender itself is gone).
+   */
+  private retire(sender: string, w: ReceiveWindow): void {
+    if (w.store.size === 0) return;
+    this.retired.set(sender, w);
+    this.ctx.clock.setTimer(this.opts.retainDeparted, () => {
+      if (this.retired.get(sender) === w) this.retired.delete(sender);
+    });
   }
 
   // --- receiving -----------------------------------------------------------------------------------
@@ -313,6 +338,8 @@ export class NackProtocol implements ReliableProtocol {
     if (sender === this.self) return;
     const w = this.recv.get(sender);
     if (!w) {
+      // Someone else answered for a departed sender: no need to answer too.
+      if (d.retransmit) this.retired.get(sender)?.answers.delete(d.seq);
       this.counters.dropped++;
       return;
     }
@@ -360,7 +387,7 @@ export class NackProtocol implements ReliableProtocol {
     w.nackTimer = this.ctx.clock.setTimer(lo + this.ctx.random() * (hi - lo), () => {
       w.nackTimer = undefined;
       if (this.closed || this.recv.get(sender) !== w || w.missingCount() <= 0) return;
-      const ranges = w.takeNackRanges(this.ctx.clock.now(), this.opts.nackRetry, this.opts.maxNackSeqs);
+      const ranges = w.takeNackRanges(this.ctx.clock.now(), this.opts.nackRetry, this.opts.maxNackSeqs, 48);
       if (ranges.length > 0) {
         this.counters.nacksSent++;
         this.ctx.wire.multicast('nack', { sender, ranges });
@@ -380,7 +407,11 @@ export class NackProtocol implements ReliableProtocol {
       return;
     }
     const w = this.recv.get(n.sender);
-    if (!w) return;
+    if (!w) {
+      const old = this.retired.get(n.sender);
+      if (old) this.offerAnswers(n, old);
+      return;
+    }
     const now = this.ctx.clock.now();
     let top = 0;
     let heard = false;
@@ -441,7 +472,13 @@ export class NackProtocol implements ReliableProtocol {
         const m = w.store.get(s);
         if (!m) continue;
         this.counters.retransmittedForOthers++;
-        this.ctx.wire.multicast('data', { seq: s, view: m.view, payload: m.payload, sender, retransmit: true });
+        this.ctx.wire.multicast('data', {
+          seq: s,
+          view: m.view,
+          payload: m.payload,
+          sender,
+          retransmit: true,
+        });
       }
       w.answers.clear();
     });
@@ -460,7 +497,10 @@ export class NackProtocol implements ReliableProtocol {
     if (!this.members.has(from)) return;
     if (d.want) this.digestWanted = true;
     let known = this.digests.get(from);
-    if (!known) this.digests.set(from, (known = new Map()));
+    if (!known) {
+      known = new Map();
+      this.digests.set(from, known);
+    }
     for (const e of d.entries) {
       if (!this.members.has(e.sender)) continue;
       if (e.seq > (known.get(e.sender) ?? 0)) known.set(e.sender, e.seq);
@@ -508,7 +548,11 @@ export class NackProtocol implements ReliableProtocol {
     this.counters.digestsSent++;
     this.recomputeStable();
     const want = this.anythingUnstable();
-    this.ctx.wire.multicast('stability', { view: this.view.id.counter, entries, want });
+    // Large views need several frames to stay within a datagram; each is a valid partial digest.
+    for (let i = 0; i < entries.length; i += DIGEST_ENTRIES_PER_FRAME) {
+      const chunk = entries.slice(i, i + DIGEST_ENTRIES_PER_FRAME);
+      this.ctx.wire.multicast('stability', { view: this.view.id.counter, entries: chunk, want });
+    }
   }
 
   /**

@@ -45,7 +45,7 @@ export class ReceiveWindow {
    * Missing seqs as ranges, skipping those requested within `retry` ms of `now` (by this member or by
    * another whose NACK was overheard). Marks the returned ones as requested now.
    */
-  takeNackRanges(now: number, retry: number, max: number): SeqRange[] {
+  takeNackRanges(now: number, retry: number, max: number, maxRanges: number): SeqRange[] {
     const ranges: SeqRange[] = [];
     let count = 0;
     let open: SeqRange | undefined;
@@ -56,13 +56,15 @@ export class ReceiveWindow {
         open = undefined;
         continue;
       }
-      this.requested.set(s, now);
-      count++;
       if (open && open.to === s - 1) open.to = s;
       else {
+        // Bounded so that one NACK always fits a datagram.
+        if (ranges.length >= maxRanges) break;
         open = { from: s, to: s };
         ranges.push(open);
       }
+      this.requested.set(s, now);
+      count++;
     }
     return ranges;
   }

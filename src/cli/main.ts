@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { isBlazeError } from '../util/errors.js';
+import { registerGroupCommand } from './group.js';
 import { userAdd, userList, userRemove } from './user.js';
 
 function version(): string {
@@ -65,5 +66,7 @@ fileOptions(users.command('list'))
 fileOptions(users.command('remove <name>'))
   .description('remove a user')
   .action((name: string, opts) => userRemove(name, opts, print).catch(fatal));
+
+registerGroupCommand(program, fatal);
 
 program.parseAsync().catch(fatal);

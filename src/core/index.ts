@@ -63,6 +63,7 @@ export type {
   RecoveredState,
   StoreOp,
 } from './store.js';
+export { ACCEPTED } from './store-writer.js';
 export { matchPattern } from './wildcard.js';
 
 /**

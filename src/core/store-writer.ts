@@ -9,7 +9,13 @@ import { BlazeError, isBlazeError } from '../util/errors.js';
 import type { Logger } from '../util/logger.js';
 import type { MessageStore, StoreOp } from './store.js';
 
-export const RESOLVED: Promise<void> = Promise.resolve();
+/**
+ * The one promise returned by every operation the core accepted synchronously (non-persistent sends,
+ * commits with nothing to store). Callers may compare against it (`p === ACCEPTED`) to skip waiting a
+ * microtask per message on the hot path.
+ */
+export const ACCEPTED: Promise<void> = Promise.resolve();
+export const RESOLVED = ACCEPTED;
 
 export class StoreWriter {
   private ops: StoreOp[] = [];

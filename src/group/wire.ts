@@ -4,6 +4,13 @@
  * anything on the network may send to a group's port.
  */
 import { loadProto } from '../util/proto.js';
+import {
+  decodeDataFrame,
+  decodeSimpleChannelMessage,
+  encodeDataFrame,
+  encodeSimpleChannelMessage,
+  GroupHeader,
+} from './fast-codec.js';
 
 export interface ViewIdMsg {
   coordinator: string;
@@ -129,12 +136,28 @@ const GroupFrameT = root.lookupType('blaze.v1.GroupFrame');
 const ChannelMessageT = root.lookupType('blaze.v1.ChannelMessage');
 const TO_OBJECT = { longs: Number, oneofs: true, arrays: true, defaults: true } as const;
 
+/** Encoded group names; a process has a handful of groups, the bound only guards against misuse. */
+const headers = new Map<string, GroupHeader>();
+function groupHeader(group: string): GroupHeader {
+  let h = headers.get(group);
+  if (!h) {
+    if (headers.size >= 64) headers.clear();
+    h = new GroupHeader(group);
+    headers.set(group, h);
+  }
+  return h;
+}
+
 export function encodeFrame<K extends FrameKind>(group: string, kind: K, body: FrameBodies[K]): Uint8Array {
+  // Data frames, the bulk of the traffic, skip protobufjs (src/group/fast-codec.ts).
+  if (kind === 'data') return encodeDataFrame(groupHeader(group), body as McastData);
   return GroupFrameT.encode({ group, [kind]: body }).finish();
 }
 
 /** Returns undefined for bytes that are not a frame of `group` (foreign group, garbage, unknown kind). */
 export function decodeFrame(group: string, bytes: Uint8Array): Frame | undefined {
+  const fast = decodeDataFrame(groupHeader(group), bytes);
+  if (fast) return fast.kind === 'data' ? fast : undefined;
   let obj: Record<string, unknown>;
   try {
     obj = GroupFrameT.toObject(GroupFrameT.decode(bytes), TO_OBJECT);
@@ -168,10 +191,12 @@ export interface ChannelMessage {
 }
 
 export function encodeChannelMessage(m: Partial<ChannelMessage> & { kind: ChannelKind }): Uint8Array {
-  return ChannelMessageT.encode(m).finish();
+  return encodeSimpleChannelMessage(m) ?? ChannelMessageT.encode(m).finish();
 }
 
 export function decodeChannelMessage(bytes: Uint8Array): ChannelMessage | undefined {
+  const fast = decodeSimpleChannelMessage(bytes);
+  if (fast) return fast;
   try {
     const obj = ChannelMessageT.toObject(ChannelMessageT.decode(bytes), {
       longs: Number,

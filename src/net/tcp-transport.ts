@@ -23,7 +23,7 @@ export interface TcpTransportOptions {
   endTimeoutMs?: number;
 }
 
-const CONCAT_LIMIT = 256 * 1024;
+const CONCAT_LIMIT = 4 * 1024 * 1024;
 
 export class TcpTransport implements Transport {
   readonly remoteAddress: string;

@@ -12,6 +12,7 @@
  *    core, so a producer faster than the store is slowed by TCP instead of filling memory.
  */
 import type { CoreConnection, Delivery, Principal, SubscribeOptions } from '../../core/api.js';
+import { ACCEPTED } from '../../core/index.js';
 import type { ProtocolSession, Transport } from '../../net/transport.js';
 import { BlazeError } from '../../util/errors.js';
 import type { Logger } from '../../util/logger.js';
@@ -242,6 +243,12 @@ export class StompSession implements ProtocolSession, DeliveryTarget, Completion
 
   /** The frame's operation completes with `promise`: RECEIPT or ERROR then, in frame order. */
   track(promise: Promise<void>, frame: StompFrame): void {
+    // Hot path: an operation the core accepted synchronously completes now, without a microtask per
+    // frame, as long as nothing before it is still pending (replies stay in frame order).
+    if (promise === ACCEPTED && this.completions.pending === 0) {
+      this.done(frame);
+      return;
+    }
     this.completions.track(promise, outcomeOf(frame));
     if (this.completions.pending >= this.settings.limits.maxInflight) this.inflightBlocked = true;
   }

@@ -10,9 +10,10 @@ import { join } from 'node:path';
 import { percentiles } from './lib/clock.mjs';
 
 const ROOT = new URL('../', import.meta.url).pathname;
-const args = Object.fromEntries(
-  process.argv.slice(2).reduce((acc, a, i, all) => (a.startsWith('--') ? [...acc, [a.slice(2), all[i + 1]]] : acc), []),
-);
+const args = {};
+for (let i = 2; i < process.argv.length; i++) {
+  if (process.argv[i].startsWith('--')) args[process.argv[i].slice(2)] = process.argv[i + 1];
+}
 const runs = Number(args.runs ?? 3);
 const only = (args.only ?? 'queue,fanout,latency').split(',');
 
@@ -49,13 +50,33 @@ async function startBroker() {
   const portsFile = join(data, 'ports.json');
   const child = spawn(
     process.execPath,
-    [join(ROOT, 'dist/cli/main.js'), 'start', '--data', data, '--stomp', '0', '--http', 'off', '--ports-file', portsFile, '--log-level', 'warn'],
+    [
+      join(ROOT, 'dist/cli/main.js'),
+      'start',
+      '--data',
+      data,
+      '--stomp',
+      '0',
+      '--http',
+      'off',
+      '--ports-file',
+      portsFile,
+      '--log-level',
+      'warn',
+    ],
     { stdio: ['ignore', 'inherit', 'inherit'] },
   );
   for (let i = 0; i < 200; i++) {
     try {
       const ports = JSON.parse(readFileSync(portsFile, 'utf8'));
-      return { port: ports.stomp, pid: child.pid, stop: () => (child.kill('SIGTERM'), rmSync(data, { recursive: true, force: true })) };
+      return {
+        port: ports.stomp,
+        pid: child.pid,
+        stop: () => {
+          child.kill('SIGTERM');
+          rmSync(data, { recursive: true, force: true });
+        },
+      };
     } catch {
       await new Promise((r) => setTimeout(r, 50));
     }
@@ -67,7 +88,11 @@ function worker(cfg) {
   const child = fork(join(ROOT, 'bench/stomp-worker.mjs'), [JSON.stringify(cfg)]);
   const next = (type) =>
     new Promise((resolve, reject) => {
-      const onMsg = (m) => m.type === type && (child.off('message', onMsg), resolve(m));
+      const onMsg = (m) => {
+        if (m.type !== type) return;
+        child.off('message', onMsg);
+        resolve(m);
+      };
       child.on('message', onMsg);
       child.once('exit', (code) => reject(new Error(`${cfg.role} exited ${code} waiting for ${type}`)));
     });
@@ -77,20 +102,42 @@ function worker(cfg) {
 async function runOnce(port, wl, round) {
   const dest = `${wl.destination}.${round}`;
   const consumers = wl.consumers.map((c) =>
-    worker({ role: 'consumer', port, destination: dest, prefetch: 1000, expect: wl.messages, sampleEvery: wl.rate ? 1 : 50, ...c }),
+    worker({
+      role: 'consumer',
+      port,
+      destination: dest,
+      prefetch: 1000,
+      expect: wl.messages,
+      sampleEvery: wl.rate ? 1 : 50,
+      ...c,
+    }),
   );
   await Promise.all(consumers.map((c) => c.next('ready')));
-  const producer = worker({ role: 'producer', port, destination: dest, messages: wl.messages, size: wl.size, persistent: false, rate: wl.rate ?? 0, receipts: 0 });
+  const producer = worker({
+    role: 'producer',
+    port,
+    destination: dest,
+    messages: wl.messages,
+    size: wl.size,
+    persistent: false,
+    rate: wl.rate ?? 0,
+    receipts: 0,
+  });
   await new Promise((r) => setTimeout(r, 100));
   const sent = producer.next('sent');
   producer.child.send({ type: 'go' });
-  const timeout = new Promise((_, rej) => setTimeout(() => rej(new Error('workload timed out (lost messages?)')), 120_000));
+  const timeout = new Promise((_, rej) =>
+    setTimeout(() => rej(new Error('workload timed out (lost messages?)')), 120_000),
+  );
   const dones = await Promise.race([Promise.all(consumers.map((c) => c.next('done'))), timeout]);
   const { first } = await sent;
   for (const w of [producer, ...consumers]) w.child.send({ type: 'stop' });
   const last = Math.max(...dones.map((d) => d.last));
   const deliveries = wl.messages * wl.consumers.reduce((n, c) => n + c.connections, 0);
-  return { rate: deliveries / ((last - first) / 1000), latency: percentiles(dones.flatMap((d) => d.latencies)) };
+  return {
+    rate: deliveries / ((last - first) / 1000),
+    latency: percentiles(dones.flatMap((d) => d.latencies)),
+  };
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];

@@ -17,11 +17,29 @@ describe('with users configured', () => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'blazemq-auth-'));
     execFileSync(process.execPath, [CLI, 'user', 'add', 'alice', '--password', 's3cret', '--data', dir]);
-    execFileSync(process.execPath, [CLI, 'user', 'add', 'root', '--password', 'r00t', '--groups', 'admins', '--data', dir]);
+    execFileSync(process.execPath, [
+      CLI,
+      'user',
+      'add',
+      'root',
+      '--password',
+      'r00t',
+      '--groups',
+      'admins',
+      '--data',
+      dir,
+    ]);
     const config = join(dir, 'blazemq.yaml');
     writeFileSync(
       config,
-      ['security:', '  acl:', '    - pattern: "queue://public.>"', '      users: [alice]', '      permissions: [read, write]', ''].join('\n'),
+      [
+        'security:',
+        '  acl:',
+        '    - pattern: "queue://public.>"',
+        '      users: [alice]',
+        '      permissions: [read, write]',
+        '',
+      ].join('\n'),
     );
     broker = await startBroker({ dataDir: dir, args: ['--config', config, '--host', '127.0.0.1'] });
   });

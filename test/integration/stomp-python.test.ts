@@ -14,7 +14,11 @@ const PYTHON = '/usr/bin/python3';
 const SCRIPT = new URL('../interop/stomp_py.py', import.meta.url).pathname;
 const available = existsSync(PYTHON);
 
-export async function scenario(port: number, name: string, ...auth: string[]): Promise<Record<string, unknown>> {
+export async function scenario(
+  port: number,
+  name: string,
+  ...auth: string[]
+): Promise<Record<string, unknown>> {
   try {
     const { stdout } = await run(PYTHON, [SCRIPT, String(port), name, ...auth], { timeout: 20_000 });
     return JSON.parse(stdout.trim().split('\n').pop()!);

@@ -19,7 +19,9 @@ async function client(headers: Record<string, string> = {}): Promise<Client> {
 }
 
 beforeAll(async () => {
-  broker = await startBroker({ args: ['--config', new URL('./fixtures/fast-redelivery.yaml', import.meta.url).pathname] });
+  broker = await startBroker({
+    args: ['--config', new URL('./fixtures/fast-redelivery.yaml', import.meta.url).pathname],
+  });
 });
 afterEach(async () => {
   await Promise.all(open.splice(0).map((c) => c.deactivate()));
@@ -58,12 +60,14 @@ describe('queues', () => {
     const a = subscribe(await client(), q, { ack: 'client-individual', 'activemq.prefetchSize': '1' });
     const b = subscribe(await client(), q, { ack: 'client-individual', 'activemq.prefetchSize': '1' });
     // Ack as they come so that prefetch 1 keeps both busy.
-    const ackAll = (inbox: typeof a) => setInterval(() => {
-      for (const m of inbox.messages) if (!(m as { acked?: boolean }).acked) {
-        (m as { acked?: boolean }).acked = true;
-        m.ack();
-      }
-    }, 5);
+    const ackAll = (inbox: typeof a) =>
+      setInterval(() => {
+        for (const m of inbox.messages)
+          if (!(m as { acked?: boolean }).acked) {
+            (m as { acked?: boolean }).acked = true;
+            m.ack();
+          }
+      }, 5);
     const ta = ackAll(a);
     const tb = ackAll(b);
     const p = await client();
@@ -97,7 +101,8 @@ describe('queues', () => {
       ['ORCL', '50'],
       ['MSFT', '11'],
     ];
-    for (const [sym, price] of rows) await sendWithReceipt(p, q, `${sym}@${price}`, { sym: sym!, price: price! });
+    for (const [sym, price] of rows)
+      await sendWithReceipt(p, q, `${sym}@${price}`, { sym: sym!, price: price! });
     const inbox = subscribe(await client(), q, { selector: "price > 10 AND sym IN ('IBM','MSFT')" });
     await sleep(300);
     expect(inbox.messages.map((m) => m.body)).toEqual(['IBM@12', 'MSFT@11']);
@@ -160,10 +165,16 @@ describe('queues', () => {
     const b = subscribe(await client(), q);
     await sleep(50);
     const p = await client();
-    for (let i = 0; i < 20; i++) p.publish({ destination: q, body: `${i % 2 ? 'x' : 'y'}`, headers: { JMSXGroupID: i % 2 ? 'gx' : 'gy' } });
+    for (let i = 0; i < 20; i++)
+      p.publish({
+        destination: q,
+        body: `${i % 2 ? 'x' : 'y'}`,
+        headers: { JMSXGroupID: i % 2 ? 'gx' : 'gy' },
+      });
     await sendWithReceipt(p, q, 'y', { JMSXGroupID: 'gy' });
     await settle(a, 200);
-    for (const inbox of [a, b]) expect(new Set(inbox.messages.map((m) => m.headers.JMSXGroupID)).size).toBeLessThanOrEqual(1);
+    for (const inbox of [a, b])
+      expect(new Set(inbox.messages.map((m) => m.headers.JMSXGroupID)).size).toBeLessThanOrEqual(1);
     expect(a.messages.length + b.messages.length).toBe(21);
   });
 });
@@ -215,7 +226,7 @@ describe('topics', () => {
 });
 
 describe('transactions', () => {
-  it('delivers a transaction\'s sends only on commit, and nothing on abort', async () => {
+  it("delivers a transaction's sends only on commit, and nothing on abort", async () => {
     const q = `/queue/${unique('tx')}`;
     const c = await client();
     const inbox = subscribe(await client(), q);
@@ -263,12 +274,20 @@ describe('temporary destinations', () => {
     const service = `/queue/${unique('svc')}`;
     const server = await client();
     server.subscribe(service, (m) => {
-      server.publish({ destination: m.headers['reply-to']!, body: `re:${m.body}`, headers: { 'correlation-id': m.headers['correlation-id']! } });
+      server.publish({
+        destination: m.headers['reply-to']!,
+        body: `re:${m.body}`,
+        headers: { 'correlation-id': m.headers['correlation-id']! },
+      });
     });
     const requester = await client();
     const replies = subscribe(requester, '/temp-queue/replies');
     await sleep(50);
-    requester.publish({ destination: service, body: 'ping', headers: { 'reply-to': '/temp-queue/replies', 'correlation-id': 'c1' } });
+    requester.publish({
+      destination: service,
+      body: 'ping',
+      headers: { 'reply-to': '/temp-queue/replies', 'correlation-id': 'c1' },
+    });
     const [r] = await replies.waitFor(1);
     expect(r!.body).toBe('re:ping');
     expect(r!.headers['correlation-id']).toBe('c1');

@@ -56,7 +56,10 @@ export function subscribe(client: Client, destination: string, headers: StompHea
     waitFor(n, ms = 5000) {
       return new Promise((resolve, reject) => {
         const timer = setTimeout(
-          () => reject(new Error(`timed out waiting for ${n} messages on ${destination}, got ${messages.length}`)),
+          () =>
+            reject(
+              new Error(`timed out waiting for ${n} messages on ${destination}, got ${messages.length}`),
+            ),
           ms,
         );
         const check = () => {

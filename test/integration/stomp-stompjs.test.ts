@@ -20,7 +20,7 @@ async function client(headers: Record<string, string> = {}): Promise<Client> {
 
 beforeAll(async () => {
   broker = await startBroker({
-    args: ['--config', new URL('./fixtures/fast-redelivery.yaml', import.meta.url).pathname],
+    args: ['--config', new URL('./fixtures/test-broker.yaml', import.meta.url).pathname],
   });
 });
 afterEach(async () => {
@@ -134,7 +134,7 @@ describe('queues', () => {
     await sendWithReceipt(p, `/queue/${name}`, 'poison');
     const c = await client();
     const inbox = subscribe(c, `/queue/${name}`, { ack: 'client-individual' });
-    // fixtures/fast-redelivery.yaml sets maxRedeliveries: 2 -> 3 deliveries, then the DLQ.
+    // fixtures/test-broker.yaml sets maxRedeliveries: 2 -> 3 deliveries, then the DLQ.
     for (let i = 1; i <= 3; i++) {
       const [m] = (await inbox.waitFor(i)).slice(-1);
       expect(m!.headers.redelivered ?? 'false').toBe(i === 1 ? 'false' : 'true');

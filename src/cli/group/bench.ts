@@ -94,7 +94,9 @@ async function receiver(channel: Channel, flags: BenchFlags, print: Print): Prom
     else if (h.kind === KIND_END) {
       const result = s.result(h.seq);
       streams.delete(m.from);
-      print(JSON.stringify({ event: 'result', receiver: channel.localAddress, ...result }));
+      print(
+        JSON.stringify({ event: 'result', receiver: channel.localAddress, ...result, stats: channel.stats.protocol }),
+      );
       await channel.send(m.from, JSON.stringify(result)).catch(() => {});
       if (++ends >= senders) return;
     }
@@ -188,7 +190,7 @@ async function sender(channel: Channel, flags: BenchFlags, print: Print): Promis
       results.length >= expectedResults && results.every((r) => r.received === seq && r.disorder === 0),
     receivers: results,
   };
-  if (flags.json) print(JSON.stringify(summary));
+  if (flags.json) print(JSON.stringify({ ...summary, stats: channel.stats.protocol }));
   else {
     print(
       `sent ${seq} x ${size} B in ${summary.sendMs} ms (${summary.sendMsgsPerSec} msgs/s)${rate ? ` at --rate ${rate}` : ''}`,

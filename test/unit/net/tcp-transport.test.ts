@@ -61,7 +61,7 @@ describe('TcpTransport writes', () => {
     const cork = vi.spyOn(server, 'cork');
     const t = new TcpTransport(server, { highWaterMark: 64 * 1024 * 1024 });
     const got = collect(client);
-    const chunks = numbered(5, 100 * 1024);
+    const chunks = numbered(5, 1024 * 1024);
     for (const c of chunks) t.write(c);
     await new Promise((r) => setImmediate(r));
     expect(cork).toHaveBeenCalledTimes(1);

@@ -37,7 +37,15 @@ describe.skipIf(!available)('stomp.py against the broker', () => {
     expect(await broker.stop()).toBe(0);
   });
 
-  for (const name of ['queue', 'shared_queue', 'durable', 'selector', 'transaction', 'priority_expiry']) {
+  for (const name of [
+    'queue',
+    'shared_queue',
+    'durable',
+    'selector',
+    'transaction',
+    'priority_expiry',
+    'versions',
+  ]) {
     it(name, async () => {
       expect(await scenario(broker.stomp, name)).toMatchObject({ ok: true });
     });

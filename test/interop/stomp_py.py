@@ -176,6 +176,36 @@ def scenario_acl_denied():
          error=err.headers.get("message") if err else None)
 
 
+def scenario_versions():
+    """The same exchange with stomp.py's 1.0, 1.1 and 1.2 connection classes, client acks, custom headers
+    with characters that need escaping in 1.1/1.2."""
+    seen = {}
+    for version, cls in (("1.0", stomp.Connection10), ("1.1", stomp.Connection11), ("1.2", stomp.Connection12)):
+        q = f"/queue/py.v{version}.{TAG}"
+        conn = cls([("127.0.0.1", PORT)])
+        inbox = Inbox()
+        conn.set_listener("inbox", inbox)
+        conn.connect(LOGIN, PASSCODE, wait=True)
+        if version == "1.0":
+            conn.subscribe(q, id="s", ack="client")
+        else:
+            conn.subscribe(q, id="s", ack="client-individual")
+        conn.send(q, f"hello {version}", headers={"x-colon": "a:b"})
+        got = inbox.wait(1)
+        if got:
+            h = got[0].headers
+            if version == "1.0":
+                conn.ack(h["message-id"])
+            elif version == "1.1":
+                conn.ack(h["message-id"], h["subscription"])
+            else:
+                conn.ack(h["ack"])
+            seen[version] = [got[0].body, h.get("x-colon")]
+        conn.disconnect()
+    ok = all(seen.get(v) == [f"hello {v}", "a:b"] for v in ("1.0", "1.1", "1.2"))
+    done(ok, seen=seen)
+
+
 SCENARIOS = {name[len("scenario_"):]: fn for name, fn in globals().items() if name.startswith("scenario_")}
 if __name__ == "__main__":
     SCENARIOS[SCENARIO]()

@@ -355,6 +355,7 @@ export class NackProtocol implements ReliableProtocol {
     this.counters.received++;
     w.store.set(d.seq, { payload: d.payload, view: d.view });
     w.requested.delete(d.seq);
+    w.tries.delete(d.seq);
     if (d.seq > w.highest) w.highest = d.seq;
     this.deliverFrom(sender, w);
     if (w.missingCount() > 0) this.armNack(sender, w);

@@ -29,6 +29,7 @@ const LF = 10;
 const CR = 13;
 const NUL = 0;
 const COLON = 58;
+const BACKSLASH = 92;
 const EMPTY = Buffer.alloc(0);
 const DIGITS = /^[0-9]+$/;
 
@@ -62,6 +63,11 @@ export class StompDecoder {
   private lineBuf: Buffer = EMPTY;
   private lineStart = 0;
   private lineEnd = 0;
+  /** First ':' of the line (absolute index in lineBuf), -1 if none; whether it holds a backslash. */
+  private lineColon = -1;
+  private lineEscaped = false;
+  /** Commands and header names recur on every frame: decode each once. */
+  private readonly names = new NameCache();
 
   private command = '';
   private headers: StompHeaders = emptyHeaders();
@@ -121,7 +127,7 @@ export class StompDecoder {
         }
         case COMMAND: {
           if (!this.readLine(this.limits.maxCommandLength, 'command-too-long')) break;
-          this.command = this.lineBuf.toString('utf8', this.lineStart, this.lineEnd);
+          this.command = this.names.get(this.lineBuf, this.lineStart, this.lineEnd);
           this.headers = emptyHeaders();
           this.headerCount = 0;
           this.contentLength = -1;
@@ -175,15 +181,29 @@ export class StompDecoder {
 
   /**
    * Finds the end of the current line in the bytes available. Returns false (having kept the partial line)
-   * when the chunk ends first. On success the line, without its EOL, is lineBuf[lineStart, lineEnd).
+   * when the chunk ends first. On success the line, without its EOL, is lineBuf[lineStart, lineEnd), and
+   * lineColon / lineEscaped describe it for parseHeaderLine.
+   *
+   * The scan is a plain byte loop rather than `indexOf`: lines are short (a native call costs more than
+   * the bytes), one pass also finds the first ':' and any '\\', and it never looks further than the limit.
    */
   private readLine(limit: number, reason: StompCodecReason): boolean {
     const b = this.buf;
     const start = this.pos;
-    const lf = b.indexOf(LF, start);
-    // +1: a CR before the LF is not part of the line.
-    if (lf === -1) {
-      const n = b.length - start;
+    // +1: a CR before the LF is not part of the line; +1 more to see that a line is too long.
+    const stop = Math.min(b.length, start + limit + 2 - this.partsLen);
+    let colon = -1;
+    let backslash = false;
+    let i = start;
+    for (; i < stop; i++) {
+      const c = b[i]!;
+      if (c === LF) break;
+      if (c === COLON) {
+        if (colon < 0) colon = i;
+      } else if (c === BACKSLASH) backslash = true;
+    }
+    if (i === stop) {
+      const n = i - start;
       if (this.partsLen + n > limit + 1) this.tooLong(limit, reason);
       this.checkFrameSize(this.partsLen + n);
       this.parts.push(b.subarray(start));
@@ -191,8 +211,8 @@ export class StompDecoder {
       this.pos = b.length;
       return false;
     }
+    const lf = i;
     const len = this.partsLen + (lf - start);
-    if (len > limit + 1) this.tooLong(limit, reason);
     this.frameBytes += len + 1;
     this.checkFrameSize(0);
     this.pos = lf + 1;
@@ -200,11 +220,16 @@ export class StompDecoder {
       this.lineBuf = b;
       this.lineStart = start;
       this.lineEnd = lf;
+      this.lineColon = colon;
+      this.lineEscaped = backslash;
     } else {
       this.parts.push(b.subarray(start, lf));
-      this.lineBuf = Buffer.concat(this.parts, len);
+      const line = Buffer.concat(this.parts, len);
+      this.lineBuf = line;
       this.lineStart = 0;
       this.lineEnd = len;
+      this.lineColon = line.indexOf(COLON);
+      this.lineEscaped = line.indexOf(BACKSLASH) !== -1;
       this.parts = [];
       this.partsLen = 0;
     }
@@ -221,27 +246,36 @@ export class StompDecoder {
       );
     }
     const b = this.lineBuf;
-    const colon = b.indexOf(COLON, this.lineStart);
-    if (colon === -1 || colon >= this.lineEnd) {
+    const colon = this.lineColon;
+    const end = this.lineEnd;
+    if (colon === -1 || colon >= end) {
       this.fail('malformed-header', `Header line without ':' in the ${this.command} frame`);
     }
-    let name = b.toString('utf8', this.lineStart, colon);
-    let value = b.toString('utf8', colon + 1, this.lineEnd);
-    if (this.escaped) {
+    let name = this.names.get(b, this.lineStart, colon);
+    let value = colon + 1 === end ? '' : utf8(b, colon + 1, end);
+    const escapes = this.escaped && this.lineEscaped;
+    if (escapes) {
       name = unescapeHeader(name, this.version);
       value = unescapeHeader(value, this.version);
     }
     // 1.2 "Repeated Header Entries": only the first occurrence counts.
-    if (name in this.headers) return;
+    if (this.headers[name] !== undefined) return;
     this.headers[name] = value;
-    if (name === 'content-length') this.setContentLength(value);
+    if (name === 'content-length') {
+      const n = escapes ? -1 : digitsValue(b, colon + 1, end);
+      if (n >= 0) this.checkContentLength(n, value);
+      else this.setContentLength(value);
+    }
   }
 
   private setContentLength(value: string): void {
     const v = value.trim();
     if (!DIGITS.test(v))
       this.fail('invalid-content-length', `Invalid content-length '${value.slice(0, 32)}'`);
-    const n = Number(v);
+    this.checkContentLength(Number(v), v);
+  }
+
+  private checkContentLength(n: number, v: string): void {
     if (n > this.limits.maxBodySize) {
       this.fail(
         'body-too-large',
@@ -330,5 +364,57 @@ export class StompDecoder {
 
   private fail(reason: StompCodecReason, message: string): never {
     throw new StompCodecError(reason, message);
+  }
+}
+
+/** The value of a run of ASCII digits (at most 15, so exact), or -1 for anything else. */
+function digitsValue(b: Buffer, start: number, end: number): number {
+  if (end === start || end - start > 15) return -1;
+  let n = 0;
+  for (let i = start; i < end; i++) {
+    const d = b[i]! - 48;
+    if (d < 0 || d > 9) return -1;
+    n = n * 10 + d;
+  }
+  return n;
+}
+
+/**
+ * `toString('utf8', start, end)` without its argument normalisation and encoding lookup, which cost more
+ * than decoding a short header. `utf8Slice` is the binding Node's own `toString` ends in (present since
+ * Node 0.x but undocumented), hence the fallback.
+ */
+type Utf8Sliceable = Buffer & { utf8Slice?: (start: number, end: number) => string };
+const utf8: (b: Buffer, start: number, end: number) => string =
+  typeof (Buffer.prototype as Utf8Sliceable).utf8Slice === 'function'
+    ? (b, start, end) => (b as Utf8Sliceable).utf8Slice!(start, end)
+    : (b, start, end) => b.toString('utf8', start, end);
+
+const NAME_SLOTS = 256;
+
+/**
+ * A small direct-mapped cache of ASCII strings by their bytes. A hit costs a byte comparison instead of
+ * a native decode and allocation, and hands back the same string object every time, which V8 has already
+ * internalized as a property key. Only short strings are cached, so a miss wastes little.
+ */
+export class NameCache {
+  private readonly slots: Array<string | undefined> = new Array<string | undefined>(NAME_SLOTS).fill(undefined);
+
+  get(b: Buffer, start: number, end: number): string {
+    const len = end - start;
+    if (len === 0) return '';
+    if (len > 32) return utf8(b, start, end);
+    const slot = (len * 31 + b[start]! * 7 + b[end - 1]! + b[start + (len >> 1)]! * 3) & (NAME_SLOTS - 1);
+    const hit = this.slots[slot];
+    if (hit !== undefined && hit.length === len) {
+      let i = 0;
+      while (i < len && hit.charCodeAt(i) === b[start + i]) i++;
+      if (i === len) return hit;
+    }
+    const s = utf8(b, start, end);
+    // Cached only when every byte became one UTF-16 unit: then a later byte-for-byte match is exact
+    // (a non-ASCII byte decodes to a multi-byte sequence's char or U+FFFD, never equal to itself).
+    if (s.length === len) this.slots[slot] = s;
+    return s;
   }
 }

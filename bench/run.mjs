@@ -59,6 +59,8 @@ async function startBroker() {
       '0',
       '--http',
       'off',
+      '--mqtt',
+      'off',
       '--ports-file',
       portsFile,
       '--log-level',

@@ -9,8 +9,9 @@
 import { mkdir } from 'node:fs/promises';
 import { type BrokerState, type HttpServer, startHttpServer } from './admin/http.js';
 import { type BlazeConfig, usersFilePath } from './config/schema.js';
-import { type BlazeCore, createBrokerCore } from './core/index.js';
+import { type BlazeCore, createBrokerCore, RetainedStore } from './core/index.js';
 import { type Listener, listen } from './net/listener.js';
+import { mqttProtocol } from './protocol/mqtt/index.js';
 import { stompProtocol } from './protocol/stomp/index.js';
 import { createAuthenticator } from './security/authenticator.js';
 import { createAuthorizer } from './security/authorizer.js';
@@ -20,7 +21,7 @@ import { type Logger, silentLogger } from './util/logger.js';
 
 export interface RunningBroker {
   /** Bound ports of the listeners that are on. */
-  readonly ports: { stomp?: number; http?: number };
+  readonly ports: { stomp?: number; mqtt?: number; http?: number };
   /** Address the protocol listeners are bound to (after the loopback rule). */
   readonly host: string;
   readonly core: BlazeCore;
@@ -46,7 +47,7 @@ export async function startBroker(config: BlazeConfig, options: StartOptions = {
   const logger = options.logger ?? silentLogger;
   let state: BrokerState = 'starting';
   const started = Date.now();
-  const ports: { stomp?: number; http?: number } = {};
+  const ports: { stomp?: number; mqtt?: number; http?: number } = {};
   // Everything opened so far, closed in reverse if a later step fails.
   const cleanups: Array<() => Promise<void>> = [];
   const unwind = async () => {
@@ -103,6 +104,33 @@ export async function startBroker(config: BlazeConfig, options: StartOptions = {
       logger.info({ protocol: 'stomp', host, port: stomp.port }, 'listening');
     }
 
+    let mqtt: Listener | undefined;
+    if (config.listeners.mqtt !== 'off') {
+      // Retained messages live in memory until the journal persists them (core/retained.ts seam).
+      const protocol = mqttProtocol({
+        core,
+        authenticator,
+        retained: new RetainedStore(),
+        limits: config.limits.mqtt,
+        logger: logger.child({ protocol: 'mqtt' }),
+      });
+      mqtt = await listen({
+        name: 'mqtt',
+        host,
+        port: config.listeners.mqtt,
+        maxConnections: config.limits.maxConnections,
+        logger,
+        protocol,
+      });
+      const l = mqtt;
+      cleanups.push(async () => {
+        protocol.settings.registry.close();
+        await l.close();
+      });
+      ports.mqtt = mqtt.port;
+      logger.info({ protocol: 'mqtt', host, port: mqtt.port }, 'listening');
+    }
+
     let http: HttpServer | undefined;
     if (config.listeners.http !== 'off') {
       // Health must be reachable by an orchestrator on another host, so HTTP follows the same rule.
@@ -127,12 +155,14 @@ export async function startBroker(config: BlazeConfig, options: StartOptions = {
       state = 'stopping';
       logger.info('stopping');
       stomp?.stopAccepting();
+      mqtt?.stopAccepting();
       try {
         await core.shutdown();
       } catch (err) {
         logger.error({ err }, 'core shutdown failed');
       }
       await stomp?.close();
+      await mqtt?.close();
       await store.close();
       await http?.close();
       logger.info('stopped');

@@ -17,6 +17,10 @@ function common(c: Command): Command {
     .option('--bind <ip>', 'local IP of the member socket (default 0.0.0.0)')
     .option('--port <n>', 'port of the member socket (default any; fix it with --peers)')
     .option('--ttl <n>', 'multicast TTL (default 1: local segment only)')
+    .option(
+      '--no-loop',
+      'do not loop own multicasts back to this host: one member per host only, saves its CPU and buffers',
+    )
     .option('--max-datagram <bytes>', 'largest UDP datagram (default 1472: no IP fragmentation)')
     .option('--heartbeat <ms>', 'heartbeat interval (default 500)')
     .option('--failure-timeout <ms>', 'silence before a member is suspected (default 3000)')
@@ -70,6 +74,7 @@ export function registerGroupCommand(program: Command, fatal: Fatal): void {
     .option('--duration <s>', 'sender: send for this many seconds instead of --count')
     .option('--size <bytes>', 'sender: message size, at least 16 (default 64)')
     .option('--rate <msgs/s>', 'sender: fixed send rate (default 0: as fast as flow control allows)')
+    .option('--warmup <n>', 'sender: messages sent first and not measured (default 5000)')
     .option('--timeout <s>', 'give up after this long (default 300)')
     .action((opts) => import('./group/bench.js').then((m) => m.runBench(opts, print)).catch(fatal));
 }

@@ -41,6 +41,7 @@ program
   .option('--host <addr>', 'address to bind when users are configured (default 0.0.0.0)')
   .option('--stomp <port>', 'STOMP port, or "off" (default 61613)')
   .option('--http <port>', 'HTTP port for /health, or "off" (default 8161)')
+  .option('--mqtt <port>', 'MQTT port, or "off" (default 1883)')
   .option('--log-level <level>', 'trace, debug, info, warn, error, fatal or silent (default info)')
   .option('--ports-file <file>', 'write the bound ports as JSON to this file once listening')
   // Loaded on demand: `user` commands should not pay for loading the whole broker.

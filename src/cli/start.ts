@@ -9,7 +9,7 @@ import { createLogger } from './logger.js';
 
 export interface StartFlags extends FlagOverrides {
   config?: string;
-  /** Written as `{"stomp":N,"http":M}` once every listener is bound (for tests and supervisors). */
+  /** Written as `{"stomp":N,"mqtt":K,"http":M}` once every listener is bound (for tests and supervisors). */
   portsFile?: string;
 }
 

@@ -21,6 +21,7 @@ export interface FlagOverrides {
   host?: string;
   stomp?: string;
   http?: string;
+  mqtt?: string;
   logLevel?: string;
 }
 
@@ -67,6 +68,7 @@ export function applyFlags(config: BlazeConfig, flags: FlagOverrides): BlazeConf
   if (flags.logLevel !== undefined) out.logLevel = parseLogLevel(flags.logLevel, '--log-level');
   if (flags.stomp !== undefined) out.listeners.stomp = portFlag(flags.stomp, '--stomp');
   if (flags.http !== undefined) out.listeners.http = portFlag(flags.http, '--http');
+  if (flags.mqtt !== undefined) out.listeners.mqtt = portFlag(flags.mqtt, '--mqtt');
   return out;
 }
 

@@ -10,6 +10,7 @@ import {
   type DestinationPolicy,
   type PolicyOverride,
 } from '../core/policy.js';
+import { DEFAULT_MQTT_LIMITS, type MqttLimits } from '../protocol/mqtt/context.js';
 import {
   DEFAULT_HEARTBEAT,
   DEFAULT_SESSION_LIMITS,
@@ -44,8 +45,8 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 export interface ListenersConfig {
   stomp: PortSetting;
   http: PortSetting;
-  /** Reserved for the protocols still to come; only 'off' is accepted until they exist. */
   mqtt: PortSetting;
+  /** Reserved for the protocols still to come; only 'off' is accepted until they exist. */
   amqp: PortSetting;
   native: PortSetting;
 }
@@ -59,6 +60,8 @@ export interface LimitsConfig {
   /** Frame limits enforced by the decoder before it buffers, and per-connection session limits. */
   stomp: StompSessionLimits;
   heartbeat: HeartbeatConfig;
+  /** Per MQTT connection (protocol/mqtt/context.ts). */
+  mqtt: MqttLimits;
 }
 
 /** The core's policies (core/policy.ts), with the same names and defaults. */
@@ -170,6 +173,10 @@ function stompField<K extends keyof StompSessionLimits>(
   return field(parse, DEFAULT_SESSION_LIMITS[key]);
 }
 
+function mqttField<K extends keyof MqttLimits>(key: K, parse: Parse<MqttLimits[K]>): Field<MqttLimits[K]> {
+  return field(parse, DEFAULT_MQTT_LIMITS[key]);
+}
+
 function policyField<K extends keyof DestinationPolicy>(key: K): Field<DestinationPolicy[K]> {
   return field(policyParsers[key] as Parse<DestinationPolicy[K]>, DEFAULT_POLICY[key]);
 }
@@ -184,7 +191,7 @@ export const configSchema: Field<BlazeConfig> = section<BlazeConfig>({
   listeners: section<ListenersConfig>({
     stomp: field(port, 61613),
     http: field(port, 8161),
-    mqtt: field(notYet, 'off'),
+    mqtt: field(port, 1883),
     amqp: field(notYet, 'off'),
     native: field(notYet, 'off'),
   }),
@@ -203,6 +210,20 @@ export const configSchema: Field<BlazeConfig> = section<BlazeConfig>({
       defaultPrefetch: stompField('defaultPrefetch', integer(1, 1_000_000)),
       autoPrefetch: stompField('autoPrefetch', integer(1, 1_000_000)),
       slowConsumerTimeoutMs: stompField('slowConsumerTimeoutMs', integer(100, 3_600_000, 'milliseconds')),
+    }),
+    mqtt: section<MqttLimits>({
+      maxPacketSize: mqttField('maxPacketSize', integer(64, 256 * MB - 1, 'a size in bytes')),
+      receiveMaximum: mqttField('receiveMaximum', integer(1, 65_535)),
+      maxInflightOut: mqttField('maxInflightOut', integer(1, 65_535)),
+      topicAliasMaximum: mqttField('topicAliasMaximum', integer(0, 65_535)),
+      outgoingTopicAliases: mqttField('outgoingTopicAliases', integer(0, 65_535)),
+      maxSubscriptions: mqttField('maxSubscriptions', integer(1, 1_000_000)),
+      maxClientIdLength: mqttField('maxClientIdLength', integer(23, 65_535)),
+      maxSessionExpiry: mqttField('maxSessionExpiry', integer(0, 0xffff_ffff, 'seconds')),
+      maxKeepAlive: mqttField('maxKeepAlive', integer(1, 65_535, 'seconds')),
+      maximumQoS: mqttField('maximumQoS', integer(0, 2, 'a QoS: 0, 1 or 2') as Parse<0 | 1 | 2>),
+      autoPrefetch: mqttField('autoPrefetch', integer(1, 1_000_000)),
+      slowConsumerTimeoutMs: mqttField('slowConsumerTimeoutMs', integer(100, 3_600_000, 'milliseconds')),
     }),
     heartbeat: section<HeartbeatConfig>({
       sendMs: field(integer(0, 3_600_000, 'milliseconds'), DEFAULT_HEARTBEAT.sendMs),

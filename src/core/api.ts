@@ -41,6 +41,12 @@ export interface SubscribeOptions {
   durableName?: string;
   /** Do not deliver messages this connection produced (topics). */
   noLocal?: boolean;
+  /**
+   * Shared subscription group (MQTT 5 `$share/<group>/<filter>`): the subscriptions of one group on one
+   * topic pattern share its messages, each message going to one of them (core/shared.ts). Topics only;
+   * not with durableName or noLocal.
+   */
+  shareGroup?: string;
 }
 
 export interface Delivery {

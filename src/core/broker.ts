@@ -205,7 +205,8 @@ export class Broker implements BlazeCore, CoreContext {
   route(target: Address, message: Message): void {
     switch (target.kind) {
       case 'queue':
-        this.queue(target.name).add(message);
+        // By canonical address first: `queue(name)` builds the key string, on every message.
+        (this.queues.get(target.canonical) ?? this.queue(target.name)).add(message);
         return;
       case 'topic': {
         let p = this.published.get(target.canonical);

@@ -17,6 +17,7 @@ import type { Broker, ConnectionStats } from './broker.js';
 import { durableKey } from './durable.js';
 import { DEFAULT_PRIORITY, type Message, type MessageInit, type PropertyValue } from './message.js';
 import { QueueConsumer } from './queue-consumer.js';
+import { subscribeShared } from './shared.js';
 import { RESOLVED } from './store-writer.js';
 import type { BaseSubscription, SubscriptionOwner } from './subscription.js';
 import { TopicSubscriber } from './topic-subscriber.js';
@@ -150,6 +151,13 @@ export class Connection implements CoreConnection, SubscriptionOwner {
 
     if (options.durableName !== undefined) {
       return this.subscribeDurable(id, frozen, sink, address, selectorText);
+    }
+    if (options.shareGroup !== undefined) {
+      if (address.kind !== 'topic' || options.noLocal === true || options.shareGroup.length === 0)
+        throw new BlazeError('BAD_REQUEST', 'a shared subscription needs a group and a topic, without noLocal');
+      const consumer = subscribeShared(broker, this, id, frozen, sink, address, selector);
+      this.subscriptions.add(consumer as BaseSubscription<unknown>);
+      return consumer;
     }
     switch (address.kind) {
       case 'queue': {

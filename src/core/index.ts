@@ -47,6 +47,13 @@ export {
 } from './policy.js';
 export type { QueueStats } from './queue.js';
 export {
+  DEFAULT_MAX_RETAINED,
+  type RetainedOp,
+  type RetainedOptions,
+  type RetainedPersistence,
+  RetainedStore,
+} from './retained.js';
+export {
   type Clock,
   ManualScheduler,
   type Scheduler,

@@ -3,9 +3,10 @@
  *
  * Writes are batched: every chunk written during one event-loop turn is queued and handed to the socket
  * in a single `write` from a `setImmediate` callback (DEPENDENCIES.md: one write per frame is ~10x slower
- * than one per batch). Small batches are concatenated (fastest on loopback); a batch above
- * CONCAT_LIMIT is corked and written chunk by chunk so that large bodies are not copied again (the
- * socket then uses writev).
+ * than one per batch). Chunks that are adjacent in memory (consecutive regions of one slab) are merged
+ * into one view as they come. Many small chunks are concatenated (fastest on loopback); a batch above
+ * CONCAT_LIMIT, or of chunks that are large on average, is corked and written chunk by chunk so that
+ * large bodies are not copied again (the socket then uses writev).
  *
  * Back-pressure: `write` returns false once queued + socket-buffered bytes exceed `highWaterMark`; the
  * chunk is still queued (never dropped) and the caller is expected to stop producing until `onDrain`.
@@ -24,6 +25,11 @@ export interface TcpTransportOptions {
 }
 
 const CONCAT_LIMIT = 4 * 1024 * 1024;
+/**
+ * Chunks this big on average are written as they are (corked: one writev). The per-chunk cost of writev
+ * only matters for many small chunks (one per frame), which are cheaper to copy into one buffer.
+ */
+const WRITEV_MIN_AVERAGE = 16 * 1024;
 
 export class TcpTransport implements Transport {
   readonly remoteAddress: string;
@@ -72,7 +78,19 @@ export class TcpTransport implements Transport {
   write(chunk: Uint8Array): boolean {
     if (this.closed) return false;
     if (chunk.byteLength > 0) {
-      this.pending.push(chunk);
+      const n = this.pending.length;
+      const last = n > 0 ? this.pending[n - 1]! : undefined;
+      if (
+        last !== undefined &&
+        last.buffer === chunk.buffer &&
+        last.byteOffset + last.byteLength === chunk.byteOffset
+      ) {
+        // The chunk continues the previous one in the same memory (frames cut one after the other from
+        // one slab): one view over both, so the batch needs no copy to become a single write.
+        this.pending[n - 1] = Buffer.from(last.buffer, last.byteOffset, last.byteLength + chunk.byteLength);
+      } else {
+        this.pending.push(chunk);
+      }
       this.pendingBytes += chunk.byteLength;
       if (!this.flushScheduled) {
         this.flushScheduled = true;
@@ -126,7 +144,7 @@ export class TcpTransport implements Transport {
     this.pendingBytes = 0;
     if (chunks.length === 1) {
       this.socket.write(chunks[0]!);
-    } else if (bytes <= CONCAT_LIMIT) {
+    } else if (bytes <= CONCAT_LIMIT && bytes < chunks.length * WRITEV_MIN_AVERAGE) {
       this.socket.write(Buffer.concat(chunks, bytes));
     } else {
       this.socket.cork();

@@ -4,13 +4,15 @@
  * latencies are meaningful between processes of one host (the namespace lab) or hosts with synchronised
  * clocks; throughput never depends on clocks agreeing.
  *
- *   byte 0      kind: 1 data, 2 end (seq = number of data messages sent)
+ *   byte 0      kind: 1 data, 2 end (seq = number of data messages sent), 3 warm-up (not counted)
  *   bytes 1-4   seq, u32 big-endian, from 0
  *   bytes 5-12  send time, f64 big-endian, ms
  *   rest        padding up to --size
  */
 export const KIND_DATA = 1;
 export const KIND_END = 2;
+/** Sent first so that the JIT and the heap settle before anything is measured. */
+export const KIND_WARMUP = 3;
 export const HEADER_SIZE = 13;
 
 export function nowMs(): number {

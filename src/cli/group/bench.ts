@@ -18,6 +18,7 @@ import {
   HEADER_SIZE,
   KIND_DATA,
   KIND_END,
+  KIND_WARMUP,
   nowMs,
   readHeader,
   Stream,
@@ -36,7 +37,47 @@ export interface BenchFlags extends GroupFlags, OutputFlags {
   duration?: string;
   size?: string;
   rate?: string;
+  warmup?: string;
   timeout?: string;
+}
+
+/**
+ * Broadcasts `count` messages of `kind` (or for `durationMs`), at `rate` msgs/s or as fast as flow control
+ * allows. Batches of 256 per event-loop turn: enough to fill datagrams, few enough to let the transport
+ * flush and the stability digests (credit) come in between.
+ */
+async function sendAll(
+  channel: Channel,
+  buf: Buffer,
+  kind: number,
+  count: number,
+  durationMs: number,
+  rate: number,
+): Promise<{ seq: number; ms: number }> {
+  const t0 = performance.now();
+  let seq = 0;
+  for (;;) {
+    const now = performance.now();
+    if (seq >= count || (durationMs > 0 && now - t0 >= durationMs)) break;
+    let end = Math.min(count, seq + 256);
+    if (rate > 0) {
+      const allowed = Math.floor(((now - t0) * rate) / 1000) + 1;
+      if (allowed <= seq) {
+        await new Promise((r) => setTimeout(r, Math.max(1, ((seq + 1) * 1000) / rate - (now - t0))));
+        continue;
+      }
+      end = Math.min(end, allowed);
+    }
+    let last: Promise<void> = Promise.resolve();
+    for (; seq < end; seq++) {
+      // The channel encodes (copies) the body at once, so one buffer serves every message.
+      writeHeader(buf, kind, seq, nowMs());
+      last = channel.broadcast(buf);
+    }
+    await last;
+    await new Promise((r) => setImmediate(r));
+  }
+  return { seq, ms: performance.now() - t0 };
 }
 
 export type ReceiverResult = StreamResult & { receiver: string };
@@ -95,7 +136,12 @@ async function receiver(channel: Channel, flags: BenchFlags, print: Print): Prom
       const result = s.result(h.seq);
       streams.delete(m.from);
       print(
-        JSON.stringify({ event: 'result', receiver: channel.localAddress, ...result, stats: channel.stats.protocol }),
+        JSON.stringify({
+          event: 'result',
+          receiver: channel.localAddress,
+          ...result,
+          stats: channel.stats.protocol,
+        }),
       );
       await channel.send(m.from, JSON.stringify(result)).catch(() => {});
       if (++ends >= senders) return;
@@ -142,32 +188,10 @@ async function sender(channel: Channel, flags: BenchFlags, print: Print): Promis
   if (flags.json) print(JSON.stringify({ event: 'start', members: view.members }));
 
   const buf = Buffer.alloc(size);
-  const t0 = performance.now();
-  let seq = 0;
-  const batch = Number(process.env.BATCH ?? 256);
-  for (;;) {
-    const now = performance.now();
-    if (seq >= count || (durationMs > 0 && now - t0 >= durationMs)) break;
-    let end = Math.min(count, seq + batch);
-    if (rate > 0) {
-      const allowed = Math.floor(((now - t0) * rate) / 1000) + 1;
-      if (allowed <= seq) {
-        await new Promise((r) => setTimeout(r, Math.max(1, ((seq + 1) * 1000) / rate - (now - t0))));
-        continue;
-      }
-      end = Math.min(end, allowed);
-    }
-    let last: Promise<void> = Promise.resolve();
-    for (; seq < end; seq++) {
-      // The channel encodes (copies) the body at once, so one buffer serves every message.
-      writeHeader(buf, KIND_DATA, seq, nowMs());
-      last = channel.broadcast(buf);
-    }
-    await last;
-    // Lets the transport flush its bundles and the stability digests (credit) come in.
-    await new Promise((r) => setImmediate(r));
-  }
-  const sendMs = performance.now() - t0;
+  const warmup = parseInteger('warmup', flags.warmup ?? '5000', 0, 10_000_000);
+  if (warmup > 0) await sendAll(channel, buf, KIND_WARMUP, warmup, 0, rate);
+  const { seq, ms: sendMs } = await sendAll(channel, buf, KIND_DATA, count, durationMs, rate);
+
   writeHeader(buf, KIND_END, seq, nowMs());
   await channel.broadcast(buf.subarray(0, HEADER_SIZE));
   const waitMs = Math.max(10_000, sendMs * 2);

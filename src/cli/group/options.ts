@@ -17,6 +17,8 @@ export interface GroupFlags {
   port?: string;
   peers?: string;
   ttl?: string;
+  /** commander's --no-loop: false stops the kernel looping own multicasts back to this host. */
+  loop?: boolean;
   maxDatagram?: string;
   heartbeat?: string;
   failureTimeout?: string;
@@ -85,6 +87,7 @@ export function channelOptions(flags: GroupFlags): ChannelOptions {
   if (flags.peers !== undefined) {
     if (flags.multicast !== undefined) fail('give either --multicast or --peers, not both');
     if (flags.ttl !== undefined) fail('--ttl applies to multicast only');
+    if (flags.loop === false) fail('--no-loop applies to multicast only');
     udp.peers = parsePeers(flags.peers);
     // A peer list names this member too, by the address others reach it at.
     if (flags.interface !== undefined) udp.advertiseAddress = parseIp('interface', flags.interface);
@@ -95,6 +98,7 @@ export function channelOptions(flags: GroupFlags): ChannelOptions {
       ...m,
       ...(flags.interface !== undefined ? { interface: parseIp('interface', flags.interface) } : {}),
       ...(flags.ttl !== undefined ? { ttl: parseInteger('ttl', flags.ttl, 0, 255) } : {}),
+      ...(flags.loop === false ? { loopback: false } : {}),
     };
   }
   const membership: Partial<MembershipOptions> = {};

@@ -29,6 +29,11 @@ export class DestinationMapper {
   /** Reverse of `temps`, for rendering. */
   private readonly tempNames = new Map<string, string>();
   private readonly rendered = new Map<string, string>();
+  /**
+   * Destination -> address for the plain (non-temporary) forms, which depend on nothing but the text:
+   * every SEND maps its destination, and a cached address is one shared string rather than a new one.
+   */
+  private readonly addresses = new Map<string, string>();
 
   constructor(
     private readonly createTemporary: (kind: 'queue' | 'topic') => string,
@@ -61,9 +66,16 @@ export class DestinationMapper {
   }
 
   private one(d: string): string {
+    const cached = this.addresses.get(d);
+    if (cached !== undefined) return cached;
     if (d === '') throw new BlazeError('INVALID_ADDRESS', 'Empty destination');
     for (const [prefix, scheme] of INPUT_PREFIXES) {
-      if (d.startsWith(prefix)) return scheme + nameAfter(d, prefix);
+      if (d.startsWith(prefix)) {
+        const address = scheme + nameAfter(d, prefix);
+        if (this.addresses.size >= RENDER_CACHE_MAX) this.addresses.clear();
+        this.addresses.set(d, address);
+        return address;
+      }
     }
     if (d.startsWith('/temp-queue/')) return this.temporary('queue', d, '/temp-queue/');
     if (d.startsWith('/temp-topic/')) return this.temporary('topic', d, '/temp-topic/');

@@ -16,7 +16,6 @@ import { ACCEPTED } from '../../core/index.js';
 import type { ProtocolSession, Transport } from '../../net/transport.js';
 import { BlazeError } from '../../util/errors.js';
 import type { Logger } from '../../util/logger.js';
-import { encodeAckId } from './ack-id.js';
 import { StompDecoder } from './codec/decoder.js';
 import { encodeFrame, FrameAllocator, HEARTBEAT } from './codec/encoder.js';
 import { escapeHeader } from './codec/escape.js';
@@ -27,7 +26,7 @@ import { DestinationMapper } from './destinations.js';
 import { errorFrame, isExpectedError, missingHeader } from './errors.js';
 import { handlerFor } from './handlers/index.js';
 import { Heartbeats } from './heartbeat.js';
-import { messageHead } from './message-out.js';
+import { destinationLine, messageBound, writeMessage } from './message-out.js';
 import type { HeartbeatAgreement } from './negotiate.js';
 import { type DeliveryTarget, StompSubscription, SubscriptionRegistry } from './subscriptions.js';
 
@@ -35,6 +34,23 @@ type Phase = 'awaiting-connect' | 'connecting' | 'connected' | 'closed';
 
 /** Shared by every session: frames are cut from common slabs (see FrameAllocator). */
 const allocator = new FrameAllocator();
+
+/**
+ * MESSAGE batching. While any session handles input (`onData`), the MESSAGE frames that input causes,
+ * for this session or any other (a SEND delivers to other connections), are queued per session and
+ * written when the outermost `onData` returns: one encoding pass and one transport write per session,
+ * instead of one per frame. Deliveries from anywhere else (timers, drain, store completions) are written
+ * at once, as are frames other than MESSAGE, after the session's queued ones so that order is kept.
+ */
+let inputDepth = 0;
+const queuedSessions: StompSession[] = [];
+/** A session's queued frames are written once their worst-case size reaches this. */
+const BATCH_BYTES = 64 * 1024;
+
+function flushQueuedSessions(): void {
+  for (let i = 0; i < queuedSessions.length; i++) queuedSessions[i]!.flushMessages();
+  queuedSessions.length = 0;
+}
 
 export interface ConnectParams {
   version: StompVersion;
@@ -66,6 +82,11 @@ export class StompSession implements ProtocolSession, DeliveryTarget, Completion
   private writeBlocked = false;
   private slowTimer: unknown = null;
   private expectEvery = 0;
+  /** MESSAGE frames not written yet (see `inputDepth`): subscription and delivery, side by side. */
+  private readonly outSubs: StompSubscription[] = [];
+  private readonly outDeliveries: Delivery[] = [];
+  private outBound = 0;
+  private queued = false;
   /** Canonical address -> escaped STOMP destination, for MESSAGE `destination` and `reply-to`. */
   private readonly renderEscaped = (address: string): string =>
     escapeHeader(this.mapper!.render(address), this.version);
@@ -103,6 +124,7 @@ export class StompSession implements ProtocolSession, DeliveryTarget, Completion
     if (this.phase === 'closed') return;
     if (this.expectEvery > 0) this.heartbeats.markRead();
     this.decoder.push(chunk);
+    inputDepth++;
     try {
       this.pump();
     } catch (e) {
@@ -110,6 +132,8 @@ export class StompSession implements ProtocolSession, DeliveryTarget, Completion
       this.log.error({ err: e }, 'STOMP session failed');
       this.teardown();
       this.transport.destroy();
+    } finally {
+      if (--inputDepth === 0) flushQueuedSessions();
     }
   }
 
@@ -238,6 +262,8 @@ export class StompSession implements ProtocolSession, DeliveryTarget, Completion
 
   /** The frame's operation succeeded now: RECEIPT (in order) if it asked for one. */
   done(frame: StompFrame, after?: () => void): void {
+    // Hot path (SEND and ACK without receipt): nothing to report, so no outcome object either.
+    if (after === undefined && frame.headers['receipt'] === undefined) return;
     this.completions.succeeded(outcomeOf(frame, after));
   }
 
@@ -283,7 +309,7 @@ export class StompSession implements ProtocolSession, DeliveryTarget, Completion
     durableName: string | undefined,
   ): StompSubscription {
     const index = this.subscriptions.allocateIndex();
-    const prefix = 'MESSAGE\nsubscription:' + escapeHeader(id, this.version) + '\n';
+    const prefix = 'MESSAGE\nsubscription:' + escapeHeader(id, this.version) + '\nmessage-id:';
     const sub = new StompSubscription(
       this,
       id,
@@ -313,18 +339,70 @@ export class StompSession implements ProtocolSession, DeliveryTarget, Completion
 
   deliverMessage(sub: StompSubscription, delivery: Delivery): void {
     if (this.phase !== 'connected') return;
-    const message = delivery.message;
-    const explicit = sub.ackMode !== 'auto';
-    if (explicit) sub.track(delivery);
-    const head = messageHead(
-      sub.headPrefix,
-      this.renderEscaped(message.address),
-      explicit && this.version === '1.2' ? encodeAckId(sub.index, delivery.tag) : null,
+    if (sub.ackMode !== 'auto') sub.track(delivery);
+    const bound = messageBound(
+      sub,
+      this.destinationOf(sub, delivery.message.address),
+      this.replyToOf(delivery),
       delivery,
-      this.version,
-      this.renderEscaped,
     );
-    this.writeBytes(allocator.frame(head, message.body));
+    if (this.outBound + bound > BATCH_BYTES && this.outBound > 0) this.flushMessages();
+    this.outSubs.push(sub);
+    this.outDeliveries.push(delivery);
+    this.outBound += bound;
+    if (inputDepth === 0 || this.outBound >= BATCH_BYTES) this.flushMessages();
+    else if (!this.queued) {
+      this.queued = true;
+      queuedSessions.push(this);
+    }
+  }
+
+  /** Writes the queued MESSAGE frames, contiguously, in one transport write. */
+  flushMessages(): void {
+    this.queued = false;
+    const n = this.outSubs.length;
+    if (n === 0) return;
+    if (this.phase === 'closed') {
+      this.dropQueuedMessages();
+      return;
+    }
+    const buf = allocator.reserve(this.outBound);
+    let o = allocator.start;
+    for (let i = 0; i < n; i++) {
+      const sub = this.outSubs[i]!;
+      const d = this.outDeliveries[i]!;
+      o = writeMessage(
+        buf,
+        o,
+        sub,
+        this.destinationOf(sub, d.message.address),
+        this.replyToOf(d),
+        d,
+        this.version,
+      );
+    }
+    this.dropQueuedMessages();
+    this.writeBytes(allocator.commit(o));
+  }
+
+  private dropQueuedMessages(): void {
+    this.outSubs.length = 0;
+    this.outDeliveries.length = 0;
+    this.outBound = 0;
+  }
+
+  /** The `destination` (and `ack` prefix) bytes of a MESSAGE; remembered per subscription. */
+  private destinationOf(sub: StompSubscription, address: string): Uint8Array {
+    if (sub.lastAddress !== address) {
+      sub.lastDestinationLine = destinationLine(this.renderEscaped(address), sub.ackIndex);
+      sub.lastAddress = address;
+    }
+    return sub.lastDestinationLine;
+  }
+
+  private replyToOf(delivery: Delivery): string | undefined {
+    const r = delivery.message.replyTo;
+    return r === undefined ? undefined : this.renderEscaped(r);
   }
 
   subscriptionEnded(sub: StompSubscription, reason: string): void {
@@ -335,6 +413,7 @@ export class StompSession implements ProtocolSession, DeliveryTarget, Completion
   // ---- output ---------------------------------------------------------------------------------------
 
   writeFrame(frame: OutgoingFrame): void {
+    if (this.outSubs.length > 0) this.flushMessages();
     this.writeBytes(encodeFrame(frame, this.version));
   }
 
@@ -432,6 +511,7 @@ export class StompSession implements ProtocolSession, DeliveryTarget, Completion
     this.heartbeats.stop();
     this.clearSlowTimer();
     this.completions.stop();
+    this.dropQueuedMessages();
     this.subscriptions.clear();
     this.transactions.clear();
     const conn = this.connection;

@@ -2,6 +2,7 @@
  * The subscriptions of one STOMP connection, and the per-subscription state a MESSAGE/ACK needs.
  */
 import type { AckMode, Delivery, DeliverySink, Subscription } from '../../core/api.js';
+import type { MessageTarget } from './message-out.js';
 
 /** What a subscription needs from its session: the MESSAGE hot path and the core's "ended" notice. */
 export interface DeliveryTarget {
@@ -9,7 +10,7 @@ export interface DeliveryTarget {
   subscriptionEnded(sub: StompSubscription, reason: string): void;
 }
 
-export class StompSubscription implements DeliverySink {
+export class StompSubscription implements DeliverySink, MessageTarget {
   /** Set right after `core.subscribe` returns (deliveries may arrive before that, from inside it). */
   core: Subscription | null = null;
   /**
@@ -19,6 +20,13 @@ export class StompSubscription implements DeliverySink {
   readonly unacked = new Map<number, string>();
   /** message id -> tag, for 1.0/1.1 ACKs that name a message rather than a delivery. */
   readonly tagsByMessageId: Map<string, number> | null;
+  /** `index` when MESSAGE frames carry a 1.2 `ack` header, else -1. */
+  readonly ackIndex: number;
+  /** `MESSAGE\nsubscription:<escaped id>\nmessage-id:`, encoded once. */
+  readonly headBytes: Uint8Array;
+  /** The last address delivered and its `destinationLine` (a queue's is always the same). */
+  lastAddress = '';
+  lastDestinationLine: Uint8Array = new Uint8Array(0);
 
   constructor(
     private readonly target: DeliveryTarget,
@@ -27,13 +35,16 @@ export class StompSubscription implements DeliverySink {
     /** Ours, small and unique on the connection; part of 1.2 ack ids. */
     readonly index: number,
     readonly ackMode: AckMode,
-    /** `MESSAGE\nsubscription:<escaped id>\n`. */
-    readonly headPrefix: string,
+    /** `MESSAGE\nsubscription:<escaped id>\nmessage-id:`. */
+    headPrefix: string,
     /** Durable subscription name, if any. */
     readonly durableName: string | undefined,
+    /** 1.0/1.1: ACKs name message ids; 1.2: they echo the MESSAGE's `ack` header. */
     byMessageId: boolean,
   ) {
     this.tagsByMessageId = byMessageId && ackMode !== 'auto' ? new Map() : null;
+    this.ackIndex = !byMessageId && ackMode !== 'auto' ? index : -1;
+    this.headBytes = new Uint8Array(Buffer.from(headPrefix, 'utf8'));
   }
 
   deliver(_subscription: Subscription, delivery: Delivery): void {

@@ -12,6 +12,7 @@ export const CLI = join(ROOT, 'dist/cli/main.js');
 
 export interface BrokerProcess {
   readonly stomp: number;
+  readonly mqtt: number;
   readonly http: number;
   readonly dataDir: string;
   readonly child: ChildProcess;
@@ -35,7 +36,20 @@ export async function startBroker(options: StartOptions = {}): Promise<BrokerPro
   if (!existsSync(CLI)) throw new Error(`${CLI} missing: run \`npm run build\` first`);
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'blazemq-it-'));
   const portsFile = join(mkdtempSync(join(tmpdir(), 'blazemq-ports-')), 'ports.json');
-  const args = [CLI, 'start', '--data', dataDir, '--stomp', '0', '--http', '0', '--ports-file', portsFile];
+  const args = [
+    CLI,
+    'start',
+    '--data',
+    dataDir,
+    '--stomp',
+    '0',
+    '--mqtt',
+    '0',
+    '--http',
+    '0',
+    '--ports-file',
+    portsFile,
+  ];
   args.push('--log-level', 'warn', ...(options.args ?? []));
   const child = spawn(process.execPath, args, {
     env: { ...process.env, ...options.env },
@@ -49,7 +63,7 @@ export async function startBroker(options: StartOptions = {}): Promise<BrokerPro
     out += d;
   });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  let ports: { stomp: number; http: number } | undefined;
+  let ports: { stomp: number; mqtt: number; http: number } | undefined;
   for (let i = 0; i < 300 && !ports; i++) {
     if (child.exitCode !== null) throw new Error(`broker exited ${child.exitCode}: ${out}`);
     try {
@@ -67,6 +81,7 @@ export async function startBroker(options: StartOptions = {}): Promise<BrokerPro
   };
   return {
     stomp: ports.stomp,
+    mqtt: ports.mqtt,
     http: ports.http,
     dataDir,
     child,

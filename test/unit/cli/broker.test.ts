@@ -17,7 +17,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 function config(name: string, extra: Record<string, unknown> = {}): BlazeConfig {
   return parseConfig({
     dataDir: join(dir, name),
-    listeners: { stomp: 0, http: 0 },
+    listeners: { stomp: 0, http: 0, mqtt: 0 },
     logLevel: 'silent',
     ...extra,
   });
@@ -76,7 +76,7 @@ describe('startBroker', () => {
   });
 
   it('with users: binds the requested host and requires a login', async () => {
-    const c = config('secured', { host: '0.0.0.0', listeners: { stomp: 0, http: 'off' } });
+    const c = config('secured', { host: '0.0.0.0', listeners: { stomp: 0, http: 'off', mqtt: 'off' } });
     await writeUsersFile(join(c.dataDir, 'users.json'), [
       { name: 'alice', groups: ['admins'], password: await hashPassword('pw', { N: 1024, r: 8, p: 1 }) },
     ]);
@@ -104,7 +104,7 @@ describe('startBroker', () => {
     const lines: Line[] = [];
     try {
       await expect(
-        startBroker(config('fails', { listeners: { stomp: 0, http: httpPort } }), {
+        startBroker(config('fails', { listeners: { stomp: 0, http: httpPort, mqtt: 0 } }), {
           logger: recordingLogger(lines),
         }),
       ).rejects.toMatchObject({

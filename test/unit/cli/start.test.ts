@@ -19,6 +19,8 @@ describe('blazemq start', () => {
       '0',
       '--http',
       '0',
+      '--mqtt',
+      '0',
       '--ports-file',
       portsFile,
     ]);

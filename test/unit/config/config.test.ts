@@ -32,7 +32,7 @@ describe('defaults', () => {
     expect(c.dataDir).toBe('./data');
     expect(c.host).toBe('0.0.0.0');
     expect(c.logLevel).toBe('info');
-    expect(c.listeners).toEqual({ stomp: 61613, http: 8161, mqtt: 'off', amqp: 'off', native: 'off' });
+    expect(c.listeners).toEqual({ stomp: 61613, http: 8161, mqtt: 1883, amqp: 'off', native: 'off' });
     expect(c.limits.maxConnections).toBeGreaterThan(0);
     expect(c.limits.stomp.maxHeaders).toBe(1000);
     expect(c.core.maxRedeliveries).toBe(6);
@@ -100,8 +100,8 @@ describe('validation messages name the key path', () => {
     ],
     [
       'future protocol on',
-      { listeners: { mqtt: 1883 } },
-      'config: listeners.mqtt: this protocol is not available yet',
+      { listeners: { amqp: 5672 } },
+      'config: listeners.amqp: this protocol is not available yet',
     ],
     [
       'boolean',

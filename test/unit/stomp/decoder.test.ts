@@ -107,7 +107,11 @@ describe('StompDecoder: framing', () => {
   it('treats header names such as __proto__ as plain data', () => {
     const [f] = decodeAll('SEND\n__proto__:x\nconstructor:y\n\n\0');
     expect(Object.getOwnPropertyDescriptor(f!.headers, '__proto__')?.value).toBe('x');
-    expect(Object.getPrototypeOf(f!.headers)).toBeNull();
+    // Nothing is inherited: the record's prototype is an empty object with a null prototype.
+    expect(Object.getPrototypeOf(Object.getPrototypeOf(f!.headers))).toBeNull();
+    expect(Object.keys(Object.getPrototypeOf(f!.headers) as object)).toEqual([]);
+    expect(f!.headers['toString']).toBeUndefined();
+    expect('hasOwnProperty' in f!.headers).toBe(false);
     expect(f!.headers['constructor']).toBe('y');
   });
 

@@ -68,6 +68,7 @@ export class StompDecoder {
   private lineEscaped = false;
   /** Commands and header names recur on every frame: decode each once. */
   private readonly names = new NameCache();
+  private readonly values = new NameCache();
 
   private command = '';
   private headers: StompHeaders = emptyHeaders();
@@ -252,7 +253,11 @@ export class StompDecoder {
       this.fail('malformed-header', `Header line without ':' in the ${this.command} frame`);
     }
     let name = this.names.get(b, this.lineStart, colon);
-    let value = colon + 1 === end ? '' : utf8(b, colon + 1, end);
+    // Values that repeat from frame to frame are shared too (a producer sends to few destinations).
+    let value =
+      name === 'destination' || name === 'content-length' || name === 'content-type'
+        ? this.values.get(b, colon + 1, end)
+        : utf8(b, colon + 1, end);
     const escapes = this.escaped && this.lineEscaped;
     if (escapes) {
       name = unescapeHeader(name, this.version);
@@ -307,7 +312,9 @@ export class StompDecoder {
   }
 
   private readNulTerminatedBody(): boolean {
-    const nul = this.buf.indexOf(NUL, this.pos);
+    // Most frames other than SEND have no body: their NUL is the next byte.
+    const nul =
+      this.buf[this.pos] === NUL && this.parts.length === 0 ? this.pos : this.buf.indexOf(NUL, this.pos);
     const end = nul === -1 ? this.buf.length : nul;
     const total = this.partsLen + (end - this.pos);
     if (total > this.limits.maxBodySize) {
@@ -317,9 +324,10 @@ export class StompDecoder {
       );
     }
     this.checkFrameSize(total + 1);
-    const piece = this.buf.subarray(this.pos, end);
+    // Most frames other than SEND have no body: no need to allocate an empty view.
+    const piece = end === this.pos ? EMPTY : this.buf.subarray(this.pos, end);
     if (nul === -1) {
-      this.parts.push(piece);
+      if (piece.length > 0) this.parts.push(piece);
       this.partsLen = total;
       this.pos = end;
       return false;
@@ -398,12 +406,14 @@ const NAME_SLOTS = 256;
  * internalized as a property key. Only short strings are cached, so a miss wastes little.
  */
 export class NameCache {
-  private readonly slots: Array<string | undefined> = new Array<string | undefined>(NAME_SLOTS).fill(undefined);
+  private readonly slots: Array<string | undefined> = new Array<string | undefined>(NAME_SLOTS).fill(
+    undefined,
+  );
 
   get(b: Buffer, start: number, end: number): string {
     const len = end - start;
     if (len === 0) return '';
-    if (len > 32) return utf8(b, start, end);
+    if (len > 64) return utf8(b, start, end);
     const slot = (len * 31 + b[start]! * 7 + b[end - 1]! + b[start + (len >> 1)]! * 3) & (NAME_SLOTS - 1);
     const hit = this.slots[slot];
     if (hit !== undefined && hit.length === len) {

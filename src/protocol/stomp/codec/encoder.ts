@@ -1,9 +1,8 @@
 /**
  * STOMP frame encoder. Two entry points:
  *  - `encodeFrame` for the occasional frame (CONNECTED, RECEIPT, ERROR, tests): generic, escapes per version;
- *  - `FrameAllocator.frame(head, body)` for the MESSAGE hot path: the session builds the header block as
- *    one string and this writes it, the body and the NUL into a shared slab, so that a small frame costs
- *    one string write and one copy of the body, and no allocation of its own.
+ *  - `FrameAllocator` for the MESSAGE hot path: regions of shared slabs that the session fills with
+ *    frames (message-out.ts), so that a batch of frames costs one copy of each body and one allocation.
  */
 import { escapeHeader, escapeHeaderName, sanitize10 } from './escape.js';
 import { type HeaderInput, isUnescapedCommand, type OutgoingFrame, type StompVersion } from './frame.js';
@@ -45,43 +44,58 @@ function forEachHeader(headers: HeaderInput | undefined, fn: (name: string, valu
   }
 }
 
-const SLAB_SIZE = 64 * 1024;
-/** Frames bigger than this get their own buffer instead of wasting the rest of a slab. */
-const SLAB_MAX_FRAME = 16 * 1024;
+const SLAB_SIZE = 256 * 1024;
+/** Regions bigger than this get their own buffer instead of wasting the rest of a slab. */
+const SLAB_MAX_FRAME = 64 * 1024;
 
 /**
- * Hands out frames carved from 64 KiB slabs. A region is never reused (the transport may still hold it);
- * a slab is released by GC once every frame cut from it has been written.
+ * Hands out regions carved from 256 KiB slabs. A region is never reused (the transport may still hold
+ * it); a slab is released by GC once every region cut from it has been written. Two ways to use it:
+ * `frame(head, body)` for one frame, or `reserve(worst)` + write at `start` + `commit(end)` for callers
+ * that write bytes themselves (several MESSAGE frames in one region, see message-out.ts).
  */
 export class FrameAllocator {
   private slab: Buffer = Buffer.allocUnsafe(0);
   private offset = 0;
+  private current: Buffer = this.slab;
+  /** Where the caller of `reserve` writes. */
+  start = 0;
 
-  /** `head` is the complete header block, ending with the blank line; returns head + body + NUL. */
-  frame(head: string, body: Uint8Array): Buffer {
-    // UTF-8 needs at most 3 bytes per UTF-16 code unit.
-    const worst = head.length * 3 + body.length + 1;
+  /** A buffer with at least `worst` bytes free from `start`; finish with `commit`. */
+  reserve(worst: number): Buffer {
     if (worst > SLAB_MAX_FRAME) {
-      const headLen = Buffer.byteLength(head, 'utf8');
-      const out = Buffer.allocUnsafe(headLen + body.length + 1);
-      out.write(head, 0, 'utf8');
-      out.set(body, headLen);
-      out[headLen + body.length] = 0;
-      return out;
+      this.current = Buffer.allocUnsafe(worst);
+      this.start = 0;
+      return this.current;
     }
     if (this.offset + worst > this.slab.length) {
       this.slab = Buffer.allocUnsafe(SLAB_SIZE);
       this.offset = 0;
     }
-    const slab = this.slab;
-    const start = this.offset;
-    const headLen = slab.write(head, start, 'utf8');
+    this.current = this.slab;
+    this.start = this.offset;
+    return this.slab;
+  }
+
+  /** The region [start, end) of the last `reserve`, which `end` must not exceed. */
+  commit(end: number): Buffer {
+    const out = this.current.subarray(this.start, end);
+    if (this.current === this.slab) this.offset = end;
+    else this.current = this.slab;
+    return out;
+  }
+
+  /** `head` is the complete header block, ending with the blank line; returns head + body + NUL. */
+  frame(head: string, body: Uint8Array): Buffer {
+    // UTF-8 needs at most 3 bytes per UTF-16 code unit.
+    const buf = this.reserve(head.length * 3 + body.length + 1);
+    const start = this.start;
+    const headLen = buf.write(head, start, 'utf8');
     const bodyAt = start + headLen;
-    slab.set(body, bodyAt);
+    buf.set(body, bodyAt);
     const end = bodyAt + body.length;
-    slab[end] = 0;
-    this.offset = end + 1;
-    return slab.subarray(start, end + 1);
+    buf[end] = 0;
+    return this.commit(end + 1);
   }
 }
 

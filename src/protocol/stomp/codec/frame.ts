@@ -30,8 +30,16 @@ export interface OutgoingFrame {
   readonly body?: Uint8Array | string;
 }
 
+/**
+ * A header record whose prototype is an empty null-prototype object: like `Object.create(null)` no key is
+ * inherited (`__proto__`, `constructor` are plain data), but unlike it the record starts in V8's fast
+ * mode, so frames with the same header names share a hidden class and lookups are inline-cached.
+ */
+const HeaderRecord = function HeaderRecord() {} as unknown as new () => StompHeaders;
+HeaderRecord.prototype = Object.create(null) as object;
+
 export function emptyHeaders(): StompHeaders {
-  return Object.create(null) as StompHeaders;
+  return new HeaderRecord();
 }
 
 /** CONNECT, STOMP and CONNECTED are never escaped (1.2 "Value Encoding"): they predate version agreement. */

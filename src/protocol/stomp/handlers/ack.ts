@@ -7,7 +7,7 @@
  * not awaiting an ack (unknown, already acked, or from an `auto` subscription) is an error.
  */
 import { BlazeError } from '../../../util/errors.js';
-import { decodeAckId } from '../ack-id.js';
+import { parseAckIndex } from '../ack-id.js';
 import type { StompFrame } from '../codec/frame.js';
 import { missingHeader } from '../errors.js';
 import type { StompSession } from '../session.js';
@@ -29,17 +29,20 @@ export function handleNack(session: StompSession, frame: StompFrame): void {
   session.done(frame);
 }
 
+/** Scratch for parseAckIndex (handlers run synchronously, one at a time). */
+const tagOut = [0];
+
 function resolveDelivery(session: StompSession, frame: StompFrame): { sub: StompSubscription; tag: number } {
   const h = frame.headers;
   if (session.version === '1.2') {
     const id = h['id'];
     if (id === undefined) throw missingHeader(frame.command, 'id');
-    const decoded = decodeAckId(id);
-    const sub = decoded ? session.subscriptions.byAckIndex(decoded.subscriptionIndex) : undefined;
-    if (!decoded || sub === undefined || !sub.unacked.has(decoded.tag)) {
+    const index = parseAckIndex(id, tagOut);
+    const sub = index < 0 ? undefined : session.subscriptions.byAckIndex(index);
+    if (sub === undefined || !sub.unacked.has(tagOut[0]!)) {
       throw new BlazeError('NOT_FOUND', `${frame.command} of unknown ack id '${id}'`);
     }
-    return { sub, tag: decoded.tag };
+    return { sub, tag: tagOut[0]! };
   }
   const messageId = h['message-id'];
   if (messageId === undefined) throw missingHeader(frame.command, 'message-id');

@@ -1,0 +1,133 @@
+/**
+ * Incremental MQTT decoder: our own framing (fixed header, 2.2) in front of mqtt-packet's parser.
+ *
+ * Why frame ourselves: mqtt-packet buffers whatever it is given and only learns the packet length as it
+ * goes; we read the Remaining Length first and refuse a packet over the maximum size before buffering
+ * its body (MQTT 5 3.1.2.11: the server MUST NOT process a packet larger than its Maximum Packet Size;
+ * DISCONNECT 0x95). Knowing the boundaries also lets the session stop between packets (flow control)
+ * with the rest left here, and hands mqtt-packet exactly one whole packet per call, so its buffer list
+ * never grows beyond one packet.
+ *
+ * Pure: no I/O, no timers. Errors are MqttError with the reason code to disconnect with.
+ */
+import { type Packet, type Parser, parser } from 'mqtt-packet';
+import { MqttError, RC } from '../reason-codes.js';
+
+export type ProtocolVersion = 3 | 4 | 5;
+
+const EMPTY = Buffer.alloc(0);
+
+export class MqttDecoder {
+  private buf: Buffer = EMPTY;
+  private pos = 0;
+  /** Chunks waiting while a packet larger than what is buffered is being received. */
+  private parts: Buffer[] = [];
+  private partsBytes = 0;
+  /** Bytes needed (from `pos`) for the packet being received; 0 when unknown. */
+  private need = 0;
+  private readonly parser: Parser;
+  private packet: Packet | null = null;
+  private error: Error | null = null;
+
+  /** `maxPacketSize`: whole packet, fixed header included (3.1.2.11). */
+  constructor(public maxPacketSize: number) {
+    this.parser = parser({ protocolVersion: 4 });
+    this.parser.on('packet', (p: Packet) => {
+      this.packet = p;
+    });
+    this.parser.on('error', (e: Error) => {
+      this.error = e;
+    });
+  }
+
+  /** Packets after CONNECT are parsed with the version it negotiated (properties exist only in 5). */
+  set version(v: ProtocolVersion) {
+    (this.parser as unknown as { settings: { protocolVersion: number } }).settings.protocolVersion = v;
+  }
+
+  /** Bytes received and not yet returned as packets. */
+  get buffered(): number {
+    return this.buf.length - this.pos + this.partsBytes;
+  }
+
+  push(chunk: Buffer): void {
+    if (chunk.length === 0) return;
+    if (this.need > 0) {
+      this.parts.push(chunk);
+      this.partsBytes += chunk.length;
+      if (this.buf.length - this.pos + this.partsBytes >= this.need) this.join();
+      return;
+    }
+    if (this.pos >= this.buf.length) {
+      this.buf = chunk;
+      this.pos = 0;
+    } else {
+      this.buf = Buffer.concat([this.buf.subarray(this.pos), chunk]);
+      this.pos = 0;
+    }
+  }
+
+  private join(): void {
+    this.buf = Buffer.concat([this.buf.subarray(this.pos), ...this.parts]);
+    this.pos = 0;
+    this.parts = [];
+    this.partsBytes = 0;
+  }
+
+  /** The next whole packet, or null when more bytes are needed. Throws MqttError. */
+  next(): Packet | null {
+    if (this.need > 0) {
+      if (this.buf.length - this.pos + this.partsBytes < this.need) return null;
+      this.join();
+    }
+    const buf = this.buf;
+    const start = this.pos;
+    const available = buf.length - start;
+    if (available < 2) return null;
+    // Remaining Length: variable byte integer, at most 4 bytes (1.5.5).
+    let length = 0;
+    let mul = 1;
+    let i = start + 1;
+    for (;;) {
+      if (i >= buf.length) return null;
+      const b = buf[i++]!;
+      length += (b & 0x7f) * mul;
+      if ((b & 0x80) === 0) break;
+      mul *= 128;
+      if (i - start - 1 >= 4) throw new MqttError(RC.MALFORMED_PACKET, 'Remaining Length over 4 bytes');
+    }
+    const total = i - start + length;
+    if (total > this.maxPacketSize) {
+      throw new MqttError(
+        RC.PACKET_TOO_LARGE,
+        `packet of ${total} bytes over the maximum ${this.maxPacketSize}`,
+      );
+    }
+    if (available < total) {
+      this.need = total;
+      return null;
+    }
+    this.need = 0;
+    this.pos = start + total;
+    if (this.pos >= buf.length) {
+      this.buf = EMPTY;
+      this.pos = 0;
+    }
+    return this.parse(buf.subarray(start, start + total));
+  }
+
+  private parse(bytes: Buffer): Packet {
+    this.packet = null;
+    this.error = null;
+    this.parser.parse(bytes);
+    const error = this.error as Error | null;
+    if (error !== null) {
+      const reason =
+        error.message === 'Invalid protocol version' ? RC.UNSUPPORTED_PROTOCOL_VERSION : RC.MALFORMED_PACKET;
+      throw new MqttError(reason, `malformed packet: ${error.message}`);
+    }
+    const packet = this.packet as Packet | null;
+    if (packet === null) throw new MqttError(RC.MALFORMED_PACKET, 'malformed packet: incomplete');
+    return packet;
+  }
+}

@@ -1,0 +1,231 @@
+/**
+ * Binary encoding of store operations and messages inside a journal record (docs/STORAGE.md, "Record
+ * payload"). All integers little-endian; `str` = varuint byte length + UTF-8; `bytes` = varuint length +
+ * raw bytes; f64 = IEEE 754 double (exact for the epoch-millisecond and order numbers used here).
+ *
+ * Message:
+ *   u8  flags     bit 0 persistent, then one bit per optional string present, in this order:
+ *                 1 correlationId, 2 replyTo, 3 groupId, 4 contentType, 5 originalAddress,
+ *                 6 producerConnectionId
+ *   u8  priority
+ *   f64 expiration, f64 timestamp
+ *   str id, str address, then the optional strings whose bits are set, in bit order
+ *   varuint property count, each: str name, u8 tag (0 null, 1 false, 2 true, 3 string + str,
+ *                 4 number + f64)
+ *   bytes body
+ *
+ * Operation: u8 op code, then
+ *   1 enqueue         str queue, message
+ *   2 dequeue         str queue, str messageId
+ *   3 delivery-count  str queue, str messageId, varuint count
+ *   4 durable-add     str queue, str clientId, str name, str address, u8 flags (bit 0 noLocal,
+ *                     bit 1 selector present), [str selector]
+ *   5 durable-remove  str queue
+ *   6 relocate        str queue, f64 order, varuint deliveryCount, message   (written by compaction:
+ *                     a live message copied forward from a segment about to be deleted)
+ */
+import type { Message, PropertyValue } from '../../core/message.js';
+import type { DurableRecord, StoreOp } from '../../core/store.js';
+import { type ByteReader, type ByteWriter, JournalDecodeError } from './bytes.js';
+
+/** A live message copied forward by compaction, with its original enqueue order and delivery count. */
+export interface RelocateOp {
+  readonly type: 'relocate';
+  readonly queue: string;
+  readonly order: number;
+  readonly deliveryCount: number;
+  readonly message: Message;
+}
+
+export type JournalOp = StoreOp | RelocateOp;
+
+export const OP_CODES = {
+  enqueue: 1,
+  dequeue: 2,
+  'delivery-count': 3,
+  'durable-add': 4,
+  'durable-remove': 5,
+  relocate: 6,
+} as const satisfies Record<JournalOp['type'], number>;
+
+const F_PERSISTENT = 1;
+const F_CORRELATION = 2;
+const F_REPLY_TO = 4;
+const F_GROUP = 8;
+const F_CONTENT_TYPE = 16;
+const F_ORIGINAL = 32;
+const F_PRODUCER = 64;
+
+const T_NULL = 0;
+const T_FALSE = 1;
+const T_TRUE = 2;
+const T_STRING = 3;
+const T_NUMBER = 4;
+
+export function encodeMessage(w: ByteWriter, m: Message): void {
+  let flags = m.persistent ? F_PERSISTENT : 0;
+  if (m.correlationId !== undefined) flags |= F_CORRELATION;
+  if (m.replyTo !== undefined) flags |= F_REPLY_TO;
+  if (m.groupId !== undefined) flags |= F_GROUP;
+  if (m.contentType !== undefined) flags |= F_CONTENT_TYPE;
+  if (m.originalAddress !== undefined) flags |= F_ORIGINAL;
+  if (m.producerConnectionId !== undefined) flags |= F_PRODUCER;
+  w.u8(flags);
+  w.u8(m.priority);
+  w.f64(m.expiration);
+  w.f64(m.timestamp);
+  w.str(m.id);
+  w.str(m.address);
+  if (m.correlationId !== undefined) w.str(m.correlationId);
+  if (m.replyTo !== undefined) w.str(m.replyTo);
+  if (m.groupId !== undefined) w.str(m.groupId);
+  if (m.contentType !== undefined) w.str(m.contentType);
+  if (m.originalAddress !== undefined) w.str(m.originalAddress);
+  if (m.producerConnectionId !== undefined) w.str(m.producerConnectionId);
+  const props = m.properties;
+  let count = 0;
+  for (const _ in props) count++;
+  w.varuint(count);
+  for (const key in props) {
+    w.str(key);
+    const v = props[key];
+    if (v === null || v === undefined) w.u8(T_NULL);
+    else if (v === true) w.u8(T_TRUE);
+    else if (v === false) w.u8(T_FALSE);
+    else if (typeof v === 'string') {
+      w.u8(T_STRING);
+      w.str(v);
+    } else {
+      w.u8(T_NUMBER);
+      w.f64(v);
+    }
+  }
+  w.bytes(m.body);
+}
+
+export function decodeMessage(r: ByteReader): Message {
+  const flags = r.u8();
+  const priority = r.u8();
+  const expiration = r.f64();
+  const timestamp = r.f64();
+  const id = r.str();
+  const address = r.str();
+  const m: {
+    -readonly [K in keyof Message]: Message[K];
+  } = {
+    id,
+    address,
+    body: EMPTY,
+    properties: {},
+    persistent: (flags & F_PERSISTENT) !== 0,
+    priority,
+    expiration,
+    timestamp,
+  };
+  if (flags & F_CORRELATION) m.correlationId = r.str();
+  if (flags & F_REPLY_TO) m.replyTo = r.str();
+  if (flags & F_GROUP) m.groupId = r.str();
+  if (flags & F_CONTENT_TYPE) m.contentType = r.str();
+  if (flags & F_ORIGINAL) m.originalAddress = r.str();
+  if (flags & F_PRODUCER) m.producerConnectionId = r.str();
+  const count = r.varuint();
+  if (count > r.remaining) throw new JournalDecodeError(`property count ${count} too large`, r.pos);
+  const props: Record<string, PropertyValue> = {};
+  for (let i = 0; i < count; i++) {
+    const key = r.str();
+    const tag = r.u8();
+    let v: PropertyValue;
+    if (tag === T_NULL) v = null;
+    else if (tag === T_FALSE) v = false;
+    else if (tag === T_TRUE) v = true;
+    else if (tag === T_STRING) v = r.str();
+    else if (tag === T_NUMBER) v = r.f64();
+    else throw new JournalDecodeError(`unknown property tag ${tag}`, r.pos - 1);
+    // A property named __proto__ must stay a property, not replace the prototype.
+    if (key === '__proto__') Object.defineProperty(props, key, { value: v, enumerable: true, writable: true });
+    else props[key] = v;
+  }
+  m.properties = props;
+  m.body = r.bytes();
+  return m;
+}
+
+const EMPTY = new Uint8Array(0);
+
+export function encodeOp(w: ByteWriter, op: JournalOp): void {
+  w.u8(OP_CODES[op.type]);
+  switch (op.type) {
+    case 'enqueue':
+      w.str(op.queue);
+      encodeMessage(w, op.message);
+      return;
+    case 'dequeue':
+      w.str(op.queue);
+      w.str(op.messageId);
+      return;
+    case 'delivery-count':
+      w.str(op.queue);
+      w.str(op.messageId);
+      w.varuint(op.deliveryCount);
+      return;
+    case 'durable-add': {
+      const d = op.record;
+      w.str(d.queue);
+      w.str(d.clientId);
+      w.str(d.name);
+      w.str(d.address);
+      w.u8((d.noLocal ? 1 : 0) | (d.selector !== undefined ? 2 : 0));
+      if (d.selector !== undefined) w.str(d.selector);
+      return;
+    }
+    case 'durable-remove':
+      w.str(op.queue);
+      return;
+    case 'relocate':
+      w.str(op.queue);
+      w.f64(op.order);
+      w.varuint(op.deliveryCount);
+      encodeMessage(w, op.message);
+      return;
+  }
+}
+
+export function decodeOp(r: ByteReader): JournalOp {
+  const code = r.u8();
+  switch (code) {
+    case 1:
+      return { type: 'enqueue', queue: r.str(), message: decodeMessage(r) };
+    case 2:
+      return { type: 'dequeue', queue: r.str(), messageId: r.str() };
+    case 3:
+      return { type: 'delivery-count', queue: r.str(), messageId: r.str(), deliveryCount: r.varuint() };
+    case 4: {
+      const queue = r.str();
+      const clientId = r.str();
+      const name = r.str();
+      const address = r.str();
+      const flags = r.u8();
+      const record: { -readonly [K in keyof DurableRecord]: DurableRecord[K] } = {
+        queue,
+        clientId,
+        name,
+        address,
+        noLocal: (flags & 1) !== 0,
+      };
+      if (flags & 2) record.selector = r.str();
+      return { type: 'durable-add', record };
+    }
+    case 5:
+      return { type: 'durable-remove', queue: r.str() };
+    case 6:
+      return {
+        type: 'relocate',
+        queue: r.str(),
+        order: r.f64(),
+        deliveryCount: r.varuint(),
+        message: decodeMessage(r),
+      };
+    default:
+      throw new JournalDecodeError(`unknown operation code ${code}`, r.pos - 1);
+  }
+}

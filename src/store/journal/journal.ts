@@ -1,0 +1,688 @@
+/**
+ * JournalStore: the embedded default MessageStore. An append-only log of segment files (format.ts)
+ * with group commit, crash recovery and space reclaim. docs/STORAGE.md explains the design; in short:
+ *
+ * Group commit. write() only queues its operations. One flush loop at a time encodes everything queued
+ * into ONE group record, writes it with one positional write and makes it durable with one
+ * fdatasync (both on libuv's thread pool, so the event loop keeps running); writes arriving meanwhile
+ * queue for the next group. Promises resolve in call order, after their group's fdatasync. Operations
+ * are applied to the in-memory index when they are encoded, i.e. in log order, so between two groups the
+ * index describes exactly what is durable: that is when segment deletions are decided.
+ *
+ * Failure. A write or fdatasync error is fail-stop: the failing group and every later write are
+ * rejected with a STORE error, nothing more is written or deleted, and a restart recovers the durable
+ * prefix (what was acknowledged) and drops the incomplete group. After a failed fdatasync the kernel may
+ * have dropped the dirty pages, so retrying could acknowledge data that is not on disk.
+ *
+ * Reclaim. A segment with nothing live whose cancelled enqueues are all gone is deleted (live-index.ts).
+ * When more than half of the data is dead and at least `compactMinBytes` could be freed, the oldest
+ * sparse segment (or one that keeps dead segments alive) is compacted: its live messages, delivery
+ * counts and durable records are copied to the head in steps of `compactStepBytes`, each an ordinary
+ * group, so producers wait at most one extra small group; then it becomes deletable.
+ */
+import type { FileHandle } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Message } from '../../core/message.js';
+import type { MessageStore, RecoveredState, StoreOp } from '../../core/store.js';
+import { BlazeError, isBlazeError } from '../../util/errors.js';
+import { type Logger, silentLogger } from '../../util/logger.js';
+import { ByteReader, ByteWriter } from './bytes.js';
+import { decodeOp, encodeOp, type JournalOp } from './codec.js';
+import {
+  checkRecordAt,
+  encodeRecord,
+  finishRecord,
+  RECORD_HEADER,
+  RecordType,
+  SEGMENT_MAGIC,
+  segmentFileName,
+  segmentHeader,
+} from './format.js';
+import { acquireLock, createZeroFile, fsyncDir, writeFully } from './files.js';
+import { JournalIndex } from './live-index.js';
+import { describeIssue, listSegments, replayJournal } from './recovery.js';
+
+const MiB = 1024 * 1024;
+
+export interface JournalOptions {
+  /** Directory holding the segments (created if missing), e.g. `<dataDir>/journal`. */
+  dir: string;
+  /** A segment is sealed and a new one started once it holds this many bytes. Default 64 MiB. */
+  segmentSize?: number;
+  /** Zero-fill the next segment ahead of time (faster fdatasync). Default true. */
+  preallocate?: boolean;
+  /** A group holding more than this is closed and the rest waits for the next one. Default 16 MiB. */
+  maxGroupBytes?: number;
+  /** Delete dead segments and compact sparse ones automatically. Default true. */
+  reclaim?: boolean;
+  /** Compaction starts only when at least this many dead bytes could be freed. Default 2 segments. */
+  compactMinBytes?: number;
+  /** Bytes of live data copied per compaction group. Default 1 MiB. */
+  compactStepBytes?: number;
+  logger?: Logger;
+}
+
+export interface JournalStats {
+  /** fdatasync calls for groups (one per group). */
+  syncs: number;
+  /** write() calls made durable. */
+  batches: number;
+  ops: number;
+  bytesWritten: number;
+  /** Largest number of write() calls that shared one fdatasync. */
+  maxBatchesPerSync: number;
+  /** Total milliseconds spent in write+fdatasync of groups. */
+  syncMs: number;
+  recoveryMs: number;
+  recoveredMessages: number;
+  tornTailsTruncated: number;
+  segments: number;
+  /** Bytes of records in all segments (what the files hold, preallocation excluded). */
+  dataBytes: number;
+  /** Bytes of records still needed. */
+  liveBytes: number;
+  liveMessages: number;
+  segmentsDeleted: number;
+  compactions: number;
+  relocatedOps: number;
+  failed: boolean;
+}
+
+interface Head {
+  readonly id: number;
+  readonly file: string;
+  readonly fh: FileHandle;
+  pos: number;
+  fileSize: number;
+}
+
+/** Something compaction found live in segment `seg`; re-checked when it is encoded. */
+type MoveCandidate =
+  | { readonly kind: 'message'; readonly queue: string; readonly message: Message }
+  | { readonly kind: 'count'; readonly queue: string; readonly id: string }
+  | { readonly kind: 'durable'; readonly queue: string };
+
+interface PendingWrite {
+  readonly ops?: readonly StoreOp[];
+  readonly moves?: { readonly seg: number; readonly items: readonly MoveCandidate[] };
+  readonly resolve: () => void;
+  readonly reject: (e: unknown) => void;
+}
+
+const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+export class JournalStore implements MessageStore {
+  readonly dir: string;
+  private readonly segmentSize: number;
+  private readonly preallocate: boolean;
+  private readonly maxGroupBytes: number;
+  private readonly reclaimEnabled: boolean;
+  private readonly compactMinBytes: number;
+  private readonly compactStepBytes: number;
+  private readonly log: Logger;
+
+  private readonly index = new JournalIndex();
+  private readonly w = new ByteWriter(256 * 1024);
+  private head: Head | undefined;
+  private seq = 0;
+  private nextOrder = 1;
+  private pending: PendingWrite[] = [];
+  private flushing = false;
+  private flushScheduled = false;
+  private idleWaiters: Array<() => void> = [];
+  private failure: BlazeError | undefined;
+  private closing = false;
+  private closed: Promise<void> | undefined;
+  private releaseLock: (() => Promise<void>) | undefined;
+
+  private spare: { file: string; ready: Promise<boolean>; done: boolean } | undefined;
+  private readonly deleting = new Set<number>();
+  private deletions: Promise<void> = Promise.resolve();
+  private compacting: Promise<void> | undefined;
+  /** Segments compaction could not empty (index and file disagree); never retried. */
+  private readonly noCompact = new Set<number>();
+
+  private readonly counters: Omit<
+    JournalStats,
+    'segments' | 'dataBytes' | 'liveBytes' | 'liveMessages' | 'failed'
+  > = {
+    syncs: 0,
+    batches: 0,
+    ops: 0,
+    bytesWritten: 0,
+    maxBatchesPerSync: 0,
+    syncMs: 0,
+    recoveryMs: 0,
+    recoveredMessages: 0,
+    tornTailsTruncated: 0,
+    segmentsDeleted: 0,
+    compactions: 0,
+    relocatedOps: 0,
+  };
+
+  private readonly flushBound = () => void this.flushLoop();
+
+  constructor(options: JournalOptions) {
+    this.dir = options.dir;
+    this.segmentSize = options.segmentSize ?? 64 * MiB;
+    this.preallocate = options.preallocate ?? true;
+    this.maxGroupBytes = options.maxGroupBytes ?? 16 * MiB;
+    this.reclaimEnabled = options.reclaim ?? true;
+    this.compactMinBytes = options.compactMinBytes ?? 2 * this.segmentSize;
+    this.compactStepBytes = options.compactStepBytes ?? MiB;
+    this.log = options.logger ?? silentLogger;
+  }
+
+  // --- recovery -----------------------------------------------------------------------------------
+
+  async load(): Promise<RecoveredState> {
+    const started = performance.now();
+    await mkdir(this.dir, { recursive: true });
+    this.releaseLock = await acquireLock(this.dir);
+    try {
+      return await this.recover(started);
+    } catch (err) {
+      await this.releaseLock();
+      this.releaseLock = undefined;
+      throw err;
+    }
+  }
+
+  private async recover(started: number): Promise<RecoveredState> {
+    const { spares } = await listSegments(this.dir);
+    // A spare may be half written; it holds nothing, so it is simply made again.
+    for (const s of spares) await rm(join(this.dir, s), { force: true });
+
+    const result = await replayJournal(this.dir, this.index, { stopAtCorrupt: true });
+    const fatal = result.issues.find((i) => i.kind === 'corrupt' || i.kind === 'unsealed');
+    if (fatal !== undefined) {
+      throw new BlazeError(
+        'STORE',
+        `${describeIssue(fatal)}. This is damage to acknowledged data, not a torn write, so the broker ` +
+          'will not start and nothing was changed. Inspect with `blazemq store verify`; ' +
+          '`blazemq store repair` skips the damaged bytes (the messages they held are lost).',
+      );
+    }
+    const segments = [...result.segments];
+    for (const issue of result.issues) {
+      if (issue.kind === 'torn-tail') {
+        this.log.warn({ file: issue.file, offset: issue.offset }, `journal: ${describeIssue(issue)}; truncated`);
+        const fh = await open(issue.file, 'r+');
+        try {
+          await fh.truncate(issue.offset);
+          await fh.sync();
+        } finally {
+          await fh.close();
+        }
+        this.counters.tornTailsTruncated++;
+      } else if (issue.kind === 'empty-head') {
+        this.log.warn({ file: issue.file }, `journal: ${describeIssue(issue)}; removed`);
+        await rm(issue.file, { force: true });
+        await fsyncDir(this.dir);
+        this.index.removeSegment(issue.segment);
+        segments.pop();
+      }
+    }
+    this.seq = result.lastSeq;
+    this.nextOrder = result.nextOrder;
+
+    const last = segments.at(-1);
+    if (last !== undefined && !last.sealed) {
+      const fh = await open(last.file, 'r+');
+      const { size } = await fh.stat();
+      this.head = { id: last.id, file: last.file, fh, pos: last.dataEnd, fileSize: size };
+    } else {
+      this.head = await this.openSegment((last?.id ?? 0) + 1);
+    }
+
+    const state = this.index.takeRecovered();
+    let messages = 0;
+    for (const q of state.queues) messages += q.messages.length;
+    this.counters.recoveredMessages = messages;
+    this.counters.recoveryMs = Math.round(performance.now() - started);
+    this.log.info(
+      {
+        dir: this.dir,
+        segments: this.index.segments.size,
+        records: result.records,
+        ops: result.ops,
+        messages,
+        queues: state.queues.length,
+        durables: state.durables.length,
+        tornTails: this.counters.tornTailsTruncated,
+        ms: this.counters.recoveryMs,
+      },
+      'journal recovered',
+    );
+    this.startSpare();
+    this.collectDeletable();
+    return state;
+  }
+
+  // --- writing ------------------------------------------------------------------------------------
+
+  write(ops: readonly StoreOp[]): Promise<void> {
+    if (this.failure !== undefined) return Promise.reject(this.failure);
+    if (this.closing || this.head === undefined) {
+      return Promise.reject(
+        new BlazeError(this.closing ? 'CLOSED' : 'STORE', `journal ${this.dir} is not open for writing`),
+      );
+    }
+    return new Promise<void>((resolve, reject) => {
+      this.pending.push({ ops, resolve, reject });
+      this.schedule();
+    });
+  }
+
+  private schedule(): void {
+    if (this.flushing || this.flushScheduled) return;
+    this.flushScheduled = true;
+    // setImmediate rather than a microtask: every socket read of this loop iteration joins the group.
+    setImmediate(this.flushBound);
+  }
+
+  private async flushLoop(): Promise<void> {
+    this.flushScheduled = false;
+    if (this.flushing) return;
+    this.flushing = true;
+    let taken: PendingWrite[] = [];
+    try {
+      while (this.pending.length > 0 && this.failure === undefined) {
+        if (this.head!.pos >= this.segmentSize) await this.rotate();
+        const group = this.encodeGroup();
+        taken = group.taken;
+        if (group.ops > 0) {
+          const t0 = performance.now();
+          const h = this.head!;
+          await writeFully(h.fh, this.w.buf, h.pos, 0, group.length);
+          h.pos += group.length;
+          if (h.pos > h.fileSize) h.fileSize = h.pos;
+          this.index.addSegment(h.id).size = h.pos;
+          await h.fh.datasync();
+          const c = this.counters;
+          c.syncMs += performance.now() - t0;
+          c.syncs++;
+          c.batches += group.batches;
+          c.ops += group.ops;
+          c.bytesWritten += group.length;
+          if (group.batches > c.maxBatchesPerSync) c.maxBatchesPerSync = group.batches;
+        }
+        for (const e of taken) e.resolve();
+        taken = [];
+        // The index now equals what is on disk: the one safe moment to decide deletions.
+        this.collectDeletable();
+        this.maybeCompact();
+      }
+    } catch (err) {
+      this.fail(err, taken);
+    } finally {
+      this.flushing = false;
+      if (this.pending.length === 0) for (const w of this.idleWaiters.splice(0)) w();
+      else if (this.failure === undefined) this.schedule();
+    }
+  }
+
+  /** Encodes queued writes into one group record in `this.w`, applying them to the index in order. */
+  private encodeGroup(): { taken: PendingWrite[]; ops: number; batches: number; length: number } {
+    const w = this.w;
+    w.reset();
+    w.ensure(RECORD_HEADER + 12);
+    w.pos = RECORD_HEADER;
+    w.f64(this.nextOrder);
+    const countAt = w.pos;
+    w.u32(0);
+    const seg = this.head!.id;
+    const pending = this.pending;
+    let ops = 0;
+    let batches = 0;
+    let i = 0;
+    while (i < pending.length && (i === 0 || w.pos < this.maxGroupBytes)) {
+      const e = pending[i++]!;
+      if (e.ops !== undefined) {
+        batches++;
+        for (const op of e.ops) this.encodeOne(op, seg);
+        ops += e.ops.length;
+      } else if (e.moves !== undefined) {
+        for (const c of e.moves.items) {
+          const op = this.moveOp(c, e.moves.seg);
+          if (op === undefined) continue;
+          this.encodeOne(op, seg);
+          ops++;
+          this.counters.relocatedOps++;
+        }
+      }
+    }
+    const taken = i === pending.length ? pending : pending.slice(0, i);
+    this.pending = i === pending.length ? [] : pending.slice(i);
+    w.buf.writeUInt32LE(ops, countAt);
+    finishRecord(w.buf, 0, w.pos, ++this.seq, RecordType.group);
+    return { taken, ops, batches, length: w.pos };
+  }
+
+  private encodeOne(op: JournalOp, seg: number): void {
+    const start = this.w.pos;
+    encodeOp(this.w, op);
+    this.index.apply(op, seg, this.w.pos - start, op.type === 'enqueue' ? this.nextOrder++ : 0, false);
+  }
+
+  private fail(err: unknown, taken: readonly PendingWrite[]): void {
+    const code = (err as NodeJS.ErrnoException).code;
+    const e = isBlazeError(err) ? err : new BlazeError(
+      'STORE',
+      `journal write failed in ${this.head?.file ?? this.dir}${code ? ` (${code})` : ''}: ` +
+        `${(err as Error).message}. The journal accepts no more writes; free space or fix the disk and ` +
+        'restart the broker (everything acknowledged before is recovered).',
+      { cause: err },
+    );
+    this.failure = e;
+    if (e !== err) this.log.error({ err: e }, 'journal failed');
+    const pending = this.pending;
+    this.pending = [];
+    for (const t of taken) t.reject(e);
+    for (const p of pending) p.reject(e);
+  }
+
+  // --- segments -----------------------------------------------------------------------------------
+
+  /** Seals the head, truncates its unused preallocation and opens the next segment. */
+  private async rotate(): Promise<void> {
+    const old = this.head!;
+    const seal = encodeRecord(++this.seq, RecordType.seal);
+    await writeFully(old.fh, seal, old.pos);
+    old.pos += seal.length;
+    if (old.fileSize > old.pos) await old.fh.truncate(old.pos);
+    await old.fh.sync();
+    await old.fh.close();
+    this.index.addSegment(old.id).size = old.pos;
+    this.head = await this.openSegment(old.id + 1);
+    this.startSpare();
+  }
+
+  /** Creates segment `id` (from the spare when one is ready) and makes it durable in the directory. */
+  private async openSegment(id: number): Promise<Head> {
+    const file = join(this.dir, segmentFileName(id));
+    let fh: FileHandle;
+    let fileSize = 0;
+    const spare = this.spare;
+    if (spare?.done && (await spare.ready)) {
+      this.spare = undefined;
+      await rename(spare.file, file);
+      fh = await open(file, 'r+');
+      fileSize = (await fh.stat()).size;
+    } else {
+      fh = await open(file, 'wx+');
+    }
+    const header = segmentHeader(id, ++this.seq);
+    await writeFully(fh, header, 0);
+    await fh.datasync();
+    await fsyncDir(this.dir);
+    this.index.addSegment(id).size = header.length;
+    return { id, file, fh, pos: header.length, fileSize: Math.max(fileSize, header.length) };
+  }
+
+  /** Prepares a zero-filled file for the next rotation, in the background. */
+  private startSpare(): void {
+    if (!this.preallocate || this.spare !== undefined || this.closing) return;
+    const file = join(this.dir, 'next.spare');
+    const entry = { file, done: false, ready: Promise.resolve(false) };
+    entry.ready = createZeroFile(file, this.segmentSize).then(
+      () => {
+        entry.done = true;
+        return true;
+      },
+      async (err: unknown) => {
+        this.log.warn({ err }, 'journal: could not preallocate the next segment');
+        await rm(file, { force: true }).catch(() => {});
+        // Leave `spare` set (done = false) so that a full disk is not retried at every rotation.
+        return false;
+      },
+    );
+    this.spare = entry;
+  }
+
+  /** Starts deleting every segment that no recovery needs (call only when the index equals the disk). */
+  private collectDeletable(): void {
+    if (!this.reclaimEnabled || this.failure !== undefined) return;
+    const ids: number[] = [];
+    for (const s of this.index.segments.values()) {
+      if (!this.deleting.has(s.id) && this.index.deletable(s, this.head!.id)) ids.push(s.id);
+    }
+    if (ids.length === 0) return;
+    for (const id of ids) this.deleting.add(id);
+    this.deletions = this.deletions.then(async () => {
+      try {
+        for (const id of ids) await rm(join(this.dir, segmentFileName(id)), { force: true });
+        // Segments that depend on these may go only once their removal is durable.
+        await fsyncDir(this.dir);
+        for (const id of ids) this.index.removeSegment(id);
+        this.counters.segmentsDeleted += ids.length;
+        this.log.debug({ segments: ids }, 'journal: segments deleted');
+      } catch (err) {
+        this.log.warn({ err, segments: ids }, 'journal: could not delete segments');
+      } finally {
+        for (const id of ids) this.deleting.delete(id);
+      }
+      // Removals can unblock segments that depended on these; while idle, nothing else would look.
+      if (!this.flushing && this.failure === undefined) {
+        this.collectDeletable();
+        this.maybeCompact();
+      }
+    });
+  }
+
+  // --- compaction ---------------------------------------------------------------------------------
+
+  private maybeCompact(): void {
+    if (!this.reclaimEnabled || this.compacting !== undefined || this.closing) return;
+    if (this.pickCompaction() === undefined) return;
+    this.compacting = this.compactLoop().finally(() => {
+      this.compacting = undefined;
+    });
+  }
+
+  /** Runs compaction until no segment qualifies. Public for tests and tools. */
+  async compactLoop(): Promise<void> {
+    for (;;) {
+      if (this.closing || this.failure !== undefined) return;
+      const target = this.pickCompaction();
+      if (target === undefined) return;
+      try {
+        await this.compactSegment(target);
+      } catch (err) {
+        this.noCompact.add(target);
+        this.log.warn({ err, segment: target }, 'journal: compaction failed');
+      }
+    }
+  }
+
+  /**
+   * The segment to compact, if compaction is worth it: at least compactMinBytes and at least as many
+   * dead bytes as live ones. The oldest segment that is sparse (under half live) or that dead segments
+   * depend on: dependencies point to older segments, so oldest-first unblocks chains.
+   */
+  private pickCompaction(): number | undefined {
+    const index = this.index;
+    const head = this.head?.id;
+    let data = 0;
+    let live = 0;
+    const wanted = new Set<number>();
+    for (const s of index.segments.values()) {
+      data += s.size;
+      live += s.liveBytes;
+      if (s.id !== head && s.live === 0) for (const d of s.deps) wanted.add(d);
+    }
+    const dead = data - live;
+    if (dead < this.compactMinBytes || dead < live) return undefined;
+    for (const s of index.segments.values()) {
+      if (s.id === head || s.live === 0 || this.noCompact.has(s.id) || this.deleting.has(s.id)) continue;
+      if (wanted.has(s.id) || s.liveBytes * 2 < s.size) return s.id;
+    }
+    return undefined;
+  }
+
+  /** Copies what is live in segment `id` to the head, in steps; the segment then becomes deletable. */
+  private async compactSegment(id: number): Promise<void> {
+    const buf = await readFile(join(this.dir, segmentFileName(id)));
+    let items: MoveCandidate[] = [];
+    let bytes = 0;
+    let seen = 0;
+    const submit = async () => {
+      if (items.length === 0) return;
+      const moves = { seg: id, items };
+      items = [];
+      bytes = 0;
+      await new Promise<void>((resolve, reject) => {
+        this.pending.push({ moves, resolve, reject });
+        this.schedule();
+      });
+    };
+    let pos = SEGMENT_MAGIC.length;
+    while (pos < buf.length) {
+      const r = checkRecordAt(buf, pos, -1);
+      if (typeof r === 'string' || r.type === RecordType.seal) break;
+      pos += r.length;
+      if (r.type !== RecordType.group) continue;
+      const reader = new ByteReader(r.payload);
+      reader.f64();
+      const count = reader.u32();
+      for (let i = 0; i < count; i++) {
+        const start = reader.pos;
+        const op = decodeOp(reader);
+        const index = this.index;
+        if (op.type === 'enqueue' || op.type === 'relocate') {
+          if (index.get(op.queue, op.message.id)?.seg === id) {
+            items.push({ kind: 'message', queue: op.queue, message: op.message });
+            bytes += reader.pos - start;
+          }
+        } else if (op.type === 'delivery-count') {
+          if (index.get(op.queue, op.messageId)?.dcSeg === id) {
+            items.push({ kind: 'count', queue: op.queue, id: op.messageId });
+            bytes += reader.pos - start;
+          }
+        } else if (op.type === 'durable-add') {
+          if (index.durables.get(op.record.queue)?.seg === id) {
+            items.push({ kind: 'durable', queue: op.record.queue });
+            bytes += reader.pos - start;
+          }
+        }
+        if (bytes >= this.compactStepBytes) await submit();
+        // Decoding a whole segment in one go would stall the event loop: let traffic in.
+        if (++seen % 512 === 0) await yieldToLoop();
+        if (this.closing || this.failure !== undefined) return;
+      }
+    }
+    await submit();
+    this.counters.compactions++;
+    const s = this.index.segments.get(id);
+    if (s !== undefined && s.live > 0) {
+      this.noCompact.add(id);
+      this.log.warn({ segment: id, live: s.live }, 'journal: compaction left live records behind');
+    }
+  }
+
+  private moveOp(c: MoveCandidate, seg: number): JournalOp | undefined {
+    const index = this.index;
+    switch (c.kind) {
+      case 'message': {
+        const lm = index.get(c.queue, c.message.id);
+        if (lm === undefined || lm.seg !== seg) return undefined;
+        return {
+          type: 'relocate',
+          queue: c.queue,
+          order: lm.order,
+          deliveryCount: lm.deliveryCount,
+          message: c.message,
+        };
+      }
+      case 'count': {
+        const lm = index.get(c.queue, c.id);
+        if (lm === undefined || lm.dcSeg !== seg) return undefined;
+        return { type: 'delivery-count', queue: c.queue, messageId: c.id, deliveryCount: lm.deliveryCount };
+      }
+      case 'durable': {
+        const d = index.durables.get(c.queue);
+        if (d === undefined || d.seg !== seg) return undefined;
+        return { type: 'durable-add', record: d.record };
+      }
+    }
+  }
+
+  // --- lifecycle and observability ----------------------------------------------------------------
+
+  /** Resolves when everything queued so far is durable (or rejected). */
+  flushed(): Promise<void> {
+    if (!this.flushing && !this.flushScheduled && this.pending.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** Waits until deletions and compactions that are due have run (tests and tools). */
+  async reclaim(): Promise<void> {
+    for (let i = 0; i < 1000; i++) {
+      await this.flushed();
+      await this.compacting;
+      await this.deletions;
+      if (!this.flushing) this.collectDeletable();
+      this.maybeCompact();
+      if (this.compacting === undefined && this.deleting.size === 0) return;
+    }
+  }
+
+  close(): Promise<void> {
+    this.closed ??= this.shutdown(false);
+    return this.closed;
+  }
+
+  /**
+   * Stops at once as a crash would between two groups: writes not yet written are rejected and never
+   * reach the disk. For tests of recovery.
+   */
+  abort(): Promise<void> {
+    if (this.failure === undefined) {
+      this.fail(new BlazeError('CLOSED', `journal ${this.dir} aborted before this write was durable`), []);
+    }
+    this.closed ??= this.shutdown(true);
+    return this.closed;
+  }
+
+  private async shutdown(aborted: boolean): Promise<void> {
+    this.closing = true;
+    if (!aborted) await this.compacting?.catch(() => {});
+    await this.flushed();
+    await this.deletions;
+    await this.spare?.ready;
+    if (this.spare !== undefined) await rm(this.spare.file, { force: true }).catch(() => {});
+    await this.head?.fh.close().catch(() => {});
+    this.head = undefined;
+    await this.releaseLock?.();
+    this.releaseLock = undefined;
+  }
+
+  stats(): JournalStats {
+    let segments = 0;
+    let dataBytes = 0;
+    let liveBytes = 0;
+    for (const s of this.index.segments.values()) {
+      segments++;
+      dataBytes += s.size;
+      liveBytes += s.liveBytes;
+    }
+    return {
+      ...this.counters,
+      syncMs: Math.round(this.counters.syncMs),
+      segments,
+      dataBytes,
+      liveBytes,
+      liveMessages: this.index.liveMessages,
+      failed: this.failure !== undefined,
+    };
+  }
+
+  /** On-disk size of the journal directory's segment files (tests, admin). */
+  async diskBytes(): Promise<number> {
+    const { ids } = await listSegments(this.dir);
+    let n = 0;
+    for (const id of ids) n += (await stat(join(this.dir, segmentFileName(id))).catch(() => ({ size: 0 }))).size;
+    return n;
+  }
+}

@@ -1,0 +1,280 @@
+/**
+ * What the journal keeps in memory about its files: every live message (queue, id, enqueue order,
+ * delivery count) with the segment holding it, the durable-subscription records, and per segment the
+ * live items it holds and the older segments it depends on. Message bodies are not kept (except while
+ * recovering): the core holds the messages, and compaction reads them back from disk.
+ *
+ * Why dependencies: a dequeue record cancels an enqueue record in an older segment. Deleting the
+ * segment holding the dequeue while the enqueue's segment still exists would bring the message back on
+ * the next recovery. So a segment may be deleted only when nothing in it is live AND every segment it
+ * holds a cancellation for is already gone (`deletable`).
+ */
+import type { Message } from '../../core/message.js';
+import type { DurableRecord, RecoveredQueue, RecoveredState } from '../../core/store.js';
+import type { JournalOp } from './codec.js';
+
+export class LiveMessage {
+  /** Held only between recovery and the end of load(). */
+  message: Message | undefined;
+  deliveryCount = 0;
+  /** Segment of the latest delivery-count record when it is not `seg` (0 = none). */
+  dcSeg = 0;
+  dcBytes = 0;
+  /** Segment a compaction copied this message out of, until that segment is deleted (0 = none). */
+  prevSeg = 0;
+
+  constructor(
+    readonly queue: string,
+    readonly id: string,
+    /** Enqueue order, global and persistent: recovery sorts queues by it. */
+    readonly order: number,
+    /** Segment holding the enqueue (or relocate) record. */
+    public seg: number,
+    public bytes: number,
+  ) {}
+}
+
+export class LiveDurable {
+  constructor(
+    public record: DurableRecord,
+    public seg: number,
+    public bytes: number,
+  ) {}
+}
+
+export class SegmentInfo {
+  readonly messages = new Set<LiveMessage>();
+  /** Messages whose latest delivery count is recorded here while their enqueue is elsewhere. */
+  readonly counts = new Set<LiveMessage>();
+  readonly durables = new Set<LiveDurable>();
+  /** Bytes of live operations in this segment. */
+  liveBytes = 0;
+  /** Bytes of data in the file (header and records; preallocated zeros excluded). */
+  size = 0;
+  /** Older segments holding enqueues or durable-adds that records of this one cancel. */
+  readonly deps = new Set<number>();
+
+  constructor(readonly id: number) {}
+
+  get live(): number {
+    return this.messages.size + this.counts.size + this.durables.size;
+  }
+}
+
+export class JournalIndex {
+  readonly queues = new Map<string, Map<string, LiveMessage>>();
+  /** Queues whose map is no longer in enqueue order (a relocated message re-inserted on recovery). */
+  private readonly unsorted = new Set<string>();
+  readonly durables = new Map<string, LiveDurable>();
+  /** Existing segments, in id order. */
+  readonly segments = new Map<number, SegmentInfo>();
+  liveMessages = 0;
+
+  addSegment(id: number): SegmentInfo {
+    let s = this.segments.get(id);
+    if (s === undefined) {
+      s = new SegmentInfo(id);
+      this.segments.set(id, s);
+    }
+    return s;
+  }
+
+  removeSegment(id: number): void {
+    this.segments.delete(id);
+  }
+
+  get(queue: string, id: string): LiveMessage | undefined {
+    return this.queues.get(queue)?.get(id);
+  }
+
+  /**
+   * Applies one operation written (or read back) in segment `seg`, occupying `bytes` there. `order` is
+   * the enqueue order for an enqueue. `message` is kept only when recovering.
+   */
+  apply(op: JournalOp, seg: number, bytes: number, order: number, keep: boolean): void {
+    switch (op.type) {
+      case 'enqueue': {
+        const lm = this.insert(op.queue, op.message.id, order, seg, bytes);
+        if (keep) lm.message = op.message;
+        return;
+      }
+      case 'relocate':
+        this.relocate(op.queue, op.message, op.order, op.deliveryCount, seg, bytes, keep);
+        return;
+      case 'dequeue': {
+        const q = this.queues.get(op.queue);
+        const lm = q?.get(op.messageId);
+        if (lm === undefined) return;
+        q!.delete(op.messageId);
+        if (q!.size === 0) this.queues.delete(op.queue);
+        this.drop(lm, seg);
+        return;
+      }
+      case 'delivery-count': {
+        const lm = this.get(op.queue, op.messageId);
+        if (lm === undefined) return;
+        lm.deliveryCount = op.deliveryCount;
+        this.clearCount(lm);
+        if (seg !== lm.seg) {
+          lm.dcSeg = seg;
+          lm.dcBytes = bytes;
+          const s = this.addSegment(seg);
+          s.counts.add(lm);
+          s.liveBytes += bytes;
+        }
+        return;
+      }
+      case 'durable-add': {
+        const old = this.durables.get(op.record.queue);
+        if (old !== undefined) this.unlinkDurable(old);
+        const d = new LiveDurable(op.record, seg, bytes);
+        this.durables.set(op.record.queue, d);
+        const s = this.addSegment(seg);
+        s.durables.add(d);
+        s.liveBytes += bytes;
+        return;
+      }
+      case 'durable-remove': {
+        const d = this.durables.get(op.queue);
+        if (d !== undefined) {
+          this.durables.delete(op.queue);
+          this.unlinkDurable(d);
+          this.addDep(seg, d.seg);
+        }
+        const q = this.queues.get(op.queue);
+        if (q !== undefined) {
+          this.queues.delete(op.queue);
+          for (const lm of q.values()) this.drop(lm, seg);
+        }
+        return;
+      }
+    }
+  }
+
+  private insert(queue: string, id: string, order: number, seg: number, bytes: number): LiveMessage {
+    let q = this.queues.get(queue);
+    if (q === undefined) {
+      q = new Map();
+      this.queues.set(queue, q);
+    }
+    const old = q.get(id);
+    if (old !== undefined) {
+      // The same id enqueued twice in one queue: the later copy replaces the earlier, as on replay.
+      q.delete(id);
+      this.drop(old, seg);
+    }
+    const lm = new LiveMessage(queue, id, order, seg, bytes);
+    q.set(id, lm);
+    this.liveMessages++;
+    const s = this.addSegment(seg);
+    s.messages.add(lm);
+    s.liveBytes += bytes;
+    return lm;
+  }
+
+  private relocate(
+    queue: string,
+    message: Message,
+    order: number,
+    deliveryCount: number,
+    seg: number,
+    bytes: number,
+    keep: boolean,
+  ): void {
+    let lm = this.get(queue, message.id);
+    if (lm === undefined) {
+      // Recovery after the source segment was deleted: the copy is the message, placed by its order.
+      lm = this.insert(queue, message.id, order, seg, bytes);
+      this.unsorted.add(queue);
+    } else {
+      const from = this.segments.get(lm.seg);
+      if (from !== undefined) {
+        from.messages.delete(lm);
+        from.liveBytes -= lm.bytes;
+      }
+      lm.prevSeg = lm.seg;
+      lm.seg = seg;
+      lm.bytes = bytes;
+      const s = this.addSegment(seg);
+      s.messages.add(lm);
+      s.liveBytes += bytes;
+    }
+    this.clearCount(lm);
+    lm.deliveryCount = deliveryCount;
+    if (keep) lm.message = message;
+  }
+
+  /** Removes a live message, recording that `seg` now cancels its copies in older segments. */
+  private drop(lm: LiveMessage, seg: number): void {
+    this.liveMessages--;
+    const s = this.segments.get(lm.seg);
+    if (s !== undefined) {
+      s.messages.delete(lm);
+      s.liveBytes -= lm.bytes;
+    }
+    this.clearCount(lm);
+    this.addDep(seg, lm.seg);
+    this.addDep(seg, lm.prevSeg);
+    lm.message = undefined;
+  }
+
+  private clearCount(lm: LiveMessage): void {
+    if (lm.dcSeg === 0) return;
+    const s = this.segments.get(lm.dcSeg);
+    if (s !== undefined) {
+      s.counts.delete(lm);
+      s.liveBytes -= lm.dcBytes;
+    }
+    lm.dcSeg = 0;
+    lm.dcBytes = 0;
+  }
+
+  private unlinkDurable(d: LiveDurable): void {
+    const s = this.segments.get(d.seg);
+    if (s !== undefined) {
+      s.durables.delete(d);
+      s.liveBytes -= d.bytes;
+    }
+  }
+
+  private addDep(seg: number, target: number): void {
+    if (target === 0 || target === seg || !this.segments.has(target)) return;
+    this.addSegment(seg).deps.add(target);
+  }
+
+  /** Nothing live and nothing it cancels still on disk: removing the file changes no recovery. */
+  deletable(s: SegmentInfo, head: number): boolean {
+    if (s.id === head || s.live > 0) return false;
+    for (const d of s.deps) if (this.segments.has(d)) return false;
+    return true;
+  }
+
+  get liveBytes(): number {
+    let n = 0;
+    for (const s of this.segments.values()) n += s.liveBytes;
+    return n;
+  }
+
+  get dataBytes(): number {
+    let n = 0;
+    for (const s of this.segments.values()) n += s.size;
+    return n;
+  }
+
+  /** The recovered state, queues in enqueue order; drops the message references. */
+  takeRecovered(): RecoveredState {
+    const queues: RecoveredQueue[] = [];
+    for (const [queue, q] of this.queues) {
+      const live = [...q.values()];
+      if (this.unsorted.has(queue)) live.sort((a, b) => a.order - b.order);
+      const messages = [];
+      for (const lm of live) {
+        if (lm.message !== undefined) messages.push({ message: lm.message, deliveryCount: lm.deliveryCount });
+        lm.message = undefined;
+      }
+      queues.push({ queue, messages });
+    }
+    this.unsorted.clear();
+    return { queues, durables: [...this.durables.values()].map((d) => d.record) };
+  }
+}

@@ -1,0 +1,52 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Message } from '../../../src/core/message.js';
+import { JournalStore, type JournalOptions } from '../../../src/store/journal/index.js';
+import type { Logger } from '../../../src/util/logger.js';
+
+export function tempDir(): { dir: string; cleanup: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), 'blazemq-journal-'));
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+export function msg(id: string, queue = 'queue://q', size = 16, extra: Partial<Message> = {}): Message {
+  return {
+    id,
+    address: queue,
+    body: new Uint8Array(size).fill(id.length),
+    properties: { n: id },
+    persistent: true,
+    priority: 4,
+    expiration: 0,
+    timestamp: 1_700_000_000_000,
+    ...extra,
+  };
+}
+
+export interface LogLine {
+  level: string;
+  obj: unknown;
+  msg: string | undefined;
+}
+
+export function recordingLogger(lines: LogLine[] = []): Logger & { lines: LogLine[] } {
+  const at =
+    (level: string) =>
+    (obj: object | string, msg?: string): void => {
+      lines.push({ level, obj, msg: typeof obj === 'string' ? obj : msg });
+    };
+  const log = {
+    lines,
+    error: at('error'),
+    warn: at('warn'),
+    info: at('info'),
+    debug: at('debug'),
+    child: () => log,
+  };
+  return log;
+}
+
+export function openJournal(dir: string, options: Partial<JournalOptions> = {}): JournalStore {
+  return new JournalStore({ dir: join(dir, 'journal'), preallocate: false, ...options });
+}

@@ -7,6 +7,7 @@
  * every connection must authenticate.
  */
 import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { type BrokerState, type HttpServer, startHttpServer } from './admin/http.js';
 import { type BlazeConfig, usersFilePath } from './config/schema.js';
 import { type BlazeCore, createBrokerCore, RetainedStore } from './core/index.js';
@@ -16,6 +17,7 @@ import { stompProtocol } from './protocol/stomp/index.js';
 import { createAuthenticator } from './security/authenticator.js';
 import { createAuthorizer } from './security/authorizer.js';
 import { UserDirectory } from './security/user-directory.js';
+import { JournalStore } from './store/journal/index.js';
 import { MemoryStore } from './store/memory/index.js';
 import { type Logger, silentLogger } from './util/logger.js';
 
@@ -41,6 +43,23 @@ const LOOPBACK = '127.0.0.1';
 
 function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
+/**
+ * The journal under `<dataDir>/journal` (durable), or the memory store when configured (nothing survives
+ * a restart). A damaged journal makes start-up fail with a STORE error (see docs/STORAGE.md).
+ */
+function createStore(config: BlazeConfig, logger: Logger): JournalStore | MemoryStore {
+  if (config.store.type === 'memory') {
+    logger.warn('store type "memory": persistent messages do not survive a restart');
+    return new MemoryStore();
+  }
+  return new JournalStore({
+    dir: join(config.dataDir, 'journal'),
+    segmentSize: config.store.segmentSize,
+    preallocate: config.store.preallocate,
+    logger: logger.child({ component: 'journal' }),
+  });
 }
 
 export async function startBroker(config: BlazeConfig, options: StartOptions = {}): Promise<RunningBroker> {
@@ -71,8 +90,7 @@ export async function startBroker(config: BlazeConfig, options: StartOptions = {
 
     const authenticator = createAuthenticator(directory);
     const authorizer = createAuthorizer(config.security.acl, directory);
-    // The memory store until the journal lands: nothing survives a restart yet.
-    const store = new MemoryStore();
+    const store = createStore(config, logger);
     cleanups.push(() => store.close());
     const core = await createBrokerCore({
       store,
@@ -140,7 +158,11 @@ export async function startBroker(config: BlazeConfig, options: StartOptions = {
         logger: logger.child({ component: 'http' }),
         health: () => ({
           state,
-          details: { uptimeSeconds: Math.floor((Date.now() - started) / 1000), listeners: ports },
+          details: {
+            uptimeSeconds: Math.floor((Date.now() - started) / 1000),
+            listeners: ports,
+            ...(store instanceof JournalStore ? { store: store.stats() } : {}),
+          },
         }),
       });
       const h = http;

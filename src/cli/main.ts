@@ -1,11 +1,13 @@
 #!/usr/bin/env node
 /**
- * The `blazemq` command. Exit codes: 0 success, 1 failure, 2 invalid configuration or usage.
+ * The `blazemq` command. Exit codes: 0 success, 1 failure, 2 invalid configuration or usage, 3 the
+ * store cannot be used (damaged journal, journal locked by another process).
  */
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { isBlazeError } from '../util/errors.js';
 import { registerGroupCommand } from './group.js';
+import { registerStoreCommand } from './store.js';
 import { userAdd, userList, userRemove } from './user.js';
 
 function version(): string {
@@ -20,7 +22,8 @@ function version(): string {
 function fatal(err: unknown): never {
   if (isBlazeError(err)) {
     process.stderr.write(`blazemq: ${err.message}\n`);
-    process.exit(err.code === 'CONFIG' || err.code === 'BAD_REQUEST' ? 2 : 1);
+    // 3: the store refuses to start (damaged journal): restarting will not help, `store repair` does.
+    process.exit(err.code === 'CONFIG' || err.code === 'BAD_REQUEST' ? 2 : err.code === 'STORE' ? 3 : 1);
   }
   process.stderr.write(`blazemq: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
   process.exit(1);
@@ -69,5 +72,6 @@ fileOptions(users.command('remove <name>'))
   .action((name: string, opts) => userRemove(name, opts, print).catch(fatal));
 
 registerGroupCommand(program, fatal);
+registerStoreCommand(program, fatal);
 
 program.parseAsync().catch(fatal);

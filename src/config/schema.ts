@@ -82,6 +82,16 @@ export interface SecurityConfig {
   acl: AclRule[];
 }
 
+/** The message store (docs/STORAGE.md). */
+export interface StoreConfig {
+  /** `journal` (default): durable, under `<dataDir>/journal`. `memory`: nothing survives a restart. */
+  type: 'journal' | 'memory';
+  /** Journal segment size in bytes. */
+  segmentSize: number;
+  /** Zero-fill the next journal segment ahead of time (faster fdatasync). */
+  preallocate: boolean;
+}
+
 export interface BlazeConfig {
   dataDir: string;
   /** Address to bind when users are configured; without users the broker binds to 127.0.0.1 only. */
@@ -91,6 +101,7 @@ export interface BlazeConfig {
   limits: LimitsConfig;
   core: CoreConfig;
   security: SecurityConfig;
+  store: StoreConfig;
 }
 
 export const parseLogLevel: Parse<LogLevel> = oneOf(LOG_LEVELS);
@@ -248,6 +259,11 @@ export const configSchema: Field<BlazeConfig> = section<BlazeConfig>({
   security: section<SecurityConfig>({
     usersFile: field(optional(nonEmptyString('a file path')), undefined),
     acl: field(listOf(parseAclRule), () => []),
+  }),
+  store: section<StoreConfig>({
+    type: field(oneOf(['journal', 'memory'] as const), 'journal'),
+    segmentSize: field(integer(64 * KB, 4096 * MB, 'a size in bytes'), 64 * MB),
+    preallocate: field(boolean, true),
   }),
 });
 

@@ -69,10 +69,16 @@ export interface DeliverySink {
 export interface Subscription {
   readonly id: string;
   readonly options: Readonly<SubscribeOptions>;
-  /** Ack one delivery (individual) or it and all earlier (cumulative), optionally inside a transaction. */
-  ack(tag: number, txId?: string): void;
+  /**
+   * Ack one delivery (individual) or it and all earlier (cumulative), optionally inside a transaction.
+   * The ack takes effect at once; the returned promise resolves when it is durable (the dequeue of a
+   * stored message reached the store), so that a protocol can confirm it (STOMP RECEIPT) only then and a
+   * crash never undoes a confirmed ack. It is ACCEPTED when there is nothing to wait for (no store,
+   * non-persistent message, inside a transaction). Callers that confirm nothing may ignore it.
+   */
+  ack(tag: number, txId?: string): Promise<void> | void;
   /** Negative ack: the message goes back for redelivery, or to the DLQ when past the redelivery maximum. */
-  nack(tag: number, txId?: string): void;
+  nack(tag: number, txId?: string): Promise<void> | void;
   /**
    * Back-pressure from the transport: while paused the core hands nothing to the sink. Queue messages
    * stay in the queue; topic messages wait in the subscription's bounded buffer (slow-consumer policy).

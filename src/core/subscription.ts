@@ -10,6 +10,7 @@
 import { BlazeError } from '../util/errors.js';
 import type { Delivery, DeliverySink, SubscribeOptions, Subscription } from './api.js';
 import type { CoreContext } from './context.js';
+import { RESOLVED } from './store-writer.js';
 import type { Settler, Transaction } from './transaction.js';
 
 /** The connection side a subscription needs. */
@@ -61,12 +62,14 @@ export abstract class BaseSubscription<T> implements Subscription {
     return this.auto ? this.turnUsed < this.prefetch : this.inflight.size < this.prefetch;
   }
 
-  ack(tag: number, txId?: string): void {
+  ack(tag: number, txId?: string): Promise<void> {
     this.settle(tag, txId, false);
+    return txId === undefined ? (this.ctx.writer?.durable() ?? RESOLVED) : RESOLVED;
   }
 
-  nack(tag: number, txId?: string): void {
+  nack(tag: number, txId?: string): Promise<void> {
     this.settle(tag, txId, true);
+    return txId === undefined ? (this.ctx.writer?.durable() ?? RESOLVED) : RESOLVED;
   }
 
   /**

@@ -451,6 +451,10 @@ export class MqttSession implements ProtocolSession, DeliveryTarget, AckSink, Li
     this.held ??= [];
   }
 
+  dropHeldOutput(): void {
+    this.held = null;
+  }
+
   releaseOutput(first: Uint8Array): void {
     const held = this.held ?? [];
     this.held = null;

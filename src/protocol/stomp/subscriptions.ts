@@ -64,7 +64,8 @@ export class StompSubscription implements DeliverySink, MessageTarget {
   /** Forgets `tag`, and for cumulative mode every earlier tag (1.2 "SUBSCRIBE ack Header", `client`). */
   settle(tag: number, cumulative: boolean): void {
     if (!cumulative) {
-      this.forget(tag, this.unacked.get(tag));
+      if (this.tagsByMessageId === null) this.unacked.delete(tag);
+      else this.forget(tag, this.unacked.get(tag));
       return;
     }
     for (const [t, id] of this.unacked) {

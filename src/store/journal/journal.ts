@@ -44,6 +44,7 @@ import { JournalIndex } from './live-index.js';
 import { describeIssue, listSegments, replayJournal } from './recovery.js';
 
 const MiB = 1024 * 1024;
+const SPARE = 'next.spare';
 
 export interface JournalOptions {
   /** Directory holding the segments (created if missing), e.g. `<dataDir>/journal`. */
@@ -191,8 +192,15 @@ export class JournalStore implements MessageStore {
 
   private async recover(started: number): Promise<RecoveredState> {
     const { spares } = await listSegments(this.dir);
-    // A spare may be half written; it holds nothing, so it is simply made again.
-    for (const s of spares) await rm(join(this.dir, s), { force: true });
+    for (const name of spares) {
+      const file = join(this.dir, name);
+      // A complete spare is kept (zero-filling one costs a segment's worth of writes); one cut short by
+      // a crash holds nothing and is simply removed.
+      const size = (await stat(file)).size;
+      if (this.preallocate && name === SPARE && size === this.segmentSize && this.spare === undefined) {
+        this.spare = { file, done: true, ready: Promise.resolve(true) };
+      } else await rm(file, { force: true });
+    }
 
     const result = await replayJournal(this.dir, this.index, { stopAtCorrupt: true });
     const fatal = result.issues.find((i) => i.kind === 'corrupt' || i.kind === 'unsealed');
@@ -424,7 +432,7 @@ export class JournalStore implements MessageStore {
   /** Prepares a zero-filled file for the next rotation, in the background. */
   private startSpare(): void {
     if (!this.preallocate || this.spare !== undefined || this.closing) return;
-    const file = join(this.dir, 'next.spare');
+    const file = join(this.dir, SPARE);
     const entry = { file, done: false, ready: Promise.resolve(false) };
     entry.ready = createZeroFile(file, this.segmentSize).then(
       () => {
@@ -651,7 +659,8 @@ export class JournalStore implements MessageStore {
     await this.flushed();
     await this.deletions;
     await this.spare?.ready;
-    if (this.spare !== undefined) await rm(this.spare.file, { force: true }).catch(() => {});
+    // A finished spare stays for the next start.
+    if (this.spare !== undefined && !this.spare.done) await rm(this.spare.file, { force: true }).catch(() => {});
     await this.head?.fh.close().catch(() => {});
     this.head = undefined;
     await this.releaseLock?.();

@@ -61,6 +61,7 @@ describe('startBroker', () => {
       expect(lines.find((l) => l.level === 'warn')?.msg).toContain('listens on 127.0.0.1 only');
       expect(lines.filter((l) => l.msg === 'listening').map((l) => l.obj)).toEqual([
         { protocol: 'stomp', host: '127.0.0.1', port: broker.ports.stomp },
+        { protocol: 'mqtt', host: '127.0.0.1', port: broker.ports.mqtt },
         { protocol: 'http', host: '127.0.0.1', port: broker.ports.http },
       ]);
       const reply = await stompExchange(broker.ports.stomp!, 'CONNECT\naccept-version:1.2\nhost:x\n\n\0');

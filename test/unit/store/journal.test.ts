@@ -66,7 +66,11 @@ describe('JournalStore', () => {
     const order: number[] = [];
     const writes: Promise<void>[] = [];
     for (let i = 0; i < 200; i++) {
-      writes.push(j.write([{ type: 'enqueue', queue: 'queue://q', message: msg(`m${i}`) }]).then(() => order.push(i)));
+      writes.push(
+        j.write([{ type: 'enqueue', queue: 'queue://q', message: msg(`m${i}`) }]).then(() => {
+          order.push(i);
+        }),
+      );
       // A new event-loop turn per write, as producers on different sockets would.
       if (i % 2 === 0) await new Promise((r) => setImmediate(r));
     }

@@ -19,10 +19,12 @@ export function handleSubscribe(session: MqttSession, packet: ISubscribePacket):
   session.holdOutput();
   try {
     for (const s of packet.subscriptions) granted.push(subscribeOne(session, s, subscriptionId, retainedFor));
-  } finally {
-    const suback = encodePacket({ cmd: 'suback', messageId: packet.messageId!, granted }, session.version);
-    session.releaseOutput(suback);
+  } catch (e) {
+    // A protocol error ends the connection: no SUBACK (what the core delivered meanwhile is dropped).
+    session.dropHeldOutput();
+    throw e;
   }
+  session.releaseOutput(encodePacket({ cmd: 'suback', messageId: packet.messageId!, granted }, session.version));
   for (const send of retainedFor) send();
 }
 

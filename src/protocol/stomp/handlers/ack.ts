@@ -14,35 +14,45 @@ import type { StompSession } from '../session.js';
 import type { StompSubscription } from '../subscriptions.js';
 
 export function handleAck(session: StompSession, frame: StompFrame): void {
-  const { sub, tag } = resolveDelivery(session, frame);
+  const sub = resolveDelivery(session, frame);
+  const tag = found[0]!;
   const tx = session.transactionOf(frame);
-  sub.core!.ack(tag, tx);
+  const durable = sub.core!.ack(tag, tx);
   sub.settle(tag, sub.ackMode === 'cumulative');
-  session.done(frame);
+  // A receipted ACK is confirmed once the dequeue is durable: a crash after the RECEIPT never brings
+  // the message back. Without a receipt there is nothing to confirm, so nothing waits.
+  if (durable instanceof Promise && frame.headers['receipt'] !== undefined) session.track(durable, frame);
+  else session.done(frame);
 }
 
 export function handleNack(session: StompSession, frame: StompFrame): void {
-  const { sub, tag } = resolveDelivery(session, frame);
+  const sub = resolveDelivery(session, frame);
+  const tag = found[0]!;
   const tx = session.transactionOf(frame);
-  sub.core!.nack(tag, tx);
+  const durable = sub.core!.nack(tag, tx);
   sub.settle(tag, false);
-  session.done(frame);
+  if (durable instanceof Promise && frame.headers['receipt'] !== undefined) session.track(durable, frame);
+  else session.done(frame);
 }
 
-/** Scratch for parseAckIndex (handlers run synchronously, one at a time). */
-const tagOut = [0];
+/**
+ * The tag of the delivery found by resolveDelivery (and scratch for parseAckIndex): handlers run
+ * synchronously, one at a time, and every ACK goes through here, so no result object per frame.
+ */
+const found = [0];
 
-function resolveDelivery(session: StompSession, frame: StompFrame): { sub: StompSubscription; tag: number } {
+/** The subscription holding the delivery the frame names; its tag is left in `found[0]`. */
+function resolveDelivery(session: StompSession, frame: StompFrame): StompSubscription {
   const h = frame.headers;
   if (session.version === '1.2') {
     const id = h['id'];
     if (id === undefined) throw missingHeader(frame.command, 'id');
-    const index = parseAckIndex(id, tagOut);
+    const index = parseAckIndex(id, found);
     const sub = index < 0 ? undefined : session.subscriptions.byAckIndex(index);
-    if (sub === undefined || !sub.unacked.has(tagOut[0]!)) {
+    if (sub === undefined || !sub.unacked.has(found[0]!)) {
       throw new BlazeError('NOT_FOUND', `${frame.command} of unknown ack id '${id}'`);
     }
-    return { sub, tag: tagOut[0]! };
+    return sub;
   }
   const messageId = h['message-id'];
   if (messageId === undefined) throw missingHeader(frame.command, 'message-id');
@@ -51,7 +61,10 @@ function resolveDelivery(session: StompSession, frame: StompFrame): { sub: Stomp
   if (subId !== undefined) {
     const sub = session.subscriptions.get(subId);
     const tag = sub?.tagsByMessageId?.get(messageId);
-    if (sub !== undefined && tag !== undefined) return { sub, tag };
+    if (sub !== undefined && tag !== undefined) {
+      found[0] = tag;
+      return sub;
+    }
     throw new BlazeError(
       'NOT_FOUND',
       `${frame.command} of unknown message-id '${messageId}' on subscription '${subId}'`,
@@ -59,7 +72,10 @@ function resolveDelivery(session: StompSession, frame: StompFrame): { sub: Stomp
   }
   for (const sub of session.subscriptions.values()) {
     const tag = sub.tagsByMessageId?.get(messageId);
-    if (tag !== undefined) return { sub, tag };
+    if (tag !== undefined) {
+      found[0] = tag;
+      return sub;
+    }
   }
   throw new BlazeError('NOT_FOUND', `${frame.command} of unknown message-id '${messageId}'`);
 }

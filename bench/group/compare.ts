@@ -6,6 +6,8 @@
  * COROSYNC_BENCH_DIR). bench/group/compare.sh installs nothing, builds, and runs this.
  *
  * Run: npx tsx bench/group/compare.ts [--seconds=5] [--cpgbench=/tmp/cpgbench2] [--out=file.json] [--skip-corosync]
+ *   [--only=8KiB,64B] (configs whose label, spaces removed, starts with one of these) [--losses=0,2]
+ *   [--no-latency] [--node-args=--cpu-prof,--cpu-prof-dir=/tmp/prof] (passed to every member's node)
  */
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -24,6 +26,14 @@ const CPGBENCH = arg('cpgbench', '/tmp/cpgbench2');
 const OUT = arg('out', '');
 const COROSYNC_DIR = process.env.COROSYNC_BENCH_DIR ?? `${ROOT}../shared/bench/group`;
 const SKIP_COROSYNC = process.argv.includes('--skip-corosync');
+const ONLY = arg('only', '')
+  .split(',')
+  .filter((x) => x !== '');
+const LOSSES = arg('losses', '0,2').split(',').map(Number);
+const LATENCY = !process.argv.includes('--no-latency');
+const NODE_ARGS = (process.argv.find((a) => a.startsWith('--node-args='))?.slice('--node-args='.length) ?? '')
+  .split(',')
+  .filter((x) => x !== '');
 
 interface Config {
   label: string;
@@ -67,6 +77,7 @@ let portBase = 46000;
 async function ours(lab: NetLab, c: Config, loss: number, rate = 0, count = 0): Promise<OurResult> {
   const port = portBase++;
   const common = (i: number) => [
+    ...NODE_ARGS,
     CLI,
     'group',
     'bench',
@@ -106,7 +117,10 @@ async function ours(lab: NetLab, c: Config, loss: number, rate = 0, count = 0): 
   const summary = await sender
     .waitFor('bench', 150_000)
     .catch((e: Error) => ({ event: 'failed', error: e.message }));
-  for (const p of [sender, ...receivers]) p.kill();
+  // Members exit by themselves once done; a profiled one must (SIGKILL would lose its profile).
+  const procs = [sender, ...receivers];
+  await Promise.race([Promise.all(procs.map((p) => p.exited)), new Promise((r) => setTimeout(r, 5000))]);
+  for (const p of procs) p.kill();
   const s = summary as Record<string, unknown>;
   const lat = (s.latencyMs ?? {}) as { p50?: number; p99?: number };
   return {
@@ -195,14 +209,17 @@ async function main(): Promise<void> {
         'net.ipv4.ipfrag_low_thresh=25165824',
       ]);
     }
-    for (const loss of [0, 2]) {
+    const configs = CONFIGS.filter(
+      (c) => ONLY.length === 0 || ONLY.some((o) => c.label.replaceAll(' ', '').startsWith(o)),
+    );
+    for (const loss of LOSSES) {
       if (loss > 0) for (const i of [1, 2, 3]) await lab.loss(i, loss, 'in');
-      for (const c of CONFIGS) {
+      for (const c of configs) {
         const r = await ours(lab, c, loss);
         log(r);
         results.push(r);
       }
-      if (loss === 0) {
+      if (loss === 0 && LATENCY) {
         for (const c of [CONFIGS[0]!, CONFIGS[1]!]) {
           const r = await ours(lab, c, 0, 10_000, 10_000 * SECONDS * 2);
           log(r);

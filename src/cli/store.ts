@@ -51,9 +51,7 @@ export function registerStoreCommand(program: Command, fatal: Fatal): void {
   common(store.command('verify'))
     .description('read the whole journal and report segments, records, live messages and errors')
     .option('--json', 'print the report as JSON')
-    .action((opts: StoreFlags) =>
-      runVerify(opts, print).then((code) => process.exit(code), fatal),
-    );
+    .action((opts: StoreFlags) => runVerify(opts, print).then((code) => process.exit(code), fatal));
   common(store.command('repair'))
     .description('truncate torn tails and skip damaged records so that the broker can start (lossy)')
     .action((opts: StoreFlags) => runRepair(opts, print).then((code) => process.exit(code), fatal));

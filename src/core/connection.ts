@@ -154,7 +154,10 @@ export class Connection implements CoreConnection, SubscriptionOwner {
     }
     if (options.shareGroup !== undefined) {
       if (address.kind !== 'topic' || options.noLocal === true || options.shareGroup.length === 0)
-        throw new BlazeError('BAD_REQUEST', 'a shared subscription needs a group and a topic, without noLocal');
+        throw new BlazeError(
+          'BAD_REQUEST',
+          'a shared subscription needs a group and a topic, without noLocal',
+        );
       const consumer = subscribeShared(broker, this, id, frozen, sink, address, selector);
       this.subscriptions.add(consumer as BaseSubscription<unknown>);
       return consumer;

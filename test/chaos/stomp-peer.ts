@@ -12,7 +12,7 @@ export interface Frame {
 }
 
 export class StompPeer {
-  private buf = Buffer.alloc(0);
+  private buf: Buffer = Buffer.alloc(0);
   private nextReceipt = 0;
   private readonly receipts = new Map<string, { resolve: () => void; reject: (e: Error) => void }>();
   onMessage: (f: Frame) => void = () => {};

@@ -499,6 +499,8 @@ export class StompSession implements ProtocolSession, DeliveryTarget, Completion
   /** Flushes what was written, then closes. */
   close(): void {
     if (this.phase === 'closed') return;
+    // MESSAGEs queued in this turn were handed over by the core (auto ack: already acked): send them.
+    this.flushMessages();
     this.teardown();
     this.transport.end();
   }

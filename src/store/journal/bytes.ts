@@ -6,7 +6,10 @@
  */
 
 export class JournalDecodeError extends Error {
-  constructor(message: string, readonly offset: number) {
+  constructor(
+    message: string,
+    readonly offset: number,
+  ) {
     super(`${message} at byte ${offset}`);
     this.name = 'JournalDecodeError';
   }

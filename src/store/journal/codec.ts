@@ -142,7 +142,8 @@ export function decodeMessage(r: ByteReader): Message {
     else if (tag === T_NUMBER) v = r.f64();
     else throw new JournalDecodeError(`unknown property tag ${tag}`, r.pos - 1);
     // A property named __proto__ must stay a property, not replace the prototype.
-    if (key === '__proto__') Object.defineProperty(props, key, { value: v, enumerable: true, writable: true });
+    if (key === '__proto__')
+      Object.defineProperty(props, key, { value: v, enumerable: true, writable: true });
     else props[key] = v;
   }
   m.properties = props;

@@ -18,7 +18,8 @@ export async function writeFully(
   let off = from;
   while (off < to) {
     const { bytesWritten } = await fh.write(buf, off, to - off, position + (off - from));
-    if (bytesWritten <= 0) throw Object.assign(new Error('no bytes written (disk full?)'), { code: 'ENOSPC' });
+    if (bytesWritten <= 0)
+      throw Object.assign(new Error('no bytes written (disk full?)'), { code: 'ENOSPC' });
     off += bytesWritten;
   }
 }

@@ -1,2 +1,2 @@
-export { JournalStore, type JournalOptions, type JournalStats } from './journal.js';
-export { repairJournal, type RepairReport, verifyJournal, type VerifyReport } from './verify.js';
+export { type JournalOptions, type JournalStats, JournalStore } from './journal.js';
+export { type RepairReport, repairJournal, type VerifyReport, verifyJournal } from './verify.js';

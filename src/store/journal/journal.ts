@@ -29,17 +29,18 @@ import { BlazeError, isBlazeError } from '../../util/errors.js';
 import { type Logger, silentLogger } from '../../util/logger.js';
 import { ByteReader, ByteWriter } from './bytes.js';
 import { decodeOp, encodeOp, type JournalOp } from './codec.js';
+import { acquireLock, createZeroFile, fsyncDir, writeFully } from './files.js';
 import {
   checkRecordAt,
   encodeRecord,
   finishRecord,
   RECORD_HEADER,
   RecordType,
+  SEGMENT_HEADER_SIZE,
   SEGMENT_MAGIC,
   segmentFileName,
   segmentHeader,
 } from './format.js';
-import { acquireLock, createZeroFile, fsyncDir, writeFully } from './files.js';
 import { JournalIndex } from './live-index.js';
 import { describeIssue, listSegments, replayJournal } from './recovery.js';
 
@@ -104,11 +105,24 @@ type MoveCandidate =
   | { readonly kind: 'count'; readonly queue: string; readonly id: string }
   | { readonly kind: 'durable'; readonly queue: string };
 
-interface PendingWrite {
-  readonly ops?: readonly StoreOp[];
-  readonly moves?: { readonly seg: number; readonly items: readonly MoveCandidate[] };
+interface Waiter {
   readonly resolve: () => void;
   readonly reject: (e: unknown) => void;
+}
+
+/**
+ * One group record being filled or waiting for its turn to be written. Its segment is fixed when it
+ * starts, from where the groups before it will end, so that its operations enter the index at once.
+ */
+interface Group {
+  /** Groups are numbered in log order; `durableGen` is the last one synced. */
+  readonly gen: number;
+  readonly seg: number;
+  readonly w: ByteWriter;
+  readonly countAt: number;
+  ops: number;
+  batches: number;
+  readonly waiters: Waiter[];
 }
 
 const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -124,11 +138,21 @@ export class JournalStore implements MessageStore {
   private readonly log: Logger;
 
   private readonly index = new JournalIndex();
-  private readonly w = new ByteWriter(256 * 1024);
   private head: Head | undefined;
   private seq = 0;
   private nextOrder = 1;
-  private pending: PendingWrite[] = [];
+  /** The group write() encodes into while the previous one is written and synced. */
+  private filling: Group | undefined;
+  /** Sealed groups waiting to be written, in order. */
+  private ready: Group[] = [];
+  private readonly buffers: ByteWriter[] = [];
+  private gen = 0;
+  private durableGen = 0;
+  /** Where the next sealed group will start: segment and offset. */
+  private tailSeg = 0;
+  private tailPos = 0;
+  /** Deletions decided on an index that included groups not yet durable: run once they are. */
+  private deferredDeletes: Array<{ gen: number; ids: number[] }> = [];
   private flushing = false;
   private flushScheduled = false;
   private idleWaiters: Array<() => void> = [];
@@ -215,7 +239,10 @@ export class JournalStore implements MessageStore {
     const segments = [...result.segments];
     for (const issue of result.issues) {
       if (issue.kind === 'torn-tail') {
-        this.log.warn({ file: issue.file, offset: issue.offset }, `journal: ${describeIssue(issue)}; truncated`);
+        this.log.warn(
+          { file: issue.file, offset: issue.offset },
+          `journal: ${describeIssue(issue)}; truncated`,
+        );
         const fh = await open(issue.file, 'r+');
         try {
           await fh.truncate(issue.offset);
@@ -243,6 +270,8 @@ export class JournalStore implements MessageStore {
     } else {
       this.head = await this.openSegment((last?.id ?? 0) + 1);
     }
+    this.tailSeg = this.head.id;
+    this.tailPos = this.head.pos;
 
     const state = this.index.takeRecovered();
     let messages = 0;
@@ -264,7 +293,7 @@ export class JournalStore implements MessageStore {
       'journal recovered',
     );
     this.startSpare();
-    this.collectDeletable();
+    this.reclaimStep();
     return state;
   }
 
@@ -277,10 +306,55 @@ export class JournalStore implements MessageStore {
         new BlazeError(this.closing ? 'CLOSED' : 'STORE', `journal ${this.dir} is not open for writing`),
       );
     }
-    return new Promise<void>((resolve, reject) => {
-      this.pending.push({ ops, resolve, reject });
-      this.schedule();
-    });
+    // Encoded now, while the previous group is on its way to the disk: the CPU work overlaps the sync.
+    const g = this.filling ?? this.startGroup();
+    try {
+      for (let i = 0; i < ops.length; i++) this.encodeOne(ops[i]!, g);
+    } catch (err) {
+      this.fail(err, undefined);
+      return Promise.reject(this.failure);
+    }
+    g.ops += ops.length;
+    g.batches++;
+    const p = new Promise<void>((resolve, reject) => g.waiters.push({ resolve, reject }));
+    if (g.w.pos >= this.maxGroupBytes) this.seal(g);
+    this.schedule();
+    return p;
+  }
+
+  private startGroup(): Group {
+    if (this.tailPos >= this.segmentSize) {
+      this.tailSeg++;
+      this.tailPos = SEGMENT_HEADER_SIZE;
+    }
+    const w = this.buffers.pop() ?? new ByteWriter(256 * 1024);
+    w.reset();
+    w.ensure(RECORD_HEADER + 12);
+    w.pos = RECORD_HEADER;
+    w.f64(this.nextOrder);
+    const countAt = w.pos;
+    w.u32(0);
+    const g: Group = { gen: ++this.gen, seg: this.tailSeg, w, countAt, ops: 0, batches: 0, waiters: [] };
+    this.filling = g;
+    return g;
+  }
+
+  private encodeOne(op: JournalOp, g: Group): void {
+    const w = g.w;
+    const start = w.pos;
+    encodeOp(w, op);
+    this.index.apply(op, g.seg, w.pos - start, op.type === 'enqueue' ? this.nextOrder++ : 0, false);
+  }
+
+  /** Closes the filling group: its record gets its sequence number and checksum and queues for writing. */
+  private seal(g: Group): void {
+    this.filling = undefined;
+    if (g.ops > 0) {
+      g.w.buf.writeUInt32LE(g.ops, g.countAt);
+      finishRecord(g.w.buf, 0, g.w.pos, ++this.seq, RecordType.group);
+      this.tailPos += g.w.pos;
+    }
+    this.ready.push(g);
   }
 
   private schedule(): void {
@@ -294,108 +368,76 @@ export class JournalStore implements MessageStore {
     this.flushScheduled = false;
     if (this.flushing) return;
     this.flushing = true;
-    let taken: PendingWrite[] = [];
+    let g: Group | undefined;
     try {
-      while (this.pending.length > 0 && this.failure === undefined) {
-        if (this.head!.pos >= this.segmentSize) await this.rotate();
-        const group = this.encodeGroup();
-        taken = group.taken;
-        if (group.ops > 0) {
+      for (;;) {
+        if (this.failure !== undefined) break;
+        if (this.ready.length === 0 && this.filling !== undefined) this.seal(this.filling);
+        g = this.ready.shift();
+        if (g === undefined) break;
+        if (g.ops > 0) {
+          if (g.seg !== this.head!.id) await this.rotate(g.seg);
           const t0 = performance.now();
           const h = this.head!;
-          await writeFully(h.fh, this.w.buf, h.pos, 0, group.length);
-          h.pos += group.length;
+          const length = g.w.pos;
+          await writeFully(h.fh, g.w.buf, h.pos, 0, length);
+          h.pos += length;
           if (h.pos > h.fileSize) h.fileSize = h.pos;
           this.index.addSegment(h.id).size = h.pos;
           await h.fh.datasync();
           const c = this.counters;
           c.syncMs += performance.now() - t0;
           c.syncs++;
-          c.batches += group.batches;
-          c.ops += group.ops;
-          c.bytesWritten += group.length;
-          if (group.batches > c.maxBatchesPerSync) c.maxBatchesPerSync = group.batches;
+          c.batches += g.batches;
+          c.ops += g.ops;
+          c.bytesWritten += length;
+          if (g.batches > c.maxBatchesPerSync) c.maxBatchesPerSync = g.batches;
         }
-        for (const e of taken) e.resolve();
-        taken = [];
-        // The index now equals what is on disk: the one safe moment to decide deletions.
-        this.collectDeletable();
-        this.maybeCompact();
+        this.durableGen = g.gen;
+        for (const w of g.waiters) w.resolve();
+        // A buffer that grew for one huge group is not kept.
+        if (g.w.buf.length <= 4 * MiB) this.buffers.push(g.w);
+        g = undefined;
+        this.reclaimStep();
       }
     } catch (err) {
-      this.fail(err, taken);
+      this.fail(err, g);
     } finally {
       this.flushing = false;
-      if (this.pending.length === 0) for (const w of this.idleWaiters.splice(0)) w();
+      if (this.idle()) for (const w of this.idleWaiters.splice(0)) w();
       else if (this.failure === undefined) this.schedule();
     }
   }
 
-  /** Encodes queued writes into one group record in `this.w`, applying them to the index in order. */
-  private encodeGroup(): { taken: PendingWrite[]; ops: number; batches: number; length: number } {
-    const w = this.w;
-    w.reset();
-    w.ensure(RECORD_HEADER + 12);
-    w.pos = RECORD_HEADER;
-    w.f64(this.nextOrder);
-    const countAt = w.pos;
-    w.u32(0);
-    const seg = this.head!.id;
-    const pending = this.pending;
-    let ops = 0;
-    let batches = 0;
-    let i = 0;
-    while (i < pending.length && (i === 0 || w.pos < this.maxGroupBytes)) {
-      const e = pending[i++]!;
-      if (e.ops !== undefined) {
-        batches++;
-        for (const op of e.ops) this.encodeOne(op, seg);
-        ops += e.ops.length;
-      } else if (e.moves !== undefined) {
-        for (const c of e.moves.items) {
-          const op = this.moveOp(c, e.moves.seg);
-          if (op === undefined) continue;
-          this.encodeOne(op, seg);
-          ops++;
-          this.counters.relocatedOps++;
-        }
-      }
-    }
-    const taken = i === pending.length ? pending : pending.slice(0, i);
-    this.pending = i === pending.length ? [] : pending.slice(i);
-    w.buf.writeUInt32LE(ops, countAt);
-    finishRecord(w.buf, 0, w.pos, ++this.seq, RecordType.group);
-    return { taken, ops, batches, length: w.pos };
+  private idle(): boolean {
+    return !this.flushing && !this.flushScheduled && this.ready.length === 0 && this.filling === undefined;
   }
 
-  private encodeOne(op: JournalOp, seg: number): void {
-    const start = this.w.pos;
-    encodeOp(this.w, op);
-    this.index.apply(op, seg, this.w.pos - start, op.type === 'enqueue' ? this.nextOrder++ : 0, false);
-  }
-
-  private fail(err: unknown, taken: readonly PendingWrite[]): void {
+  private fail(err: unknown, inFlight: Group | undefined): void {
     const code = (err as NodeJS.ErrnoException).code;
-    const e = isBlazeError(err) ? err : new BlazeError(
-      'STORE',
-      `journal write failed in ${this.head?.file ?? this.dir}${code ? ` (${code})` : ''}: ` +
-        `${(err as Error).message}. The journal accepts no more writes; free space or fix the disk and ` +
-        'restart the broker (everything acknowledged before is recovered).',
-      { cause: err },
-    );
-    this.failure = e;
+    const e = isBlazeError(err)
+      ? err
+      : new BlazeError(
+          'STORE',
+          `journal write failed in ${this.head?.file ?? this.dir}${code ? ` (${code})` : ''}: ` +
+            `${(err as Error).message}. The journal accepts no more writes; free space or fix the disk and ` +
+            'restart the broker (everything acknowledged before is recovered).',
+          { cause: err },
+        );
+    this.failure ??= e;
     if (e !== err) this.log.error({ err: e }, 'journal failed');
-    const pending = this.pending;
-    this.pending = [];
-    for (const t of taken) t.reject(e);
-    for (const p of pending) p.reject(e);
+    const groups = [...(inFlight ? [inFlight] : []), ...this.ready, ...(this.filling ? [this.filling] : [])];
+    this.ready = [];
+    this.filling = undefined;
+    for (const g of groups) for (const w of g.waiters) w.reject(this.failure);
   }
 
   // --- segments -----------------------------------------------------------------------------------
 
-  /** Seals the head, truncates its unused preallocation and opens the next segment. */
-  private async rotate(): Promise<void> {
+  /** Seals the head, truncates its unused preallocation and opens segment `next` (the one after it). */
+  private async rotate(next: number): Promise<void> {
     const old = this.head!;
+    if (next !== old.id + 1) throw new Error(`journal: rotation from segment ${old.id} to ${next}`);
     const seal = encodeRecord(++this.seq, RecordType.seal);
     await writeFully(old.fh, seal, old.pos);
     old.pos += seal.length;
@@ -403,7 +445,7 @@ export class JournalStore implements MessageStore {
     await old.fh.sync();
     await old.fh.close();
     this.index.addSegment(old.id).size = old.pos;
-    this.head = await this.openSegment(old.id + 1);
+    this.head = await this.openSegment(next);
     this.startSpare();
   }
 
@@ -449,15 +491,33 @@ export class JournalStore implements MessageStore {
     this.spare = entry;
   }
 
-  /** Starts deleting every segment that no recovery needs (call only when the index equals the disk). */
+  /** After a sync or a deletion: decide and run deletions, and start compaction if it is due. */
+  private reclaimStep(): void {
+    if (this.failure !== undefined) return;
+    this.collectDeletable();
+    this.maybeCompact();
+  }
+
+  /**
+   * Decides which segments no recovery needs. The index may already include groups that are not
+   * durable yet, so each decision waits until the newest group it saw is durable.
+   */
   private collectDeletable(): void {
-    if (!this.reclaimEnabled || this.failure !== undefined) return;
+    if (!this.reclaimEnabled || this.failure !== undefined || this.head === undefined) return;
     const ids: number[] = [];
     for (const s of this.index.segments.values()) {
-      if (!this.deleting.has(s.id) && this.index.deletable(s, this.head!.id)) ids.push(s.id);
+      if (!this.deleting.has(s.id) && this.index.deletable(s, this.head.id)) ids.push(s.id);
     }
-    if (ids.length === 0) return;
-    for (const id of ids) this.deleting.add(id);
+    if (ids.length > 0) {
+      for (const id of ids) this.deleting.add(id);
+      this.deferredDeletes.push({ gen: this.gen, ids });
+    }
+    while (this.deferredDeletes.length > 0 && this.deferredDeletes[0]!.gen <= this.durableGen) {
+      this.deleteSegments(this.deferredDeletes.shift()!.ids);
+    }
+  }
+
+  private deleteSegments(ids: number[]): void {
     this.deletions = this.deletions.then(async () => {
       try {
         for (const id of ids) await rm(join(this.dir, segmentFileName(id)), { force: true });
@@ -472,10 +532,7 @@ export class JournalStore implements MessageStore {
         for (const id of ids) this.deleting.delete(id);
       }
       // Removals can unblock segments that depended on these; while idle, nothing else would look.
-      if (!this.flushing && this.failure === undefined) {
-        this.collectDeletable();
-        this.maybeCompact();
-      }
+      this.reclaimStep();
     });
   }
 
@@ -518,12 +575,13 @@ export class JournalStore implements MessageStore {
     for (const s of index.segments.values()) {
       data += s.size;
       live += s.liveBytes;
-      if (s.id !== head && s.live === 0) for (const d of s.deps) wanted.add(d);
+      if (head !== undefined && s.id < head && s.live === 0) for (const d of s.deps) wanted.add(d);
     }
     const dead = data - live;
     if (dead < this.compactMinBytes || dead < live) return undefined;
     for (const s of index.segments.values()) {
-      if (s.id === head || s.live === 0 || this.noCompact.has(s.id) || this.deleting.has(s.id)) continue;
+      if (head === undefined || s.id >= head || s.live === 0) continue;
+      if (this.noCompact.has(s.id) || this.deleting.has(s.id)) continue;
       if (wanted.has(s.id) || s.liveBytes * 2 < s.size) return s.id;
     }
     return undefined;
@@ -537,13 +595,10 @@ export class JournalStore implements MessageStore {
     let seen = 0;
     const submit = async () => {
       if (items.length === 0) return;
-      const moves = { seg: id, items };
+      const batch = items;
       items = [];
       bytes = 0;
-      await new Promise<void>((resolve, reject) => {
-        this.pending.push({ moves, resolve, reject });
-        this.schedule();
-      });
+      await this.writeMoves(id, batch);
     };
     let pos = SEGMENT_MAGIC.length;
     while (pos < buf.length) {
@@ -589,6 +644,27 @@ export class JournalStore implements MessageStore {
     }
   }
 
+  /** Appends the still-live candidates as relocations, at this point of the log. */
+  private writeMoves(seg: number, items: readonly MoveCandidate[]): Promise<void> {
+    if (this.failure !== undefined) return Promise.reject(this.failure);
+    const g = this.filling ?? this.startGroup();
+    try {
+      for (const c of items) {
+        const op = this.moveOp(c, seg);
+        if (op === undefined) continue;
+        this.encodeOne(op, g);
+        g.ops++;
+        this.counters.relocatedOps++;
+      }
+    } catch (err) {
+      this.fail(err, undefined);
+      return Promise.reject(this.failure);
+    }
+    const p = new Promise<void>((resolve, reject) => g.waiters.push({ resolve, reject }));
+    this.schedule();
+    return p;
+  }
+
   private moveOp(c: MoveCandidate, seg: number): JournalOp | undefined {
     const index = this.index;
     switch (c.kind) {
@@ -620,7 +696,7 @@ export class JournalStore implements MessageStore {
 
   /** Resolves when everything queued so far is durable (or rejected). */
   flushed(): Promise<void> {
-    if (!this.flushing && !this.flushScheduled && this.pending.length === 0) return Promise.resolve();
+    if (this.idle()) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
@@ -647,7 +723,7 @@ export class JournalStore implements MessageStore {
    */
   abort(): Promise<void> {
     if (this.failure === undefined) {
-      this.fail(new BlazeError('CLOSED', `journal ${this.dir} aborted before this write was durable`), []);
+      this.fail(new BlazeError('CLOSED', `journal ${this.dir} aborted before this write was durable`), undefined);
     }
     this.closed ??= this.shutdown(true);
     return this.closed;
@@ -660,7 +736,8 @@ export class JournalStore implements MessageStore {
     await this.deletions;
     await this.spare?.ready;
     // A finished spare stays for the next start.
-    if (this.spare !== undefined && !this.spare.done) await rm(this.spare.file, { force: true }).catch(() => {});
+    if (this.spare !== undefined && !this.spare.done)
+      await rm(this.spare.file, { force: true }).catch(() => {});
     await this.head?.fh.close().catch(() => {});
     this.head = undefined;
     await this.releaseLock?.();
@@ -691,7 +768,8 @@ export class JournalStore implements MessageStore {
   async diskBytes(): Promise<number> {
     const { ids } = await listSegments(this.dir);
     let n = 0;
-    for (const id of ids) n += (await stat(join(this.dir, segmentFileName(id))).catch(() => ({ size: 0 }))).size;
+    for (const id of ids)
+      n += (await stat(join(this.dir, segmentFileName(id))).catch(() => ({ size: 0 }))).size;
     return n;
   }
 }

@@ -43,10 +43,12 @@ export class LiveDurable {
 }
 
 export class SegmentInfo {
-  readonly messages = new Set<LiveMessage>();
-  /** Messages whose latest delivery count is recorded here while their enqueue is elsewhere. */
-  readonly counts = new Set<LiveMessage>();
-  readonly durables = new Set<LiveDurable>();
+  /**
+   * Live items here: messages whose enqueue (or relocate) is here, messages whose latest delivery
+   * count is recorded here while their enqueue is elsewhere, durable records. Counters rather than
+   * sets: compaction finds the items by reading the file, so only the numbers are needed.
+   */
+  live = 0;
   /** Bytes of live operations in this segment. */
   liveBytes = 0;
   /** Bytes of data in the file (header and records; preallocated zeros excluded). */
@@ -55,10 +57,6 @@ export class SegmentInfo {
   readonly deps = new Set<number>();
 
   constructor(readonly id: number) {}
-
-  get live(): number {
-    return this.messages.size + this.counts.size + this.durables.size;
-  }
 }
 
 export class JournalIndex {
@@ -119,7 +117,7 @@ export class JournalIndex {
           lm.dcSeg = seg;
           lm.dcBytes = bytes;
           const s = this.addSegment(seg);
-          s.counts.add(lm);
+          s.live++;
           s.liveBytes += bytes;
         }
         return;
@@ -130,7 +128,7 @@ export class JournalIndex {
         const d = new LiveDurable(op.record, seg, bytes);
         this.durables.set(op.record.queue, d);
         const s = this.addSegment(seg);
-        s.durables.add(d);
+        s.live++;
         s.liveBytes += bytes;
         return;
       }
@@ -167,7 +165,7 @@ export class JournalIndex {
     q.set(id, lm);
     this.liveMessages++;
     const s = this.addSegment(seg);
-    s.messages.add(lm);
+    s.live++;
     s.liveBytes += bytes;
     return lm;
   }
@@ -189,14 +187,14 @@ export class JournalIndex {
     } else {
       const from = this.segments.get(lm.seg);
       if (from !== undefined) {
-        from.messages.delete(lm);
+        from.live--;
         from.liveBytes -= lm.bytes;
       }
       lm.prevSeg = lm.seg;
       lm.seg = seg;
       lm.bytes = bytes;
       const s = this.addSegment(seg);
-      s.messages.add(lm);
+      s.live++;
       s.liveBytes += bytes;
     }
     this.clearCount(lm);
@@ -209,7 +207,7 @@ export class JournalIndex {
     this.liveMessages--;
     const s = this.segments.get(lm.seg);
     if (s !== undefined) {
-      s.messages.delete(lm);
+      s.live--;
       s.liveBytes -= lm.bytes;
     }
     this.clearCount(lm);
@@ -222,7 +220,7 @@ export class JournalIndex {
     if (lm.dcSeg === 0) return;
     const s = this.segments.get(lm.dcSeg);
     if (s !== undefined) {
-      s.counts.delete(lm);
+      s.live--;
       s.liveBytes -= lm.dcBytes;
     }
     lm.dcSeg = 0;
@@ -232,7 +230,7 @@ export class JournalIndex {
   private unlinkDurable(d: LiveDurable): void {
     const s = this.segments.get(d.seg);
     if (s !== undefined) {
-      s.durables.delete(d);
+      s.live--;
       s.liveBytes -= d.bytes;
     }
   }
@@ -242,9 +240,12 @@ export class JournalIndex {
     this.addSegment(seg).deps.add(target);
   }
 
-  /** Nothing live and nothing it cancels still on disk: removing the file changes no recovery. */
+  /**
+   * Nothing live and nothing it cancels still on disk: removing the file changes no recovery. Only
+   * sealed segments (older than the head) qualify.
+   */
   deletable(s: SegmentInfo, head: number): boolean {
-    if (s.id === head || s.live > 0) return false;
+    if (s.id >= head || s.live > 0) return false;
     for (const d of s.deps) if (this.segments.has(d)) return false;
     return true;
   }

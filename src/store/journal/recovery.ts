@@ -108,7 +108,8 @@ export async function replayJournal(
         index.apply(op, seg, r.pos - start, op.type === 'enqueue' ? order++ : 0, true);
         if (op.type === 'relocate' && op.order >= nextOrder) nextOrder = op.order + 1;
       }
-      if (r.remaining !== 0) throw new JournalDecodeError(`${r.remaining} bytes after the last operation`, r.pos);
+      if (r.remaining !== 0)
+        throw new JournalDecodeError(`${r.remaining} bytes after the last operation`, r.pos);
       if (order > nextOrder) nextOrder = order;
       ops += count;
     } catch (err) {

@@ -147,7 +147,12 @@ async function fix(issue: JournalIssue, last: boolean): Promise<string> {
           }
           const gap = next - from;
           if (gap === 0 || gap >= RECORD_HEADER) {
-            if (gap > 0) await writeFully(fh, encodeRecord(0, RecordType.pad, new Uint8Array(gap - RECORD_HEADER)), from);
+            if (gap > 0)
+              await writeFully(
+                fh,
+                encodeRecord(0, RecordType.pad, new Uint8Array(gap - RECORD_HEADER)),
+                from,
+              );
             await fh.sync();
             return `skipped ${next - offset} damaged bytes in ${file} at offset ${offset} (${issue.reason}); their operations are lost`;
           }

@@ -18,7 +18,15 @@ function parseOne(bytes: Buffer, version: 4 | 5): IPublishPacket {
 
 describe('MqttDecoder', () => {
   it('reassembles packets split at every byte and yields several from one chunk', () => {
-    const a = generate({ cmd: 'publish', topic: 'a/b', payload: Buffer.alloc(300, 7), qos: 1, messageId: 5, dup: false, retain: false });
+    const a = generate({
+      cmd: 'publish',
+      topic: 'a/b',
+      payload: Buffer.alloc(300, 7),
+      qos: 1,
+      messageId: 5,
+      dup: false,
+      retain: false,
+    });
     const b = generate({ cmd: 'pingreq' });
     const all = Buffer.concat([a, b, a]);
     for (let cut = 1; cut < all.length; cut += 7) {
@@ -59,7 +67,9 @@ describe('encodePublish (golden: same bytes as mqtt-packet generate)', () => {
       contentType: fc.string({ maxLength: 20 }),
       responseTopic: fc.string({ minLength: 1, maxLength: 20 }),
       correlationData: fc.uint8Array({ maxLength: 20 }).map((a) => Buffer.from(a)),
-      userProperties: fc.dictionary(fc.string({ minLength: 1, maxLength: 8 }), fc.string({ maxLength: 8 }), { maxKeys: 3 }),
+      userProperties: fc.dictionary(fc.string({ minLength: 1, maxLength: 8 }), fc.string({ maxLength: 8 }), {
+        maxKeys: 3,
+      }),
       subscriptionIdentifier: fc.integer({ min: 1, max: 268_435_455 }),
     },
     { requiredKeys: [] },
@@ -75,7 +85,10 @@ describe('encodePublish (golden: same bytes as mqtt-packet generate)', () => {
         props,
         (topic, qos, dup, retain, payload, p) => {
           const packetId = qos > 0 ? 77 : 0;
-          const v4 = encodePublish({ topic, qos: qos as 0, packetId, dup: qos > 0 && dup, retain, payload }, 4);
+          const v4 = encodePublish(
+            { topic, qos: qos as 0, packetId, dup: qos > 0 && dup, retain, payload },
+            4,
+          );
           const ref = generate({
             cmd: 'publish',
             topic,
@@ -92,9 +105,14 @@ describe('encodePublish (golden: same bytes as mqtt-packet generate)', () => {
             ...(userProperties && Object.keys(userProperties).length > 0
               ? { userProperties: Object.entries(userProperties) as Array<[string, string]> }
               : {}),
-            ...(subscriptionIdentifier === undefined ? {} : { subscriptionIdentifiers: [subscriptionIdentifier] }),
+            ...(subscriptionIdentifier === undefined
+              ? {}
+              : { subscriptionIdentifiers: [subscriptionIdentifier] }),
           };
-          const v5 = encodePublish({ topic, qos: qos as 0, packetId, dup: false, retain, payload, properties: ours }, 5);
+          const v5 = encodePublish(
+            { topic, qos: qos as 0, packetId, dup: false, retain, payload, properties: ours },
+            5,
+          );
           const back = parseOne(v5, 5);
           expect(back.topic).toBe(topic);
           expect(Buffer.from(back.payload as Buffer)).toEqual(Buffer.from(payload));

@@ -1,9 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import type { Delivery } from '../../../src/core/api.js';
-import { createBrokerCore, ManualScheduler, RetainedStore, type Message } from '../../../src/core/index.js';
+import { createBrokerCore, ManualScheduler, type Message, RetainedStore } from '../../../src/core/index.js';
 
 function msg(address: string, body = 'x', expiration = 0): Message {
-  return { id: address, address, body: Buffer.from(body), properties: {}, persistent: false, priority: 4, expiration, timestamp: 0 };
+  return {
+    id: address,
+    address,
+    body: Buffer.from(body),
+    properties: {},
+    persistent: false,
+    priority: 4,
+    expiration,
+    timestamp: 0,
+  };
 }
 
 describe('RetainedStore', () => {
@@ -16,8 +25,18 @@ describe('RetainedStore', () => {
     r.set('a', msg('topic://a'));
     expect(r.size).toBe(3);
     expect(String(r.get('a.b')!.body)).toBe('2');
-    expect(r.match('a.*').map((m) => m.address).sort()).toEqual(['topic://a.b']);
-    expect(r.match('a.>').map((m) => m.address).sort()).toEqual(['topic://a', 'topic://a.b', 'topic://a.c.d']);
+    expect(
+      r
+        .match('a.*')
+        .map((m) => m.address)
+        .sort(),
+    ).toEqual(['topic://a.b']);
+    expect(
+      r
+        .match('a.>')
+        .map((m) => m.address)
+        .sort(),
+    ).toEqual(['topic://a', 'topic://a.b', 'topic://a.c.d']);
     expect(r.match('*.*.d').length).toBe(1);
     r.set('a.b', msg('topic://a.b', ''));
     expect(r.get('a.b')).toBeUndefined();
@@ -43,9 +62,17 @@ describe('shared subscriptions (core)', () => {
     const core = await createBrokerCore({ scheduler, clock: scheduler });
     const conn = core.connect({ principal: { user: 'u', anonymous: false }, protocol: 'test' });
     const got: string[] = [];
-    const sink = (name: string) => ({ deliver: (_s: unknown, d: Delivery) => got.push(`${name}:${String(d.message.body)}`) });
-    const a = conn.subscribe({ address: 'topic://t.*', ackMode: 'auto', prefetch: 100, shareGroup: 'g' }, sink('a'));
-    const b = conn.subscribe({ address: 'topic://t.*', ackMode: 'auto', prefetch: 100, shareGroup: 'g' }, sink('b'));
+    const sink = (name: string) => ({
+      deliver: (_s: unknown, d: Delivery) => got.push(`${name}:${String(d.message.body)}`),
+    });
+    const a = conn.subscribe(
+      { address: 'topic://t.*', ackMode: 'auto', prefetch: 100, shareGroup: 'g' },
+      sink('a'),
+    );
+    const b = conn.subscribe(
+      { address: 'topic://t.*', ackMode: 'auto', prefetch: 100, shareGroup: 'g' },
+      sink('b'),
+    );
     conn.subscribe({ address: 'topic://t.*', ackMode: 'auto', prefetch: 100, shareGroup: 'h' }, sink('h'));
     for (const n of ['1', '2', '3', '4']) await conn.send({ address: 'topic://t.x', body: Buffer.from(n) });
     expect(got.filter((g) => g.startsWith('a')).length).toBe(2);

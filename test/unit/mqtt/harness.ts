@@ -7,8 +7,9 @@ import { generate, type Packet, parser } from 'mqtt-packet';
 import type { Authenticator } from '../../../src/core/api.js';
 import { type BlazeCore, createBrokerCore, RetainedStore } from '../../../src/core/index.js';
 import type { Transport } from '../../../src/net/transport.js';
-import { type MqttLimits, type MqttTimers, mqttProtocol } from '../../../src/protocol/mqtt/index.js';
 import type { MqttProtocol } from '../../../src/protocol/mqtt/index.js';
+import { type MqttLimits, type MqttTimers, mqttProtocol } from '../../../src/protocol/mqtt/index.js';
+import type { Logger } from '../../../src/util/logger.js';
 
 export class FakeTransport implements Transport {
   readonly remoteAddress = '192.0.2.1:1883';
@@ -95,7 +96,9 @@ export class ManualTimers implements MqttTimers {
 export const testAuthenticator: Authenticator = {
   required: true,
   authenticate: (login, passcode) =>
-    Promise.resolve(passcode === 'bad' ? null : { user: login ?? 'anonymous', anonymous: login === undefined }),
+    Promise.resolve(
+      passcode === 'bad' ? null : { user: login ?? 'anonymous', anonymous: login === undefined },
+    ),
 };
 
 export async function flush(): Promise<void> {
@@ -112,7 +115,7 @@ export interface Broker {
   close(): Promise<void>;
 }
 
-export async function startBroker(limits: Partial<MqttLimits> = {}): Promise<Broker> {
+export async function startBroker(limits: Partial<MqttLimits> = {}, logger?: Logger): Promise<Broker> {
   const core = await createBrokerCore({
     authorizer: {
       // `reader` may read anything and write nothing; `nobody` may do nothing under `secret/`.
@@ -123,7 +126,7 @@ export async function startBroker(limits: Partial<MqttLimits> = {}): Promise<Bro
   });
   const timers = new ManualTimers();
   const retained = new RetainedStore({ clock: timers });
-  const protocol = mqttProtocol({ core, authenticator: testAuthenticator, retained, timers, limits });
+  const protocol = mqttProtocol({ core, authenticator: testAuthenticator, retained, timers, limits, logger });
   const clients: Client[] = [];
   return {
     core,
@@ -191,7 +194,9 @@ export class Client {
     return ps[0] as Extract<Packet, { cmd: T }>;
   }
 
-  async connect(options: Partial<Extract<Packet, { cmd: 'connect' }>> = {}): Promise<Extract<Packet, { cmd: 'connack' }>> {
+  async connect(
+    options: Partial<Extract<Packet, { cmd: 'connect' }>> = {},
+  ): Promise<Extract<Packet, { cmd: 'connack' }>> {
     this.send({
       cmd: 'connect',
       protocolId: this.version === 3 ? 'MQIsdp' : 'MQTT',
@@ -221,7 +226,13 @@ export class Client {
   publish(
     topic: string,
     payload: string | Buffer,
-    options: { qos?: 0 | 1 | 2; retain?: boolean; messageId?: number; dup?: boolean; properties?: object } = {},
+    options: {
+      qos?: 0 | 1 | 2;
+      retain?: boolean;
+      messageId?: number;
+      dup?: boolean;
+      properties?: object;
+    } = {},
   ): void {
     const qos = options.qos ?? 0;
     this.send({

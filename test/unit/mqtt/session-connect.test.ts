@@ -33,7 +33,14 @@ describe('CONNECT', () => {
   it('[MQTT-3.1.0-2] a second CONNECT is a protocol error: v5 DISCONNECT 0x82', async () => {
     const c = b.client(5);
     await c.connect();
-    c.send({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 5, clientId: 'c1', clean: true, keepalive: 0 });
+    c.send({
+      cmd: 'connect',
+      protocolId: 'MQTT',
+      protocolVersion: 5,
+      clientId: 'c1',
+      clean: true,
+      keepalive: 0,
+    });
     expect(c.one('disconnect').reasonCode).toBe(RC.PROTOCOL_ERROR);
     expect(c.closed).toBe(true);
   });
@@ -103,7 +110,10 @@ describe('CONNECT', () => {
     watcher.subscribe([{ topic: 'will/#', qos: 0 }]);
     watcher.read();
     const c = b.client(5);
-    await c.connect({ keepalive: 10, will: { topic: 'will/c1', payload: Buffer.from('gone'), qos: 0, retain: false } });
+    await c.connect({
+      keepalive: 10,
+      will: { topic: 'will/c1', payload: Buffer.from('gone'), qos: 0, retain: false },
+    });
     b.timers.advance(14_000);
     c.send({ cmd: 'pingreq' });
     expect(c.one().cmd).toBe('pingresp');

@@ -54,8 +54,15 @@ describe('flow control and cross-protocol', () => {
       limits: { receiveMaximum: 4 },
     });
     // A durable subscription makes the messages persistent in the store (a topic alone stores nothing).
-    const keeper = core.connect({ principal: { user: 'k', anonymous: false }, clientId: 'k', protocol: 'test' });
-    keeper.subscribe({ address: 'topic://t', ackMode: 'auto', prefetch: 1, durableName: 'd' }, { deliver() {} });
+    const keeper = core.connect({
+      principal: { user: 'k', anonymous: false },
+      clientId: 'k',
+      protocol: 'test',
+    });
+    keeper.subscribe(
+      { address: 'topic://t', ackMode: 'auto', prefetch: 1, durableName: 'd' },
+      { deliver() {} },
+    );
     keeper.close();
     while (pending.length > 0) pending.shift()!();
     const c = new Client(protocol, 4);
@@ -78,7 +85,10 @@ describe('flow control and cross-protocol', () => {
     b = await startBroker();
     const other = b.core.connect({ principal: { user: 'stomp', anonymous: false }, protocol: 'stomp' });
     const got: Delivery[] = [];
-    other.subscribe({ address: 'topic://x.>', ackMode: 'auto', prefetch: 100 }, { deliver: (_s, d) => got.push(d) });
+    other.subscribe(
+      { address: 'topic://x.>', ackMode: 'auto', prefetch: 100 },
+      { deliver: (_s, d) => got.push(d) },
+    );
     const s = b.client(5);
     await s.connect({ clientId: 's' });
     s.subscribe([{ topic: 'a/+/c', qos: 1 }]);
@@ -102,9 +112,9 @@ describe('flow control and cross-protocol', () => {
     });
     s.publish('x/y.z/w', body, { qos: 1, properties: { userProperties: { k: 'v' }, contentType: 'b' } });
     await flush();
-    expect(got.map((d) => [d.message.address, Buffer.from(d.message.body), d.message.properties['k']])).toEqual([
-      ['topic://x.y/z.w', body, 'v'],
-    ]);
+    expect(
+      got.map((d) => [d.message.address, Buffer.from(d.message.body), d.message.properties['k']]),
+    ).toEqual([['topic://x.y/z.w', body, 'v']]);
     expect(got[0]!.message.contentType).toBe('b');
     other.close();
   });

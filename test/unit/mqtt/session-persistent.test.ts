@@ -135,7 +135,10 @@ describe('persistent sessions', () => {
     s.read();
     s.session.onClose();
     const again = b.client(5);
-    expect((await again.connect({ clientId: 'dev', clean: false, properties: { sessionExpiryInterval: 100 } })).sessionPresent).toBe(true);
+    expect(
+      (await again.connect({ clientId: 'dev', clean: false, properties: { sessionExpiryInterval: 100 } }))
+        .sessionPresent,
+    ).toBe(true);
     const p = await publisher();
     p.publish('jobs', 'j', { qos: 1 });
     await flush();

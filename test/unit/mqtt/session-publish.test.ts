@@ -169,7 +169,7 @@ describe('PUBLISH', () => {
       p.publish('t', 'b', { qos: 2, messageId: 2 });
       p.publish('t', 'c', { qos: 2, messageId: 3 });
       await flush();
-      expect(p.read().map((x) => [x.cmd, x.reasonCode])).toEqual([
+      expect(p.read().map((x) => [x.cmd, (x as { reasonCode?: number }).reasonCode])).toEqual([
         ['pubrec', 0],
         ['pubrec', 0],
         ['disconnect', RC.RECEIVE_MAXIMUM_EXCEEDED],

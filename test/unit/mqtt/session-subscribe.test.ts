@@ -281,6 +281,8 @@ describe('SUBSCRIBE / UNSUBSCRIBE', () => {
     const c = b.client(5);
     await c.connect();
     c.subscribe([{ topic: '$share/g/t', qos: 0, nl: true }]);
-    expect(c.read().map((x) => [x.cmd, x.reasonCode])).toEqual([['disconnect', RC.PROTOCOL_ERROR]]);
+    expect(c.read().map((x) => [x.cmd, (x as { reasonCode?: number }).reasonCode])).toEqual([
+      ['disconnect', RC.PROTOCOL_ERROR],
+    ]);
   });
 });

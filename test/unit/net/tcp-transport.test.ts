@@ -71,6 +71,39 @@ describe('TcpTransport writes', () => {
     expect(got.bytes().equals(Buffer.concat(chunks))).toBe(true);
   });
 
+  it('merges chunks that are adjacent in memory instead of copying them', async () => {
+    const { server, client } = await pair();
+    const write = vi.spyOn(server, 'write');
+    const concat = vi.spyOn(Buffer, 'concat');
+    const t = new TcpTransport(server);
+    const got = collect(client);
+    const slab = Buffer.alloc(3000);
+    for (let i = 0; i < slab.length; i++) slab[i] = i % 253;
+    // Regions cut one after the other from one slab, as the STOMP FrameAllocator hands them out.
+    for (let at = 0; at < slab.length; at += 100) t.write(slab.subarray(at, at + 100));
+    await new Promise((r) => setImmediate(r));
+    expect(write).toHaveBeenCalledTimes(1);
+    expect(concat).not.toHaveBeenCalled();
+    concat.mockRestore();
+    t.end();
+    await got.ended;
+    expect(got.bytes().equals(slab)).toBe(true);
+  });
+
+  it('writes large chunks as they are (writev) rather than copying them into one', async () => {
+    const { server, client } = await pair();
+    const write = vi.spyOn(server, 'write');
+    const t = new TcpTransport(server, { highWaterMark: 64 * 1024 * 1024 });
+    const got = collect(client);
+    const chunks = numbered(4, 64 * 1024);
+    for (const c of chunks) t.write(c);
+    await new Promise((r) => setImmediate(r));
+    expect(write).toHaveBeenCalledTimes(4);
+    t.end();
+    await got.ended;
+    expect(got.bytes().equals(Buffer.concat(chunks))).toBe(true);
+  });
+
   it('end() flushes what was written in the same turn', async () => {
     const { server, client } = await pair();
     const t = new TcpTransport(server);

@@ -7,8 +7,8 @@ import { describe, expect, it } from 'vitest';
 import type { Delivery } from '../../../src/core/api.js';
 import type { Message } from '../../../src/core/message.js';
 import { parseAckIndex } from '../../../src/protocol/stomp/ack-id.js';
-import { escapeHeader, escapeHeaderName } from '../../../src/protocol/stomp/codec/escape.js';
 import { NameCache } from '../../../src/protocol/stomp/codec/decoder.js';
+import { escapeHeader, escapeHeaderName } from '../../../src/protocol/stomp/codec/escape.js';
 import {
   textBound,
   writeBase36,
@@ -19,7 +19,9 @@ import { StompDecoder, type StompVersion } from '../../../src/protocol/stomp/ind
 import { destinationLine, messageBound, writeMessage } from '../../../src/protocol/stomp/message-out.js';
 
 const VERSIONS: StompVersion[] = ['1.0', '1.1', '1.2'];
-const text = fc.string({ unit: fc.constantFrom('a', 'Z', '0', ':', '\\', '\n', '\r', ' ', 'é', '€', '😀', '\0') });
+const text = fc.string({
+  unit: fc.constantFrom('a', 'Z', '0', ':', '\\', '\n', '\r', ' ', 'é', '€', '😀', '\0'),
+});
 const written = (f: (buf: Buffer, off: number) => number): string => {
   const buf = Buffer.alloc(4096, 0xff);
   const end = f(buf, 7);
@@ -39,7 +41,8 @@ describe('writers', () => {
         expect(written((b, o) => writeBase36(b, o, n))).toBe(n.toString(36));
       }),
     );
-    for (const n of [-1, 1.5, Number.NaN, 1e300]) expect(written((b, o) => writeNumber(b, o, n))).toBe(String(n));
+    for (const n of [-1, 1.5, Number.NaN, 1e300])
+      expect(written((b, o) => writeNumber(b, o, n))).toBe(String(n));
   });
 
   it('writeEscaped matches escapeHeader / escapeHeaderName and stays within textBound', () => {
@@ -155,7 +158,18 @@ describe('ack ids', () => {
     const tag = [0];
     expect(parseAckIndex('3-1z', tag)).toBe(3);
     expect(tag[0]).toBe(71);
-    for (const bad of ['', '-', '1-', '-1', '1-A', '1--2', 'a-b-c', '123456789012-1', '1-123456789012', ' 1-2']) {
+    for (const bad of [
+      '',
+      '-',
+      '1-',
+      '-1',
+      '1-A',
+      '1--2',
+      'a-b-c',
+      '123456789012-1',
+      '1-123456789012',
+      ' 1-2',
+    ]) {
       expect(parseAckIndex(bad, tag)).toBe(-1);
     }
   });

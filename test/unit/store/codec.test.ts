@@ -2,7 +2,13 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Message } from '../../../src/core/message.js';
 import { ByteReader, ByteWriter, JournalDecodeError } from '../../../src/store/journal/bytes.js';
-import { decodeMessage, decodeOp, encodeMessage, encodeOp, type JournalOp } from '../../../src/store/journal/codec.js';
+import {
+  decodeMessage,
+  decodeOp,
+  encodeMessage,
+  encodeOp,
+  type JournalOp,
+} from '../../../src/store/journal/codec.js';
 
 const sample: Message = {
   id: 'ID:a:1',
@@ -82,7 +88,9 @@ describe('journal codec', () => {
 
   it('encodes a dequeue to the documented bytes', () => {
     const bytes = encode((w) => encodeOp(w, { type: 'dequeue', queue: 'queue://q', messageId: 'ID:a:1' }));
-    expect(bytes.toString('hex')).toBe('02' + '09' + Buffer.from('queue://q').toString('hex') + '06' + Buffer.from('ID:a:1').toString('hex'));
+    expect(bytes.toString('hex')).toBe(
+      '02' + '09' + Buffer.from('queue://q').toString('hex') + '06' + Buffer.from('ID:a:1').toString('hex'),
+    );
   });
 
   it('round-trips any message', () => {
@@ -100,7 +108,9 @@ describe('journal codec', () => {
 
   it('keeps a property named __proto__ as a property', () => {
     const props = JSON.parse('{"__proto__": "x", "a": 1}') as Record<string, string | number>;
-    const back = decodeMessage(new ByteReader(encode((w) => encodeMessage(w, { ...sample, properties: props }))));
+    const back = decodeMessage(
+      new ByteReader(encode((w) => encodeMessage(w, { ...sample, properties: props }))),
+    );
     expect(Object.getPrototypeOf(back.properties)).toBe(Object.prototype);
     expect(Object.keys(back.properties)).toEqual(['__proto__', 'a']);
   });
@@ -116,7 +126,14 @@ describe('journal codec', () => {
       },
       {
         type: 'durable-add',
-        record: { queue: 'durable://c/m', clientId: 'c', name: 'm', address: 'topic://t', selector: 'a > 1', noLocal: false },
+        record: {
+          queue: 'durable://c/m',
+          clientId: 'c',
+          name: 'm',
+          address: 'topic://t',
+          selector: 'a > 1',
+          noLocal: false,
+        },
       },
       { type: 'durable-remove', queue: 'durable://c/n' },
       { type: 'relocate', queue: 'queue://a', order: 2 ** 40, deliveryCount: 3, message: sample },
@@ -152,6 +169,8 @@ describe('journal codec', () => {
       const r = new ByteReader(encode((w) => w.varuint(v)));
       expect(r.varuint()).toBe(v);
     }
-    expect(() => new ByteReader(Buffer.from([0xff, 0xff, 0xff, 0xff, 0x7f])).varuint()).toThrow(JournalDecodeError);
+    expect(() => new ByteReader(Buffer.from([0xff, 0xff, 0xff, 0xff, 0x7f])).varuint()).toThrow(
+      JournalDecodeError,
+    );
   });
 });

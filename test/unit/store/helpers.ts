@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Message } from '../../../src/core/message.js';
-import { JournalStore, type JournalOptions } from '../../../src/store/journal/index.js';
+import { type JournalOptions, JournalStore } from '../../../src/store/journal/index.js';
 import type { Logger } from '../../../src/util/logger.js';
 
 export function tempDir(): { dir: string; cleanup: () => void } {

@@ -27,7 +27,13 @@ describe('JournalStore', () => {
     const d = dir();
     const a = openJournal(d);
     expect(await a.load()).toEqual({ queues: [], durables: [] });
-    const durable = { queue: 'durable://c/s', clientId: 'c', name: 's', address: 'topic://t.>', noLocal: false };
+    const durable = {
+      queue: 'durable://c/s',
+      clientId: 'c',
+      name: 's',
+      address: 'topic://t.>',
+      noLocal: false,
+    };
     const gone = { queue: 'durable://c/x', clientId: 'c', name: 'x', address: 'topic://x', noLocal: true };
     await a.write([
       { type: 'enqueue', queue: 'queue://q', message: msg('m1') },
@@ -152,7 +158,8 @@ describe('JournalStore', () => {
     const d = dir();
     const j = openJournal(d);
     await j.load();
-    for (let i = 0; i < 5; i++) await j.write([{ type: 'enqueue', queue: 'queue://q', message: msg(`m${i}`) }]);
+    for (let i = 0; i < 5; i++)
+      await j.write([{ type: 'enqueue', queue: 'queue://q', message: msg(`m${i}`) }]);
     await j.close();
     const file = segFiles(d).at(-1)!;
     const size = statSync(file).size;
@@ -175,7 +182,8 @@ describe('JournalStore', () => {
     const d = dir();
     const j = openJournal(d);
     await j.load();
-    for (let i = 0; i < 5; i++) await j.write([{ type: 'enqueue', queue: 'queue://q', message: msg(`m${i}`) }]);
+    for (let i = 0; i < 5; i++)
+      await j.write([{ type: 'enqueue', queue: 'queue://q', message: msg(`m${i}`) }]);
     await j.close();
     const file = segFiles(d)[0]!;
     const bytes = readFileSync(file);
@@ -223,7 +231,8 @@ describe('JournalStore', () => {
     const d = dir();
     const j = openJournal(d);
     await j.load();
-    for (let i = 0; i < 3; i++) await j.write([{ type: 'enqueue', queue: 'queue://q', message: msg(`m${i}`) }]);
+    for (let i = 0; i < 3; i++)
+      await j.write([{ type: 'enqueue', queue: 'queue://q', message: msg(`m${i}`) }]);
     await j.close();
     const file = segFiles(d)[0]!;
     const bytes = readFileSync(file);

@@ -26,7 +26,9 @@ describe('JournalStore space reclaim', () => {
     let pending: Promise<void>[] = [];
     const total = 3000;
     for (let i = 0; i < total; i++) {
-      const ops: StoreOp[] = [{ type: 'enqueue', queue: 'queue://flow', message: msg(`f${i}`, 'queue://flow', 1000) }];
+      const ops: StoreOp[] = [
+        { type: 'enqueue', queue: 'queue://flow', message: msg(`f${i}`, 'queue://flow', 1000) },
+      ];
       if (i >= 10) ops.push({ type: 'dequeue', queue: 'queue://flow', messageId: `f${i - 10}` });
       pending.push(j.write(ops));
       if (i % 10 === 9) {
@@ -55,7 +57,9 @@ describe('JournalStore space reclaim', () => {
     expect(keepQ.messages.map((m) => m.deliveryCount)).toEqual([0, 3, 0, 0, 0]);
     expect(keepQ.messages[2]!.message).toEqual(msg('k2'));
     const flow = state.queues.find((q) => q.queue === 'queue://flow')!;
-    expect(flow.messages.map((m) => m.message.id)).toEqual([...Array(10).keys()].map((i) => `f${total - 10 + i}`));
+    expect(flow.messages.map((m) => m.message.id)).toEqual(
+      [...Array(10).keys()].map((i) => `f${total - 10 + i}`),
+    );
     await again.close();
   });
 
@@ -84,7 +88,9 @@ describe('JournalStore space reclaim', () => {
     await j.abort();
     const again = openJournal(dir, options);
     const state = await again.load();
-    expect(state.queues.find((q) => q.queue === 'queue://a')?.messages.map((m) => m.message.id)).toEqual(['a0']);
+    expect(state.queues.find((q) => q.queue === 'queue://a')?.messages.map((m) => m.message.id)).toEqual([
+      'a0',
+    ]);
     expect(state.queues.find((q) => q.queue === 'queue://b')).toBeUndefined();
     expect(state.queues.find((q) => q.queue === 'queue://pin')?.messages).toHaveLength(1);
     await again.close();

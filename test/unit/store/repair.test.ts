@@ -9,7 +9,10 @@ afterEach(() => {
   for (const c of cleanups.splice(0)) c();
 });
 
-async function journalWith(count: number, options = {}): Promise<{ dir: string; jdir: string; files: string[] }> {
+async function journalWith(
+  count: number,
+  options = {},
+): Promise<{ dir: string; jdir: string; files: string[] }> {
   const { dir, cleanup } = tempDir();
   cleanups.push(cleanup);
   const j = openJournal(dir, options);
@@ -58,7 +61,9 @@ describe('store verify and repair', () => {
 
     const report = await repairJournal(jdir);
     expect(report.actions).toHaveLength(1);
-    expect(report.actions[0]).toMatch(new RegExp(`skipped \\d+ damaged bytes in ${files[0]} at offset ${second}`));
+    expect(report.actions[0]).toMatch(
+      new RegExp(`skipped \\d+ damaged bytes in ${files[0]} at offset ${second}`),
+    );
     expect(report.after.ok).toBe(true);
     expect(report.after.issues).toEqual([]);
     expect(await recoveredIds(dir)).toEqual(['m0', 'm2', 'm3', 'm4']);

@@ -24,7 +24,9 @@ export function handleSubscribe(session: MqttSession, packet: ISubscribePacket):
     session.dropHeldOutput();
     throw e;
   }
-  session.releaseOutput(encodePacket({ cmd: 'suback', messageId: packet.messageId!, granted }, session.version));
+  session.releaseOutput(
+    encodePacket({ cmd: 'suback', messageId: packet.messageId!, granted }, session.version),
+  );
   for (const send of retainedFor) send();
 }
 

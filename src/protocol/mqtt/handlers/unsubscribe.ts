@@ -3,10 +3,13 @@
  * durable subscription and what it holds); UNSUBACK with one reason code per filter in MQTT 5.
  */
 import type { IUnsubscribePacket } from 'mqtt-packet';
-import { RC } from '../reason-codes.js';
+import { MqttError, RC } from '../reason-codes.js';
 import type { MqttSession } from '../session.js';
 
 export function handleUnsubscribe(session: MqttSession, packet: IUnsubscribePacket): void {
+  // [MQTT-3.10.3-2] at least one topic filter.
+  if (packet.unsubscriptions.length === 0)
+    throw new MqttError(RC.PROTOCOL_ERROR, 'UNSUBSCRIBE without filters');
   const codes: number[] = [];
   for (const filter of packet.unsubscriptions) {
     const sub = session.subscriptions.get(filter);

@@ -1,0 +1,91 @@
+#!/usr/bin/env node
+// Durable 1 KiB records per second through the journal (dist/store/journal) versus a plain append-only
+// file with one write + fdatasync per batch, for the same batch sizes. The issue's target: the journal
+// within 2x of the plain file. The journal is fed by `concurrency` producers, each with one write() of one
+// message outstanding (as broker connections would be), so its group commit forms the batches itself;
+// the plain file is given exactly the average batch size the journal formed.
+//   npm run build && node bench/journal.mjs [--seconds 2] [--concurrency 1,10,100,1000] [--dir DIR]
+import { mkdtempSync, rmSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { join } from 'node:path';
+
+const ROOT = new URL('../', import.meta.url).pathname;
+const { JournalStore } = await import(join(ROOT, 'dist/store/journal/index.js'));
+
+const args = {};
+for (let i = 2; i < process.argv.length; i += 2) args[process.argv[i].slice(2)] = process.argv[i + 1];
+const seconds = Number(args.seconds ?? 2);
+const levels = (args.concurrency ?? '1,10,100,1000').split(',').map(Number);
+// On the same disk as the repository by default (tmpfs would measure nothing).
+const base = mkdtempSync(join(args.dir ?? join(ROOT, '.tmp'), 'bench-journal-'));
+const RECORD = 1024;
+
+const body = new Uint8Array(RECORD - 64).fill(120); // ~1 KiB encoded with id, address, header
+let nextId = 0;
+const message = () => ({
+  id: `ID:bench:${++nextId}`,
+  address: 'queue://bench',
+  body,
+  properties: {},
+  persistent: true,
+  priority: 4,
+  expiration: 0,
+  timestamp: Date.now(),
+});
+
+async function journal(concurrency) {
+  const dir = join(base, `j${concurrency}`);
+  const store = new JournalStore({ dir, segmentSize: 64 * 1024 * 1024 });
+  await store.load();
+  const end = performance.now() + seconds * 1000;
+  let done = 0;
+  const producer = async () => {
+    while (performance.now() < end) {
+      await store.write([{ type: 'enqueue', queue: 'queue://bench', message: message() }]);
+      done++;
+    }
+  };
+  const t0 = performance.now();
+  await Promise.all(Array.from({ length: concurrency }, producer));
+  const elapsed = (performance.now() - t0) / 1000;
+  const s = store.stats();
+  await store.close();
+  rmSync(dir, { recursive: true, force: true });
+  return { rate: done / elapsed, batch: s.batches / s.syncs, bytesPerRecord: s.bytesWritten / s.ops };
+}
+
+async function plain(batch) {
+  const file = join(base, `plain${batch}`);
+  const fh = await open(file, 'w');
+  const buf = Buffer.alloc(batch * RECORD, 120);
+  const end = performance.now() + seconds * 1000;
+  let pos = 0;
+  let done = 0;
+  const t0 = performance.now();
+  while (performance.now() < end) {
+    await fh.write(buf, 0, buf.length, pos);
+    pos += buf.length;
+    await fh.datasync();
+    done += batch;
+  }
+  const elapsed = (performance.now() - t0) / 1000;
+  await fh.close();
+  rmSync(file, { force: true });
+  return done / elapsed;
+}
+
+const fmt = (n) => Math.round(n).toLocaleString('en-US');
+console.log(`durable 1 KiB records/s, ${seconds} s per run, in ${base}`);
+console.log('producers  journal/s  batch/sync  plain file/s (same batch)  journal/plain');
+try {
+  for (const c of levels) {
+    const j = await journal(c);
+    const batch = Math.max(1, Math.round(j.batch));
+    const p = await plain(batch);
+    console.log(
+      `${String(c).padStart(9)}  ${fmt(j.rate).padStart(9)}  ${j.batch.toFixed(1).padStart(10)}  ${fmt(p).padStart(25)}  ${(j.rate / p).toFixed(2).padStart(13)}`,
+    );
+  }
+} finally {
+  rmSync(base, { recursive: true, force: true });
+}

@@ -6,7 +6,7 @@
 // the plain file is given exactly the average batch size the journal formed.
 //   npm run build && node bench/journal.mjs [--seconds 2] [--concurrency 1,10,100,1000] [--dir DIR]
 import { mkdtempSync, rmSync } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 
 const ROOT = new URL('../', import.meta.url).pathname;
@@ -15,6 +15,7 @@ const { JournalStore } = await import(join(ROOT, 'dist/store/journal/index.js'))
 const args = {};
 for (let i = 2; i < process.argv.length; i += 2) args[process.argv[i].slice(2)] = process.argv[i + 1];
 const seconds = Number(args.seconds ?? 2);
+const rounds = Number(args.rounds ?? 3);
 const levels = (args.concurrency ?? '1,10,100,1000').split(',').map(Number);
 // On the same disk as the repository by default (tmpfs would measure nothing).
 const base = mkdtempSync(join(args.dir ?? join(ROOT, '.tmp'), 'bench-journal-'));
@@ -35,8 +36,18 @@ const message = () => ({
 
 async function journal(concurrency) {
   const dir = join(base, `j${concurrency}`);
-  const store = new JournalStore({ dir, segmentSize: 64 * 1024 * 1024 });
+  const segmentSize = 64 * 1024 * 1024;
+  const store = new JournalStore({ dir, segmentSize });
   await store.load();
+  // Let the first spare segment finish zero-filling, so that it does not compete with the run.
+  for (let i = 0; i < 100; i++) {
+    const size = await stat(join(dir, 'next.spare')).then(
+      (s) => s.size,
+      () => 0,
+    );
+    if (size === segmentSize) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
   const end = performance.now() + seconds * 1000;
   let done = 0;
   const producer = async () => {
@@ -78,12 +89,22 @@ const fmt = (n) => Math.round(n).toLocaleString('en-US');
 console.log(`durable 1 KiB records/s, ${seconds} s per run, in ${base}`);
 console.log('producers  journal/s  batch/sync  plain file/s (same batch)  journal/plain');
 try {
+  // Median of `rounds` alternating runs: the disk is shared, single runs are noisy.
+  const median = (xs) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   for (const c of levels) {
-    const j = await journal(c);
-    const batch = Math.max(1, Math.round(j.batch));
-    const p = await plain(batch);
+    const js = [];
+    const ps = [];
+    let batch = 1;
+    for (let r = 0; r < rounds; r++) {
+      const j = await journal(c);
+      batch = Math.max(1, Math.round(j.batch));
+      js.push(j.rate);
+      ps.push(await plain(batch));
+    }
+    const j = median(js);
+    const p = median(ps);
     console.log(
-      `${String(c).padStart(9)}  ${fmt(j.rate).padStart(9)}  ${j.batch.toFixed(1).padStart(10)}  ${fmt(p).padStart(25)}  ${(j.rate / p).toFixed(2).padStart(13)}`,
+      `${String(c).padStart(9)}  ${fmt(j).padStart(9)}  ${String(batch).padStart(10)}  ${fmt(p).padStart(25)}  ${(j / p).toFixed(2).padStart(13)}`,
     );
   }
 } finally {

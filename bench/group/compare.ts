@@ -50,6 +50,10 @@ const CONFIGS: Config[] = [
   { label: '64 B', size: 64, flags: ['--window', '16384'] },
   { label: '1 KiB', size: 1024, flags: ['--window', '2048'] },
   { label: '1 KiB, 4416 B datagrams', size: 1024, flags: ['--window', '4096', '--max-datagram', '4416'] },
+  { label: '1 KiB, 8832 B datagrams', size: 1024, flags: ['--window', '4096', '--max-datagram', '8832'] },
+  { label: 'X1 KiB, 8832 B datagrams, w16k', size: 1024, flags: ['--window', '16384', '--window-bytes', '33554432', '--max-datagram', '8832'] },
+  { label: 'X8 KiB, 8832 B datagrams, w2k', size: 8192, flags: ['--window', '2048', '--window-bytes', '33554432', '--max-datagram', '8832'] },
+  { label: 'X64 B, 8832', size: 64, flags: ['--window', '16384', '--max-datagram', '8832'] },
   { label: '8 KiB', size: 8192, flags: ['--window', '1024'] },
   { label: '8 KiB, 8832 B datagrams', size: 8192, flags: ['--window', '256', '--max-datagram', '8832'] },
 ];
@@ -62,6 +66,9 @@ interface OurResult {
   mbPerSec: number;
   p50: number;
   p99: number;
+  /** CPU microseconds per message: sender, busiest receiver. */
+  cpuSender: number;
+  cpuReceiver: number;
   complete: boolean;
 }
 
@@ -131,6 +138,8 @@ async function ours(lab: NetLab, c: Config, loss: number, rate = 0, count = 0): 
     mbPerSec: Number(s.mbPerSec ?? 0),
     p50: lat.p50 ?? Number.NaN,
     p99: lat.p99 ?? Number.NaN,
+    cpuSender: Number((s.cpuUsPerMsg as { sender?: number } | undefined)?.sender ?? Number.NaN),
+    cpuReceiver: Number((s.cpuUsPerMsg as { receiver?: number } | undefined)?.receiver ?? Number.NaN),
     complete: s.complete === true,
   };
 }
@@ -248,12 +257,12 @@ async function main(): Promise<void> {
 
 function table(results: OurResult[], coro: CorosyncResult[]): string {
   const lines = [
-    '| BlazeMQ config | loss | rate | msgs/s | MB/s | p50 ms | p99 ms | complete |',
-    '|---|---|---|---|---|---|---|---|',
+    '| BlazeMQ config | loss | rate | msgs/s | MB/s | p50 ms | p99 ms | CPU us/msg sender, receiver | complete |',
+    '|---|---|---|---|---|---|---|---|---|',
   ];
   for (const r of results) {
     lines.push(
-      `| ${r.config} | ${r.loss} % | ${r.rate ? `${r.rate}/s` : 'max'} | ${r.msgsPerSec} | ${r.mbPerSec} | ${r.p50} | ${r.p99} | ${r.complete ? 'yes' : 'NO'} |`,
+      `| ${r.config} | ${r.loss} % | ${r.rate ? `${r.rate}/s` : 'max'} | ${r.msgsPerSec} | ${r.mbPerSec} | ${r.p50} | ${r.p99} | ${r.cpuSender}, ${r.cpuReceiver} | ${r.complete ? 'yes' : 'NO'} |`,
     );
   }
   lines.push('', '| Corosync message | loss | msgs/s | MB/s |', '|---|---|---|---|');

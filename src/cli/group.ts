@@ -27,6 +27,7 @@ function common(c: Command): Command {
     .option('--verify-timeout <ms>', 'a suspect that does not answer within this is excluded (default 1000)')
     .option('--discovery-timeout <ms>', 'how long to look for an existing group (default 1000)')
     .option('--window <n>', 'flow-control window: unstable messages per sender (default 1024)')
+    .option('--window-bytes <n>', 'flow-control window in payload bytes per sender (default 4 MiB)')
     .option('--json', 'one JSON object per line');
 }
 

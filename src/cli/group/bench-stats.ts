@@ -53,6 +53,11 @@ export interface StreamResult {
   msgsPerSec: number;
   mbPerSec: number;
   latencyMs: { p50: number; p90: number; p99: number; max: number };
+  /**
+   * CPU time (user + system) of the receiving process per message, first to last delivery: steadier than
+   * rates on a shared machine, since time spent waiting for a CPU is not counted.
+   */
+  cpuUsPerMsg: number;
 }
 
 /** One sender's stream as seen by one receiver. */
@@ -63,6 +68,8 @@ export class Stream {
   disorder = 0;
   firstAt = 0;
   lastAt = 0;
+  private cpuAtFirst = 0;
+  private cpuAtLast = 0;
   private lat: Float64Array;
 
   constructor(readonly from: string) {
@@ -70,7 +77,10 @@ export class Stream {
   }
 
   add(h: Header, size: number, at: number): void {
-    if (this.received === 0) this.firstAt = at;
+    if (this.received === 0) {
+      this.firstAt = at;
+      this.cpuAtFirst = cpuMicros();
+    }
     this.lastAt = at;
     if (h.seq !== this.nextSeq) this.disorder++;
     this.nextSeq = h.seq + 1;
@@ -84,6 +94,7 @@ export class Stream {
   }
 
   result(expected: number): StreamResult {
+    this.cpuAtLast = cpuMicros();
     const lat = this.lat.subarray(0, this.received).sort();
     // Rate between the first and the last delivery; one message has no duration.
     const secs = (this.lastAt - this.firstAt) / 1000;
@@ -101,6 +112,13 @@ export class Stream {
         p99: round(quantile(lat, 0.99)),
         max: round(quantile(lat, 1)),
       },
+      cpuUsPerMsg: this.received > 1 ? round((this.cpuAtLast - this.cpuAtFirst) / this.received) : 0,
     };
   }
+}
+
+/** CPU time of this process so far, user + system, in microseconds. */
+export function cpuMicros(): number {
+  const u = process.cpuUsage();
+  return u.user + u.system;
 }

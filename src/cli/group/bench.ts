@@ -19,6 +19,7 @@ import {
   KIND_DATA,
   KIND_END,
   KIND_WARMUP,
+  cpuMicros,
   nowMs,
   readHeader,
   Stream,
@@ -94,6 +95,8 @@ export interface BenchSummary {
   msgsPerSec: number;
   mbPerSec: number;
   latencyMs: { p50: number; p99: number };
+  /** CPU time per message while sending (sender) and receiving (busiest receiver), microseconds. */
+  cpuUsPerMsg: { sender: number; receiver: number };
   complete: boolean;
   receivers: ReceiverResult[];
 }
@@ -190,7 +193,9 @@ async function sender(channel: Channel, flags: BenchFlags, print: Print): Promis
   const buf = Buffer.alloc(size);
   const warmup = parseInteger('warmup', flags.warmup ?? '5000', 0, 10_000_000);
   if (warmup > 0) await sendAll(channel, buf, KIND_WARMUP, warmup, 0, rate);
+  const cpu0 = cpuMicros();
   const { seq, ms: sendMs } = await sendAll(channel, buf, KIND_DATA, count, durationMs, rate);
+  const senderCpuUsPerMsg = seq > 0 ? Math.round(((cpuMicros() - cpu0) / seq) * 100) / 100 : 0;
 
   writeHeader(buf, KIND_END, seq, nowMs());
   await channel.broadcast(buf.subarray(0, HEADER_SIZE));
@@ -210,6 +215,7 @@ async function sender(channel: Channel, flags: BenchFlags, print: Print): Promis
     msgsPerSec: worst((r) => r.msgsPerSec, Math.min),
     mbPerSec: worst((r) => r.mbPerSec, Math.min),
     latencyMs: { p50: worst((r) => r.latencyMs.p50, Math.max), p99: worst((r) => r.latencyMs.p99, Math.max) },
+    cpuUsPerMsg: { sender: senderCpuUsPerMsg, receiver: worst((r) => r.cpuUsPerMsg ?? 0, Math.max) },
     complete:
       results.length >= expectedResults && results.every((r) => r.received === seq && r.disorder === 0),
     receivers: results,
@@ -217,12 +223,14 @@ async function sender(channel: Channel, flags: BenchFlags, print: Print): Promis
   if (flags.json) print(JSON.stringify({ ...summary, stats: channel.stats.protocol }));
   else {
     print(
-      `sent ${seq} x ${size} B in ${summary.sendMs} ms (${summary.sendMsgsPerSec} msgs/s)${rate ? ` at --rate ${rate}` : ''}`,
+      `sent ${seq} x ${size} B in ${summary.sendMs} ms (${summary.sendMsgsPerSec} msgs/s)${rate ? ` at --rate ${rate}` : ''}, ` +
+        `CPU ${summary.cpuUsPerMsg.sender} us/msg`,
     );
     for (const r of results) {
       print(
         `  ${r.receiver}: ${r.received}/${r.expected} ${r.msgsPerSec} msgs/s ${r.mbPerSec} MB/s ` +
-          `latency p50 ${r.latencyMs.p50} p90 ${r.latencyMs.p90} p99 ${r.latencyMs.p99} max ${r.latencyMs.max} ms`,
+          `latency p50 ${r.latencyMs.p50} p90 ${r.latencyMs.p90} p99 ${r.latencyMs.p99} max ${r.latencyMs.max} ms, ` +
+          `CPU ${r.cpuUsPerMsg} us/msg`,
       );
     }
     print(

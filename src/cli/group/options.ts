@@ -25,6 +25,7 @@ export interface GroupFlags {
   verifyTimeout?: string;
   discoveryTimeout?: string;
   window?: string;
+  windowBytes?: string;
 }
 
 export const DEFAULT_GROUP = 'blazemq';
@@ -124,8 +125,11 @@ export function channelOptions(flags: GroupFlags): ChannelOptions {
     name: group,
     udp,
     membership,
-    ...(flags.window !== undefined
-      ? { nack: { window: parseInteger('window', flags.window, 16, 1 << 20) } }
-      : {}),
+    nack: {
+      ...(flags.window !== undefined ? { window: parseInteger('window', flags.window, 16, 1 << 20) } : {}),
+      ...(flags.windowBytes !== undefined
+        ? { windowBytes: parseInteger('window-bytes', flags.windowBytes, 1024, 2 ** 31) }
+        : {}),
+    },
   };
 }

@@ -18,7 +18,8 @@
  * retransmits per datagram-sized message. Lower it for tunnels and VPNs with a smaller path MTU.
  * Raising it trades loss amplification for throughput where the per-send cost dominates: in the
  * namespace lab, 1 KiB multicasts went from ~30 k/s at 1472 to ~100 k/s at 8832 (6 IP fragments,
- * so 2 % packet loss becomes 11 % datagram loss); bench/group/transport.ts measures it.
+ * so 2 % packet loss becomes 11 % datagram loss); bench/group/transport.ts measures it. Only payloads
+ * too big to pack well into MTU-sized datagrams get the big ones (`smallDatagram`, BundleWriter).
  *
  * Own multicasts looped back by the kernel are dropped: `multicast` reaches every member but the sender,
  * in both modes; a protocol that wants self-delivery does it locally, as JGroups' NAKACK2 does.
@@ -64,6 +65,12 @@ export interface UdpTransportOptions {
   recvBufferSize?: number;
   /** Largest UDP payload sent; default 1472 (IPv4) or 1452 (IPv6). */
   maxDatagram?: number;
+  /**
+   * Largest datagram that carries small payloads (a quarter of this or less); default 1472 (IPv4) or
+   * 1452 (IPv6), capped at maxDatagram. Raising maxDatagram alone thus lets only large messages travel in
+   * IP-fragmented datagrams (see BundleWriter and docs/GROUP.md, "IP fragmentation hazard").
+   */
+  smallDatagram?: number;
   /** false sends every payload in a datagram of its own (for measurements); default true. */
   bundling?: boolean;
   logger?: Logger;
@@ -170,6 +177,7 @@ export class UdpTransport implements GroupTransport {
 
   private readonly header: Uint8Array;
   private readonly maxDatagram: number;
+  private readonly smallDatagram: number;
   private readonly bundling: boolean;
   private readonly pending = new Map<string, Pending>();
   private readonly endpoints = new Map<string, Endpoint>();
@@ -189,7 +197,9 @@ export class UdpTransport implements GroupTransport {
     private readonly log: Logger,
   ) {
     const family = member.address().family === 'IPv6' ? 6 : 4;
-    this.maxDatagram = options.maxDatagram ?? (family === 6 ? 1452 : 1472);
+    const mtuPayload = family === 6 ? 1452 : 1472;
+    this.maxDatagram = options.maxDatagram ?? mtuPayload;
+    this.smallDatagram = Math.min(this.maxDatagram, options.smallDatagram ?? mtuPayload);
     this.header = encodeSenderHeader(localAddress);
     this.maxPayload = maxPayloadFor(this.header, this.maxDatagram);
     if (this.maxPayload < 64) {
@@ -289,7 +299,7 @@ export class UdpTransport implements GroupTransport {
   private enqueue(key: string, ep: Endpoint, payload: Uint8Array): void {
     let p = this.pending.get(key);
     if (!p) {
-      p = { writer: new BundleWriter(this.header, this.maxDatagram), port: ep.port, host: ep.host };
+      p = { writer: new BundleWriter(this.header, this.maxDatagram, this.smallDatagram), port: ep.port, host: ep.host };
       this.pending.set(key, p);
     }
     if (!p.writer.fits(payload.length)) this.send(p);

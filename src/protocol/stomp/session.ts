@@ -24,6 +24,7 @@ import { type CompletionSink, OrderedCompletions, type Outcome } from './complet
 import type { ResolvedStompContext } from './context.js';
 import { DestinationMapper } from './destinations.js';
 import { errorFrame, isExpectedError, missingHeader } from './errors.js';
+import { ackFrame, handleFastAck } from './handlers/ack.js';
 import { handlerFor } from './handlers/index.js';
 import { Heartbeats } from './heartbeat.js';
 import { destinationLine, messageBound, writeMessage } from './message-out.js';
@@ -43,6 +44,8 @@ const allocator = new FrameAllocator();
  * at once, as are frames other than MESSAGE, after the session's queued ones so that order is kept.
  */
 let inputDepth = 0;
+/** Tag out-parameter of StompDecoder.nextAck. */
+const fastTag = [0];
 const queuedSessions: StompSession[] = [];
 /** A session's queued frames are written once their worst-case size reaches this. */
 const BATCH_BYTES = 64 * 1024;
@@ -153,6 +156,13 @@ export class StompSession implements ProtocolSession, DeliveryTarget, Completion
         !this.inflightBlocked &&
         (this.phase === 'awaiting-connect' || this.phase === 'connected')
       ) {
+        if (this.phase === 'connected' && this.version === '1.2') {
+          const index = this.decoder.nextAck(fastTag);
+          if (index >= 0) {
+            this.fastAck(index, fastTag[0]!);
+            continue;
+          }
+        }
         let frame: StompFrame | null;
         try {
           frame = this.decoder.next();
@@ -190,6 +200,15 @@ export class StompSession implements ProtocolSession, DeliveryTarget, Completion
       handler(this, frame);
     } catch (e) {
       this.fail(e, frame);
+    }
+  }
+
+  /** An ACK from the decoder's fast path: handled like `dispatch` would handle its frame. */
+  private fastAck(index: number, tag: number): void {
+    try {
+      if (!handleFastAck(this, index, tag)) this.dispatch(ackFrame(index, tag));
+    } catch (e) {
+      this.fail(e, ackFrame(index, tag));
     }
   }
 

@@ -6,7 +6,8 @@
  *   records, back to back:
  *     u32 crc32 (zlib polynomial) of bytes [4, length) of the record: it covers the length too
  *     u32 length of the whole record, header included (>= 17)
- *     f64 sequence number, strictly increasing over the whole journal
+ *     f64 sequence number: strictly increasing over the group records of the whole journal (0 in
+ *         segment-start, seal and pad records)
  *     u8  type: 1 segment-start, 2 group, 3 seal, 4 pad
  *     payload
  *   then, in a preallocated segment, zeros up to the end of the file.
@@ -18,7 +19,7 @@
  * seal: the segment is full; the next one continues the journal. Every segment but the last ends so,
  *   which detects a lost tail in a middle segment.
  * pad: bytes skipped by `blazemq store repair`; ignored.
- * Seal and pad records are exempt from the sequence rule (repair writes them after the fact).
+
  */
 import { crc32 } from 'node:zlib';
 
@@ -89,9 +90,11 @@ export function checkRecordAt(buf: Buffer, pos: number, minSeq: number): RecordV
   if (type < RecordType.start || type > RecordType.pad) return `unknown record type ${type}`;
   if (crc32(buf.subarray(pos + 4, pos + length)) !== buf.readUInt32LE(pos)) return 'checksum mismatch';
   const seq = buf.readDoubleLE(pos + 8);
-  // Seal and pad records (which repair may write after the fact) carry no meaningful sequence.
-  const ordered = type === RecordType.start || type === RecordType.group;
-  if (ordered && (!Number.isSafeInteger(seq) || seq <= minSeq)) return `sequence ${seq} not after ${minSeq}`;
+  // Only group records are ordered: segment-start, seal and pad records are written at rotation or by
+  // repair, outside the order in which groups are numbered.
+  if (type === RecordType.group && (!Number.isSafeInteger(seq) || seq <= minSeq)) {
+    return `sequence ${seq} not after ${minSeq}`;
+  }
   return {
     offset: pos,
     length,
@@ -183,7 +186,6 @@ export function scanSegment(
   const version = first.payload.readUInt32LE(4);
   if (headerId !== id) return problemAt(pos, `segment header names segment ${headerId}`);
   if (version !== FORMAT_VERSION) return problemAt(pos, `unsupported format version ${version}`);
-  lastSeq = first.seq;
   pos += first.length;
   while (pos < buf.length) {
     const r = checkRecordAt(buf, pos, lastSeq);

@@ -438,7 +438,7 @@ export class JournalStore implements MessageStore {
   private async rotate(next: number): Promise<void> {
     const old = this.head!;
     if (next !== old.id + 1) throw new Error(`journal: rotation from segment ${old.id} to ${next}`);
-    const seal = encodeRecord(++this.seq, RecordType.seal);
+    const seal = encodeRecord(0, RecordType.seal);
     await writeFully(old.fh, seal, old.pos);
     old.pos += seal.length;
     if (old.fileSize > old.pos) await old.fh.truncate(old.pos);
@@ -463,7 +463,7 @@ export class JournalStore implements MessageStore {
     } else {
       fh = await open(file, 'wx+');
     }
-    const header = segmentHeader(id, ++this.seq);
+    const header = segmentHeader(id, 0);
     await writeFully(fh, header, 0);
     await fh.datasync();
     await fsyncDir(this.dir);
@@ -723,7 +723,10 @@ export class JournalStore implements MessageStore {
    */
   abort(): Promise<void> {
     if (this.failure === undefined) {
-      this.fail(new BlazeError('CLOSED', `journal ${this.dir} aborted before this write was durable`), undefined);
+      this.fail(
+        new BlazeError('CLOSED', `journal ${this.dir} aborted before this write was durable`),
+        undefined,
+      );
     }
     this.closed ??= this.shutdown(true);
     return this.closed;

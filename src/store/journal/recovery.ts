@@ -16,7 +16,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ByteReader, JournalDecodeError } from './bytes.js';
 import { decodeOp } from './codec.js';
-import { parseSegmentFileName, type SegmentScan, scanSegment } from './format.js';
+import { parseSegmentFileName, SEGMENT_MAGIC, type SegmentScan, scanSegment } from './format.js';
 import type { JournalIndex } from './live-index.js';
 
 export type IssueKind = 'torn-tail' | 'empty-head' | 'corrupt' | 'unsealed';
@@ -151,7 +151,7 @@ export async function replayJournal(
       if (!last || p.nextValid !== undefined) {
         issues.push({ ...issue, kind: 'corrupt', nextValid: p.nextValid });
         if (options.stopAtCorrupt) break;
-      } else if (scan.records === 0 && scan.lastSeq === lastSeq) {
+      } else if (scan.records === 0 && p.offset <= SEGMENT_MAGIC.length) {
         // Not even the segment-start record is valid.
         issues.push({ ...issue, kind: 'empty-head' });
       } else if (!p.zeros) {

@@ -133,10 +133,8 @@ async function fix(issue: JournalIssue, last: boolean): Promise<string> {
         try {
           let from = offset;
           if (offset < SEGMENT_HEADER_SIZE) {
-            // The header is damaged but records follow: rewrite it with a sequence just before them.
-            const seqBuf = Buffer.alloc(8);
-            await fh.read(seqBuf, 0, 8, next + 8);
-            const header = segmentHeader(issue.segment, seqBuf.readDoubleLE(0) - 1);
+            // The header is damaged but records follow: rewrite it.
+            const header = segmentHeader(issue.segment, 0);
             if (next >= SEGMENT_HEADER_SIZE) {
               await writeFully(fh, header, 0);
               from = SEGMENT_HEADER_SIZE;

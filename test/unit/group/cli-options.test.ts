@@ -50,6 +50,7 @@ describe('group CLI flags', () => {
       verifyTimeout: '300',
       discoveryTimeout: '500',
       window: '4096',
+      windowBytes: '65536',
     });
     expect(o).toEqual({
       name: 'chat',
@@ -60,7 +61,7 @@ describe('group CLI flags', () => {
         multicast: { group: '239.1.2.3', port: 5000, interface: '10.0.0.5', ttl: 4, loopback: false },
       },
       membership: { heartbeatInterval: 100, failureTimeout: 1000, verifyTimeout: 300, discoveryTimeout: 500 },
-      nack: { window: 4096 },
+      nack: { window: 4096, windowBytes: 65536 },
     });
   });
 

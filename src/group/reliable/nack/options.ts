@@ -7,6 +7,11 @@ export interface NackOptions {
    * overrun, and retransmission buffers stay bounded by window x senders.
    */
   window: number;
+  /**
+   * The same limit in bytes of payload: past it `multicast` returns false, whatever the count, so that
+   * large messages (or the fragments of one) cannot pin window x size bytes. One message always fits.
+   */
+  windowBytes: number;
   /** Random back-off before the first NACK of a gap, uniform in [min, max] ms (SRM-style suppression). */
   nackDelayMin: number;
   nackDelayMax: number;
@@ -31,6 +36,7 @@ export interface NackOptions {
 
 export const DEFAULT_NACK: NackOptions = {
   window: 1024,
+  windowBytes: 4 * 1024 * 1024,
   nackDelayMin: 2,
   nackDelayMax: 15,
   nackRetry: 40,

@@ -12,8 +12,9 @@
  *   When the sender has departed (or during a flush), any member holding the message answers after a
  *   random back-off, cancelled if it hears someone else's retransmission first.
  * - Every member multicasts a digest of what it delivered per sender. The minimum over the view is stable:
- *   freed from all buffers. A sender may be at most `window` messages ahead of its stable point, so a slow
- *   or paused member holds the senders back (flow control) and buffers stay bounded.
+ *   freed from all buffers. A sender may be at most `window` messages (and `windowBytes` bytes) ahead of
+ *   its stable point, so a slow or paused member holds the senders back (flow control) and buffers stay
+ *   bounded.
  * - An idle sender with unstable messages multicasts its highest seq with back-off: a lost tail is found.
  * - Point-to-point messages use ReliableUnicast (per-pair seq, ack, retransmit).
  *
@@ -50,6 +51,7 @@ export type NackStats = {
   windowFull: number;
   /** Own messages held for retransmission (not yet stable). */
   unstable: number;
+  unstableBytes: number;
   /** Messages of other senders held (undelivered or not yet stable). */
   buffered: number;
 };
@@ -69,6 +71,8 @@ export class NackProtocol implements ReliableProtocol {
   private members = new Set<string>();
   private seq = 0;
   private stableSelf = 0;
+  /** Payload bytes of own messages not yet stable (the byte side of the window). */
+  private unstableBytes = 0;
   private readonly sent = new Map<number, Stored>();
   private readonly lastXmit = new Map<number, number>();
   private readonly recv = new Map<string, ReceiveWindow>();
@@ -123,7 +127,7 @@ export class NackProtocol implements ReliableProtocol {
   get stats(): NackStats {
     let buffered = 0;
     for (const w of this.recv.values()) buffered += w.store.size;
-    return { ...this.counters, unstable: this.sent.size, buffered };
+    return { ...this.counters, unstable: this.sent.size, unstableBytes: this.unstableBytes, buffered };
   }
 
   /** Unicast counters, for tests and metrics. */
@@ -141,7 +145,12 @@ export class NackProtocol implements ReliableProtocol {
   }
 
   private canMulticast(): boolean {
-    return !this.closed && !this.blocked && this.seq - this.stableSelf < this.opts.window;
+    return (
+      !this.closed &&
+      !this.blocked &&
+      this.seq - this.stableSelf < this.opts.window &&
+      (this.unstableBytes < this.opts.windowBytes || this.seq === this.stableSelf)
+    );
   }
 
   multicast(payload: Uint8Array): boolean {
@@ -155,6 +164,7 @@ export class NackProtocol implements ReliableProtocol {
     const seq = ++this.seq;
     const view = this.view.id.counter;
     this.sent.set(seq, { payload, view });
+    this.unstableBytes += payload.length;
     this.counters.sent++;
     this.ctx.wire.multicast('data', { seq, view, payload });
     this.lastSendAt = this.ctx.clock.now();
@@ -525,6 +535,8 @@ export class NackProtocol implements ReliableProtocol {
       if (sender === this.self) {
         if (min > this.stableSelf) {
           for (let s = this.stableSelf + 1; s <= min; s++) {
+            const m = this.sent.get(s);
+            if (m) this.unstableBytes -= m.payload.length;
             this.sent.delete(s);
             this.lastXmit.delete(s);
           }

@@ -69,6 +69,8 @@ export class StompDecoder {
   /** Commands and header names recur on every frame: decode each once. */
   private readonly names = new NameCache();
   private readonly values = new NameCache();
+  /** The limits admit any frame `nextAck` takes. */
+  private readonly ackFastPath: boolean;
 
   private command = '';
   private headers: StompHeaders = emptyHeaders();
@@ -82,6 +84,44 @@ export class StompDecoder {
   constructor(options: StompDecoderOptions = {}) {
     this.limits = resolveLimits(options.limits);
     this.version = options.version ?? '1.2';
+    const l = this.limits;
+    this.ackFastPath =
+      l.maxCommandLength >= 3 &&
+      l.maxHeaderLineLength >= ACK_MAX_LINE &&
+      l.maxHeaders >= 1 &&
+      l.maxFrameSize >= 64;
+  }
+
+  /**
+   * Fast path for the most frequent frame of a consuming client: a 1.2 ACK that is exactly
+   * `ACK\nid:<index>-<tag>\n\n\0`, the id being as encodeAckId writes it (ack-id.ts: base 36, no leading
+   * zeros). If the next frame is one and lies in the current chunk, consumes it and returns the index,
+   * with the tag in `tagOut[0]`; no strings or objects are made. Otherwise returns -1, having consumed at
+   * most heart-beat EOLs, and `next()` decodes the frame as usual. Such a frame is within every limit
+   * (checked once, in the constructor) and has nothing to unescape.
+   */
+  nextAck(tagOut: number[]): number {
+    if (this.failure !== null || this.state !== FRAME_START || !this.ackFastPath) return -1;
+    if (this.pos >= this.buf.length && !this.advanceChunk()) return -1;
+    const b = this.buf;
+    const n = b.length;
+    let p = this.pos;
+    while (p < n && (b[p] === LF || b[p] === CR)) p++;
+    this.pos = p;
+    if (p + 13 > n || b[p] !== 0x41 || b[p + 1] !== 0x43 || b[p + 2] !== 0x4b || b[p + 3] !== LF) return -1;
+    if (b[p + 4] !== 0x69 || b[p + 5] !== 0x64 || b[p + 6] !== COLON) return -1;
+    let q = p + 7;
+    const index = base36Run(b, q, n);
+    if (index < 0) return -1;
+    q += base36Length;
+    if (q >= n || b[q] !== 0x2d) return -1;
+    const tag = base36Run(b, ++q, n);
+    if (tag < 0) return -1;
+    q += base36Length;
+    if (q + 2 >= n || b[q] !== LF || b[q + 1] !== LF || b[q + 2] !== NUL) return -1;
+    this.pos = q + 3;
+    tagOut[0] = tag;
+    return index;
   }
 
   push(chunk: Buffer): void {
@@ -373,6 +413,33 @@ export class StompDecoder {
   private fail(reason: StompCodecReason, message: string): never {
     throw new StompCodecError(reason, message);
   }
+}
+
+/** `id:` + two 11-digit parts and the dash. */
+const ACK_MAX_LINE = 26;
+/** Digits read by the last base36Run (module scratch: the decoder is synchronous). */
+let base36Length = 0;
+
+/**
+ * The value of the run of lower-case base-36 digits at b[at..], 1 to 11 of them without a leading zero
+ * (as `toString(36)` writes them), or -1. The run's length is left in `base36Length`.
+ */
+function base36Run(b: Buffer, at: number, end: number): number {
+  let n = 0;
+  let i = at;
+  const stop = Math.min(end, at + 12);
+  for (; i < stop; i++) {
+    const c = b[i]!;
+    let d: number;
+    if (c >= 0x30 && c <= 0x39) d = c - 0x30;
+    else if (c >= 0x61 && c <= 0x7a) d = c - 0x57;
+    else break;
+    n = n * 36 + d;
+  }
+  const len = i - at;
+  if (len === 0 || len > 11 || (len > 1 && b[at] === 0x30)) return -1;
+  base36Length = len;
+  return n;
 }
 
 /** The value of a run of ASCII digits (at most 15, so exact), or -1 for anything else. */

@@ -7,8 +7,8 @@
  * not awaiting an ack (unknown, already acked, or from an `auto` subscription) is an error.
  */
 import { BlazeError } from '../../../util/errors.js';
-import { parseAckIndex } from '../ack-id.js';
-import type { StompFrame } from '../codec/frame.js';
+import { encodeAckId, parseAckIndex } from '../ack-id.js';
+import { emptyHeaders, type StompFrame } from '../codec/frame.js';
 import { missingHeader } from '../errors.js';
 import type { StompSession } from '../session.js';
 import type { StompSubscription } from '../subscriptions.js';
@@ -24,6 +24,29 @@ export function handleAck(session: StompSession, frame: StompFrame): void {
   if (durable instanceof Promise && frame.headers['receipt'] !== undefined) session.track(durable, frame);
   else session.done(frame);
 }
+
+/**
+ * A 1.2 ACK decoded by the fast path (StompDecoder.nextAck), `ACK\nid:<index>-<tag>` without other
+ * headers: does what handleAck does and returns true, or returns false having done nothing when the id
+ * names no delivery awaiting an ack, so that the caller hands `ackFrame` to handleAck for the ordinary
+ * error. Throws what the core throws, like handleAck.
+ */
+export function handleFastAck(session: StompSession, index: number, tag: number): boolean {
+  const sub = session.subscriptions.byAckIndex(index);
+  if (sub === undefined || sub.core === null || !sub.unacked.has(tag)) return false;
+  sub.core.ack(tag, undefined);
+  sub.settle(tag, sub.ackMode === 'cumulative');
+  return true;
+}
+
+/** The frame the fast path stands for, for the ordinary handler and for errors. */
+export function ackFrame(index: number, tag: number): StompFrame {
+  const headers = emptyHeaders();
+  headers['id'] = encodeAckId(index, tag);
+  return { command: 'ACK', headers, body: EMPTY };
+}
+
+const EMPTY = Buffer.alloc(0);
 
 export function handleNack(session: StompSession, frame: StompFrame): void {
   const sub = resolveDelivery(session, frame);

@@ -198,6 +198,7 @@ export class MqttSession implements ProtocolSession, DeliveryTarget, AckSink, Li
         // [MQTT-3.1.0-1] the first packet MUST be CONNECT; close without a reply.
         throw new MqttError(RC.PROTOCOL_ERROR, `expected CONNECT first, got ${packet.cmd}`);
       }
+      checkPacketId(packet);
       handlerFor(packet.cmd)(this, packet);
     } catch (e) {
       this.fail(e);
@@ -828,4 +829,20 @@ function parseStored(filter: string): ParsedFilter {
   if (!filter.startsWith('$share/')) return { filter };
   const slash = filter.indexOf('/', 7);
   return { filter: filter.slice(slash + 1), shareGroup: filter.slice(7, slash) };
+}
+
+/** Packets whose fixed layout carries a Packet Identifier (2.2.1). */
+const WITH_PACKET_ID = new Set(['puback', 'pubrec', 'pubrel', 'pubcomp', 'subscribe', 'unsubscribe']);
+
+/**
+ * [MQTT-2.2.1-3] a Packet Identifier is a non-zero 16-bit integer. mqtt-packet hands a truncated one over
+ * as -1 (or leaves it out); such a packet is malformed, and must never be echoed back in an ack.
+ */
+function checkPacketId(packet: Packet): void {
+  const needsId = WITH_PACKET_ID.has(packet.cmd) || (packet.cmd === 'publish' && packet.qos > 0);
+  if (!needsId) return;
+  const id = (packet as { messageId?: number }).messageId;
+  if (id === undefined || !Number.isInteger(id) || id < 1 || id > 0xffff) {
+    throw new MqttError(RC.MALFORMED_PACKET, `invalid packet identifier ${String(id)} in ${packet.cmd}`);
+  }
 }

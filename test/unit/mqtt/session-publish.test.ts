@@ -179,3 +179,22 @@ describe('PUBLISH', () => {
     }
   });
 });
+
+describe('packet identifiers', () => {
+  // PUBREC (0x50) with a truncated (Remaining Length 1) and with a zero Packet Identifier.
+  for (const bytes of [
+    [0x50, 0x01, 0x00],
+    [0x50, 0x02, 0x00, 0x00],
+  ]) {
+    it(`PUBREC ${Buffer.from(bytes).toString('hex')} is malformed: DISCONNECT 0x81, never an ack [MQTT-2.2.1-3]`, async () => {
+      const c = b.client(5);
+      await c.connect({ clientId: 'bad-id' });
+      c.sendBytes(Buffer.from(bytes));
+      await flush();
+      const out = c.read();
+      expect(out.some((p) => p.cmd === 'pubrel')).toBe(false);
+      expect(out.find((p) => p.cmd === 'disconnect')).toMatchObject({ reasonCode: RC.MALFORMED_PACKET });
+      expect(c.closed).toBe(true);
+    });
+  }
+});

@@ -51,8 +51,16 @@ const CONFIGS: Config[] = [
   { label: '1 KiB', size: 1024, flags: ['--window', '2048'] },
   { label: '1 KiB, 4416 B datagrams', size: 1024, flags: ['--window', '4096', '--max-datagram', '4416'] },
   { label: '1 KiB, 8832 B datagrams', size: 1024, flags: ['--window', '4096', '--max-datagram', '8832'] },
-  { label: 'X1 KiB, 8832 B datagrams, w16k', size: 1024, flags: ['--window', '16384', '--window-bytes', '33554432', '--max-datagram', '8832'] },
-  { label: 'X8 KiB, 8832 B datagrams, w2k', size: 8192, flags: ['--window', '2048', '--window-bytes', '33554432', '--max-datagram', '8832'] },
+  {
+    label: 'X1 KiB, 8832 B datagrams, w16k',
+    size: 1024,
+    flags: ['--window', '16384', '--window-bytes', '33554432', '--max-datagram', '8832'],
+  },
+  {
+    label: 'X8 KiB, 8832 B datagrams, w2k',
+    size: 8192,
+    flags: ['--window', '2048', '--window-bytes', '33554432', '--max-datagram', '8832'],
+  },
   { label: 'X64 B, 8832', size: 64, flags: ['--window', '16384', '--max-datagram', '8832'] },
   { label: '8 KiB', size: 8192, flags: ['--window', '1024'] },
   { label: '8 KiB, 8832 B datagrams', size: 8192, flags: ['--window', '256', '--max-datagram', '8832'] },

@@ -51,30 +51,48 @@ function lenField(len: number): number {
 }
 
 export function encodeDataFrame(h: GroupHeader, d: McastData): Uint8Array {
+  const { head, tail } = encodeDataFrameParts(h, d);
+  const out = Buffer.allocUnsafe(head.length + d.payload.length + tail.length);
+  out.set(head, 0);
+  out.set(d.payload, head.length);
+  out.set(tail, head.length + d.payload.length);
+  return out;
+}
+
+/**
+ * A data frame as the bytes before and after its payload, so that a transport can copy the payload
+ * straight into its datagram (`GroupTransport.multicastParts`): head + payload + tail is the frame.
+ */
+export function encodeDataFrameParts(h: GroupHeader, d: McastData): { head: Uint8Array; tail: Uint8Array } {
   const sender = d.sender ? encoder.encode(d.sender) : undefined;
-  let inner = lenField(d.payload.length);
+  let tailLen = 0;
+  if (sender) tailLen += lenField(sender.length);
+  if (d.retransmit) tailLen += 2;
+  let inner = lenField(d.payload.length) + tailLen;
   if (d.seq) inner += 1 + varintSize(d.seq);
   if (d.view) inner += 1 + varintSize(d.view);
-  if (sender) inner += lenField(sender.length);
-  if (d.retransmit) inner += 2;
-  const out = new Uint8Array(h.bytes.length + lenField(inner));
-  out.set(h.bytes, 0);
-  let p = writeVarint(out, writeVarint(out, h.bytes.length, DATA_TAG), inner);
-  if (d.seq) p = writeVarint(out, writeVarint(out, p, SEQ_TAG), d.seq);
-  if (d.view) p = writeVarint(out, writeVarint(out, p, VIEW_TAG), d.view);
-  p = writeVarint(out, writeVarint(out, p, PAYLOAD_TAG), d.payload.length);
-  out.set(d.payload, p);
-  p += d.payload.length;
+  // Group field, data tag and length, then seq, view and the payload's tag and length.
+  const headLen = h.bytes.length + 1 + varintSize(inner) + (inner - tailLen - d.payload.length);
+  // Every byte is written below; allocUnsafe carves small buffers from a pool (no zeroing, no malloc).
+  const head = Buffer.allocUnsafe(headLen);
+  head.set(h.bytes, 0);
+  let p = writeVarint(head, writeVarint(head, h.bytes.length, DATA_TAG), inner);
+  if (d.seq) p = writeVarint(head, writeVarint(head, p, SEQ_TAG), d.seq);
+  if (d.view) p = writeVarint(head, writeVarint(head, p, VIEW_TAG), d.view);
+  writeVarint(head, writeVarint(head, p, PAYLOAD_TAG), d.payload.length);
+  if (tailLen === 0) return { head, tail: EMPTY };
+  const tail = Buffer.allocUnsafe(tailLen);
+  p = 0;
   if (sender) {
-    p = writeVarint(out, writeVarint(out, p, SENDER_TAG), sender.length);
-    out.set(sender, p);
+    p = writeVarint(tail, writeVarint(tail, p, SENDER_TAG), sender.length);
+    tail.set(sender, p);
     p += sender.length;
   }
   if (d.retransmit) {
-    out[p++] = RETRANSMIT_TAG;
-    out[p++] = 1;
+    tail[p++] = RETRANSMIT_TAG;
+    tail[p++] = 1;
   }
-  return out;
+  return { head, tail };
 }
 
 export type FastFrame = { kind: 'foreign' } | { kind: 'data'; body: McastData } | undefined;
@@ -143,7 +161,7 @@ export function encodeSimpleChannelMessage(
 ): Uint8Array | undefined {
   if (m.name || m.id || m.names?.length || m.reject) return undefined;
   const body = m.body ?? EMPTY;
-  const out = new Uint8Array(
+  const out = Buffer.allocUnsafe(
     (m.kind ? 1 + varintSize(m.kind) : 0) + (body.length ? lenField(body.length) : 0),
   );
   let p = 0;

@@ -5,7 +5,15 @@
  */
 import type { FrameSender } from './reliable/types.js';
 import type { GroupTransport } from './transport/types.js';
-import { decodeFrame, encodeFrame, type Frame, type FrameBodies, type FrameKind } from './wire.js';
+import {
+  decodeFrame,
+  encodeDataFrameAround,
+  encodeFrame,
+  type Frame,
+  type FrameBodies,
+  type FrameKind,
+  type McastData,
+} from './wire.js';
 
 export class FrameWire implements FrameSender {
   readonly stats = { framesIn: 0, framesOut: 0, rejected: 0 };
@@ -37,7 +45,15 @@ export class FrameWire implements FrameSender {
   multicast<K extends FrameKind>(kind: K, body: FrameBodies[K]): void {
     if (this.closed) return;
     this.stats.framesOut++;
-    this.transport.multicast(encodeFrame(this.group, kind, body));
+    const t = this.transport;
+    if (kind === 'data' && t.multicastParts) {
+      // The bulk of the traffic: the payload is copied once, into the datagram.
+      const d = body as McastData;
+      const { head, tail } = encodeDataFrameAround(this.group, d);
+      t.multicastParts(head, d.payload, tail);
+    } else {
+      t.multicast(encodeFrame(this.group, kind, body));
+    }
   }
 
   unicast<K extends FrameKind>(to: string, kind: K, body: FrameBodies[K]): void {

@@ -8,6 +8,7 @@ import {
   decodeDataFrame,
   decodeSimpleChannelMessage,
   encodeDataFrame,
+  encodeDataFrameParts,
   encodeSimpleChannelMessage,
   GroupHeader,
 } from './fast-codec.js';
@@ -146,6 +147,14 @@ function groupHeader(group: string): GroupHeader {
     headers.set(group, h);
   }
   return h;
+}
+
+/** A data frame as head and tail around its payload (see `GroupTransport.multicastParts`). */
+export function encodeDataFrameAround(
+  group: string,
+  body: McastData,
+): { head: Uint8Array; tail: Uint8Array } {
+  return encodeDataFrameParts(groupHeader(group), body);
 }
 
 export function encodeFrame<K extends FrameKind>(group: string, kind: K, body: FrameBodies[K]): Uint8Array {

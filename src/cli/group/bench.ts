@@ -15,11 +15,11 @@
 import type { Channel } from '../../group/channel.js';
 import { BlazeError } from '../../util/errors.js';
 import {
+  cpuMicros,
   HEADER_SIZE,
   KIND_DATA,
   KIND_END,
   KIND_WARMUP,
-  cpuMicros,
   nowMs,
   readHeader,
   Stream,

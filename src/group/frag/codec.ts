@@ -41,7 +41,7 @@ export function fragmentSize(
 }
 
 export function encodeFragment(f: Fragment): Uint8Array {
-  const out = new Uint8Array(fragmentSize(f.msgId, f.index, f.count, f.totalSize, f.data.length));
+  const out = Buffer.allocUnsafe(fragmentSize(f.msgId, f.index, f.count, f.totalSize, f.data.length));
   let pos = writeVarint(out, writeVarint(out, 0, T_MSG_ID), f.msgId);
   pos = writeVarint(out, writeVarint(out, pos, T_INDEX), f.index);
   pos = writeVarint(out, writeVarint(out, pos, T_COUNT), f.count);

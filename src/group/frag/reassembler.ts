@@ -110,7 +110,7 @@ export class Reassembler {
         this.stats.rejected++;
         return undefined;
       }
-      const out = new Uint8Array(p.totalSize);
+      const out = Buffer.allocUnsafe(p.totalSize); // fully overwritten: bytes === totalSize
       let pos = 0;
       for (let i = 0; i < p.count; i++) {
         const part = p.parts.get(i)!;

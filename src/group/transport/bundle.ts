@@ -11,6 +11,7 @@ import { tag, varintSize, WireReader, WT_LEN, writeVarint } from './wire.js';
 
 const SENDER_TAG = tag(1, WT_LEN);
 const PAYLOAD_TAG = tag(2, WT_LEN);
+const EMPTY = new Uint8Array(0);
 
 /** Longest sender address accepted from the wire: "[" + 45-char IPv6 + "]:" + 5-digit port, rounded up. */
 export const MAX_SENDER_LENGTH = 64;
@@ -74,21 +75,29 @@ export class BundleWriter {
 
   /** Caller checks `fits` first; the payload is copied, so the caller may reuse its buffer. */
   add(payload: Uint8Array): void {
+    this.addParts(payload, EMPTY, EMPTY);
+  }
+
+  /** Adds one payload given as head + body + tail (copied in place); caller checks `fits` first. */
+  addParts(head: Uint8Array, body: Uint8Array, tail: Uint8Array): void {
+    const len = head.length + body.length + tail.length;
     let buf = this.buf;
     if (!buf) {
       // Below 4 KiB allocUnsafe carves from Node's shared pool: no allocation per datagram.
-      buf = this.buf = Buffer.allocUnsafe(
-        payload.length <= this.smallPayload ? this.smallDatagram : this.maxDatagram,
-      );
+      buf = this.buf = Buffer.allocUnsafe(len <= this.smallPayload ? this.smallDatagram : this.maxDatagram);
       buf.set(this.header, 0);
       this.pos = this.header.length;
     }
-    let pos = writeVarint(buf, writeVarint(buf, this.pos, PAYLOAD_TAG), payload.length);
-    buf.set(payload, pos);
-    pos += payload.length;
+    let pos = writeVarint(buf, writeVarint(buf, this.pos, PAYLOAD_TAG), len);
+    buf.set(head, pos);
+    pos += head.length;
+    if (body.length > 0) buf.set(body, pos);
+    pos += body.length;
+    if (tail.length > 0) buf.set(tail, pos);
+    pos += tail.length;
     this.pos = pos;
     this.count++;
-    if (payload.length <= this.smallPayload) this.hasSmall = true;
+    if (len <= this.smallPayload) this.hasSmall = true;
   }
 
   /** The finished datagram, or undefined when empty; the writer starts a fresh buffer afterwards. */

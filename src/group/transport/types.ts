@@ -13,6 +13,11 @@ export interface GroupTransport {
    * protocol wants it, is done locally by that protocol.
    */
   multicast(payload: Uint8Array): void;
+  /**
+   * Optional: the same as `multicast(head + body + tail)`, without building that payload first; the
+   * transport copies the three parts straight into its datagram (one copy of the body instead of two).
+   */
+  multicastParts?(head: Uint8Array, body: Uint8Array, tail: Uint8Array): void;
   /** To one member. May be lost. */
   unicast(to: string, payload: Uint8Array): void;
   onMessage(handler: (from: string, payload: Uint8Array) => void): void;

@@ -97,6 +97,7 @@ export interface UdpTransportStats {
 
 const DEFAULT_BUFFER = 4 * 1024 * 1024;
 const MULTICAST_KEY = '\0multicast';
+const EMPTY = new Uint8Array(0);
 /** close() waits this long at most for queued datagrams to reach the kernel. */
 const CLOSE_DRAIN_MS = 1000;
 
@@ -248,6 +249,16 @@ export class UdpTransport implements GroupTransport {
     }
   }
 
+  multicastParts(head: Uint8Array, body: Uint8Array, tail: Uint8Array): void {
+    const len = head.length + body.length + tail.length;
+    this.checkLength(len);
+    if (this.group) {
+      this.enqueueParts(MULTICAST_KEY, this.group, head, body, tail, len);
+    } else {
+      for (const peer of this.peers) this.enqueueParts(peer, this.endpoint(peer), head, body, tail, len);
+    }
+  }
+
   unicast(to: string, payload: Uint8Array): void {
     this.check(payload);
     this.enqueue(to, this.endpoint(to), payload);
@@ -277,11 +288,15 @@ export class UdpTransport implements GroupTransport {
   }
 
   private check(payload: Uint8Array): void {
+    this.checkLength(payload.length);
+  }
+
+  private checkLength(length: number): void {
     if (this.closed) throw new BlazeError('CLOSED', 'group transport is closed');
-    if (payload.length > this.maxPayload) {
+    if (length > this.maxPayload) {
       throw new BlazeError(
         'LIMIT_EXCEEDED',
-        `payload of ${payload.length} bytes exceeds the transport's maxPayload ${this.maxPayload}; fragment it`,
+        `payload of ${length} bytes exceeds the transport's maxPayload ${this.maxPayload}; fragment it`,
       );
     }
   }
@@ -297,13 +312,28 @@ export class UdpTransport implements GroupTransport {
   }
 
   private enqueue(key: string, ep: Endpoint, payload: Uint8Array): void {
+    this.enqueueParts(key, ep, payload, EMPTY, EMPTY, payload.length);
+  }
+
+  private enqueueParts(
+    key: string,
+    ep: Endpoint,
+    head: Uint8Array,
+    body: Uint8Array,
+    tail: Uint8Array,
+    len: number,
+  ): void {
     let p = this.pending.get(key);
     if (!p) {
-      p = { writer: new BundleWriter(this.header, this.maxDatagram, this.smallDatagram), port: ep.port, host: ep.host };
+      p = {
+        writer: new BundleWriter(this.header, this.maxDatagram, this.smallDatagram),
+        port: ep.port,
+        host: ep.host,
+      };
       this.pending.set(key, p);
     }
-    if (!p.writer.fits(payload.length)) this.send(p);
-    p.writer.add(payload);
+    if (!p.writer.fits(len)) this.send(p);
+    p.writer.addParts(head, body, tail);
     if (!this.bundling) this.send(p);
     else if (!this.flushScheduled) {
       this.flushScheduled = true;

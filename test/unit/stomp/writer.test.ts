@@ -7,7 +7,6 @@ import { describe, expect, it } from 'vitest';
 import type { Delivery } from '../../../src/core/api.js';
 import type { Message } from '../../../src/core/message.js';
 import { parseAckIndex } from '../../../src/protocol/stomp/ack-id.js';
-import { NameCache } from '../../../src/protocol/stomp/codec/decoder.js';
 import { escapeHeader, escapeHeaderName } from '../../../src/protocol/stomp/codec/escape.js';
 import {
   textBound,
@@ -172,30 +171,5 @@ describe('ack ids', () => {
     ]) {
       expect(parseAckIndex(bad, tag)).toBe(-1);
     }
-  });
-});
-
-describe('NameCache', () => {
-  it('returns the same string object for the same bytes, and never confuses different bytes', () => {
-    const cache = new NameCache();
-    const b = Buffer.from('destination|destination|destinatioN|é|\xe9|');
-    const a1 = cache.get(b, 0, 11);
-    const a2 = cache.get(b, 12, 23);
-    expect(a1).toBe('destination');
-    expect(a2).toBe(a1);
-    expect(cache.get(b, 24, 35)).toBe('destinatioN');
-    const latin = Buffer.from([0xe9, 0x7c, 0xc3, 0xa9]);
-    expect(cache.get(latin, 0, 1)).toBe('\ufffd');
-    expect(cache.get(latin, 2, 4)).toBe('é');
-    expect(cache.get(latin, 0, 1)).toBe('\ufffd');
-    fc.assert(
-      fc.property(fc.array(fc.uint8Array({ maxLength: 6 }), { maxLength: 40 }), (names) => {
-        const c = new NameCache();
-        for (const n of names) {
-          const buf = Buffer.from(n);
-          expect(c.get(buf, 0, buf.length)).toBe(buf.toString('utf8'));
-        }
-      }),
-    );
   });
 });

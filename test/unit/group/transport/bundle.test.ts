@@ -151,4 +151,41 @@ describe('Bundle codec', () => {
     expect(d?.payloads.length).toBe(n);
     expect(d?.payloads[n - 1]?.[0]).toBe(n - 1);
   });
+
+  it('keeps small payloads within smallDatagram and lets large ones share big datagrams', () => {
+    const header = encodeSenderHeader('10.77.0.1:40000');
+    const w = new BundleWriter(header, 8832, 1472);
+    // 1 KiB payloads are large (over 1472 / 4): eight share one datagram, IP-fragmented by the kernel.
+    let n = 0;
+    while (w.fits(1024)) {
+      w.add(new Uint8Array(1024));
+      n++;
+    }
+    expect(n).toBe(Math.floor((8832 - header.length) / payloadFrameSize(1024)));
+    // A small payload never joins a datagram already beyond the small limit...
+    expect(w.fits(64)).toBe(false);
+    expect(w.take()!.length).toBeGreaterThan(1472);
+    // ...and once one is in, the datagram stays within it, for large payloads too.
+    w.add(new Uint8Array(64));
+    expect(w.fits(1024)).toBe(true);
+    w.add(new Uint8Array(1024));
+    expect(w.fits(1024)).toBe(false);
+    expect(w.take()!.length).toBeLessThanOrEqual(1472);
+    expect(w.fits(8000)).toBe(true);
+  });
+
+  it('addParts writes the same bytes as add of the concatenation', () => {
+    fc.assert(
+      fc.property(address, fc.array(fc.tuple(payloads, payloads), { maxLength: 5 }), (sender, items) => {
+        const header = encodeSenderHeader(sender);
+        const a = new BundleWriter(header, 65_000);
+        const b = new BundleWriter(header, 65_000);
+        for (const [[head = new Uint8Array(0), body = new Uint8Array(0)], [tail = new Uint8Array(0)]] of items) {
+          a.add(Buffer.concat([head, body, tail]));
+          b.addParts(head, body, tail);
+        }
+        expect(Buffer.from(b.take() ?? []).equals(Buffer.from(a.take() ?? []))).toBe(true);
+      }),
+    );
+  });
 });

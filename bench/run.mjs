@@ -2,7 +2,7 @@
 // `npm run bench`: starts BlazeMQ (the built dist/) on free ports and runs the STOMP workloads of the issue,
 // producer and consumers in separate processes. Prints one table. For the side-by-side comparison with
 // ActiveMQ and RabbitMQ see bench/compare.sh and docs/PERFORMANCE.md.
-//   node bench/run.mjs [--only queue,fanout,latency] [--runs N] [--target stomp://127.0.0.1:PORT]
+//   node bench/run.mjs [--only queue,persistent,fanout,latency] [--runs N] [--target stomp://127.0.0.1:PORT]
 import { fork, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,7 +15,7 @@ for (let i = 2; i < process.argv.length; i++) {
   if (process.argv[i].startsWith('--')) args[process.argv[i].slice(2)] = process.argv[i + 1];
 }
 const runs = Number(args.runs ?? 3);
-const only = (args.only ?? 'queue,fanout,latency').split(',');
+const only = (args.only ?? 'queue,persistent,fanout,latency').split(',');
 
 const WORKLOADS = {
   queue: {
@@ -23,6 +23,16 @@ const WORKLOADS = {
     destination: '/queue/bench.w4n',
     messages: 100_000,
     size: 1024,
+    consumers: [{ connections: 1, ack: 'client-individual' }],
+  },
+  persistent: {
+    title:
+      'STOMP queue 1->1, 1 KiB, persistent (journal), a receipt for every SEND, <= 1,000 outstanding, client-individual acks (W4p)',
+    destination: '/queue/bench.w4p',
+    messages: 20_000,
+    size: 1024,
+    persistent: true,
+    receipts: 1000,
     consumers: [{ connections: 1, ack: 'client-individual' }],
   },
   fanout: {
@@ -121,9 +131,9 @@ async function runOnce(port, wl, round) {
     destination: dest,
     messages: wl.messages,
     size: wl.size,
-    persistent: false,
+    persistent: wl.persistent === true,
     rate: wl.rate ?? 0,
-    receipts: 0,
+    receipts: wl.receipts ?? 0,
   });
   await new Promise((r) => setTimeout(r, 100));
   const sent = producer.next('sent');

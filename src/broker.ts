@@ -10,9 +10,9 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type BrokerState, type HttpServer, startHttpServer } from './admin/http.js';
 import { type BlazeConfig, usersFilePath } from './config/schema.js';
-import { type BlazeCore, createBrokerCore, RetainedStore } from './core/index.js';
+import { type BlazeCore, createBrokerCore } from './core/index.js';
 import { type Listener, listen } from './net/listener.js';
-import { mqttProtocol } from './protocol/mqtt/index.js';
+import { KvSessionStore, MQTT_SESSION_NAMESPACE, mqttProtocol } from './protocol/mqtt/index.js';
 import { stompProtocol } from './protocol/stomp/index.js';
 import { createAuthenticator } from './security/authenticator.js';
 import { createAuthorizer } from './security/authorizer.js';
@@ -124,14 +124,23 @@ export async function startBroker(config: BlazeConfig, options: StartOptions = {
 
     let mqtt: Listener | undefined;
     if (config.listeners.mqtt !== 'off') {
-      // Retained messages live in memory until the journal persists them (core/retained.ts seam).
+      // Retained messages and persistent sessions are stored with the messages, in the core's store
+      // (docs/STORAGE.md), and come back before the listener accepts anyone.
+      const mqttLog = logger.child({ protocol: 'mqtt' });
+      const sessionStore = new KvSessionStore(core.kv(MQTT_SESSION_NAMESPACE), mqttLog);
       const protocol = mqttProtocol({
         core,
         authenticator,
-        retained: new RetainedStore(),
+        retained: core.retained,
+        sessionStore,
         limits: config.limits.mqtt,
-        logger: logger.child({ protocol: 'mqtt' }),
+        logger: mqttLog,
       });
+      const sessions = await sessionStore.load();
+      protocol.settings.registry.restore(sessions);
+      if (sessions.length > 0 || core.retained.size > 0) {
+        mqttLog.info({ sessions: sessions.length, retained: core.retained.size }, 'MQTT state recovered');
+      }
       mqtt = await listen({
         name: 'mqtt',
         host,

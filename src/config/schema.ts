@@ -9,6 +9,7 @@ import {
   DEFAULT_POLICY,
   type DestinationPolicy,
   type PolicyOverride,
+  SLOW_CONSUMER_POLICIES,
 } from '../core/policy.js';
 import { DEFAULT_MQTT_LIMITS, type MqttLimits } from '../protocol/mqtt/context.js';
 import {
@@ -148,6 +149,37 @@ const parseDeadLetter: Parse<string> = (v, path) => {
   return v;
 };
 
+const SIZE_UNITS: Readonly<Record<string, number>> = {
+  b: 1,
+  kb: 1e3,
+  mb: 1e6,
+  gb: 1e9,
+  kib: 1024,
+  mib: 1024 ** 2,
+  gib: 1024 ** 3,
+};
+
+/** Bytes as a number or a string with a unit: `536870912`, `"512MiB"`, `"64 MB"`; 0 = no limit. */
+const parseMemorySize: Parse<number> = (v, path) => {
+  const what = 'a size in bytes, e.g. 536870912 or "512MiB" (0 = no limit)';
+  let bytes: number;
+  if (typeof v === 'number') bytes = v;
+  else if (typeof v === 'string') {
+    const m = /^\s*(\d+(?:\.\d+)?)\s*([kmg]i?b|b)?\s*$/i.exec(v);
+    if (m === null) fail(path, what, v);
+    bytes = Math.floor(Number(m[1]) * (SIZE_UNITS[(m[2] ?? 'b').toLowerCase()] ?? 1));
+  } else fail(path, what, v);
+  if (!Number.isSafeInteger(bytes) || bytes < 0 || bytes > 1024 ** 4) fail(path, what, v);
+  return bytes;
+};
+
+/** A message property name, or '' for the group id. */
+const parseConflationKey: Parse<string> = (v, path) => {
+  if (typeof v !== 'string' || v.length > 256)
+    fail(path, 'a property name (or "" for the message group id)', v);
+  return v;
+};
+
 const parseCountOrUnlimited: Parse<number> = integer(-1, 1_000_000_000, 'a count (-1 = no limit)');
 
 /** Each key of a destination policy, for the top level (with defaults) and for overrides (without). */
@@ -157,7 +189,9 @@ const policyParsers = {
   deadLetterNonPersistent: boolean,
   expiredMessages: oneOf(['drop', 'dlq'] as const),
   topicSubscriberBuffer: integer(1, 100_000_000, 'a message count'),
-  slowConsumerPolicy: oneOf(['drop-oldest', 'drop-newest'] as const),
+  slowConsumerPolicy: oneOf(SLOW_CONSUMER_POLICIES),
+  conflationKey: parseConflationKey,
+  memoryLimit: parseMemorySize,
   maxQueueDepth: integer(0, 1_000_000_000, 'a message count (0 = no limit)'),
 } satisfies { [K in keyof DestinationPolicy]: Parse<DestinationPolicy[K]> };
 
@@ -249,11 +283,14 @@ export const configSchema: Field<BlazeConfig> = section<BlazeConfig>({
     expiredMessages: policyField('expiredMessages'),
     topicSubscriberBuffer: policyField('topicSubscriberBuffer'),
     slowConsumerPolicy: policyField('slowConsumerPolicy'),
+    conflationKey: policyField('conflationKey'),
+    memoryLimit: policyField('memoryLimit'),
     maxQueueDepth: policyField('maxQueueDepth'),
     expirySweepIntervalMs: field(
       integer(0, 86_400_000, 'milliseconds'),
       DEFAULT_POLICY.expirySweepIntervalMs,
     ),
+    globalMemoryLimit: field(parseMemorySize, DEFAULT_POLICY.globalMemoryLimit),
     overrides: field(listOf(parseOverride), () => []),
   }),
   security: section<SecurityConfig>({

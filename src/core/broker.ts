@@ -15,6 +15,8 @@ import type { Authorizer, BrokerCore, ConnectOptions, Permission, Principal } fr
 import { Connection } from './connection.js';
 import type { CoreContext, DeadLetterReason } from './context.js';
 import { DurableSubscription } from './durable.js';
+import type { KeyValueNamespace } from './kv.js';
+import { FlowCollector, MemoryMeter } from './memory.js';
 import type { Message } from './message.js';
 import {
   type CorePolicy,
@@ -23,8 +25,10 @@ import {
   isDeadLetterAddress,
   PolicyResolver,
 } from './policy.js';
+import { ProtocolState } from './protocol-state.js';
 import { Queue, type QueueStats } from './queue.js';
 import type { QueueConsumer } from './queue-consumer.js';
+import type { RetainedStore } from './retained.js';
 import { type Clock, type Scheduler, systemClock, systemScheduler, type TimerHandle } from './scheduler.js';
 import { compileSelector, type SelectorPredicate } from './selector/index.js';
 import type { DurableRecord, MessageStore, RecoveredState } from './store.js';
@@ -45,6 +49,8 @@ export interface BrokerCoreOptions {
   compileSelector?: (text: string) => SelectorPredicate;
   /** Prefix of broker-assigned message ids (default `ID:<random>`); ids are `${prefix}:${n}`. */
   idPrefix?: string;
+  /** Retained topics at most (default core/retained.ts DEFAULT_MAX_RETAINED). */
+  maxRetained?: number;
 }
 
 export interface TopicStats {
@@ -72,7 +78,19 @@ export interface ConnectionStats {
   readonly transactions: number;
 }
 
+/** Memory held by queues and topic buffers (core/memory.ts). */
+export interface MemoryStats {
+  /** Bytes counted now. */
+  readonly used: number;
+  readonly peak: number;
+  /** `globalMemoryLimit`; 0 = none. */
+  readonly limit: number;
+  /** True while queue producers wait for the global limit. */
+  readonly blocked: boolean;
+}
+
 export interface CoreStats {
+  readonly memory: MemoryStats;
   readonly queues: readonly QueueStats[];
   readonly topics: readonly TopicStats[];
   readonly durables: readonly DurableStats[];
@@ -84,6 +102,10 @@ export interface BlazeCore extends BrokerCore {
   stats(): CoreStats;
   /** Runs the expiry sweep now (also runs every `expirySweepIntervalMs`). */
   sweepExpired(): void;
+  /** Retained messages (MQTT), stored with the core's store and recovered with it. */
+  readonly retained: RetainedStore;
+  /** Durable key/value records for protocol state (core/kv.ts), e.g. `kv('mqtt-sessions')`. */
+  kv(namespace: string): KeyValueNamespace;
 }
 
 const MAX_CACHED_ADDRESSES = 10_000;
@@ -101,6 +123,9 @@ export class Broker implements BlazeCore, CoreContext {
   readonly policies: PolicyResolver;
   readonly authorizer: Authorizer | undefined;
   readonly compileSelector: (text: string) => SelectorPredicate;
+  private readonly protocolState: ProtocolState;
+  readonly memory: MemoryMeter;
+  readonly flow = new FlowCollector();
 
   readonly queues = new Map<string, Queue>();
   readonly tempQueues = new Map<string, Queue>();
@@ -127,10 +152,16 @@ export class Broker implements BlazeCore, CoreContext {
     this.log = options.logger ?? silentLogger;
     this.writer = options.store === undefined ? undefined : new StoreWriter(options.store, this.log);
     this.policies = new PolicyResolver(options.policy);
+    this.memory = new MemoryMeter(this.policies.base.globalMemoryLimit);
     this.authorizer = options.authorizer;
     this.compileSelector = options.compileSelector ?? compileSelector;
     this.instance = globalThis.crypto.randomUUID().slice(0, 8);
     this.idPrefix = options.idPrefix ?? `ID:${this.instance}`;
+    this.protocolState = new ProtocolState(this.writer, {
+      clock: this.clock,
+      log: this.log,
+      ...(options.maxRetained === undefined ? {} : { maxRetained: options.maxRetained }),
+    });
     this.armSweep();
   }
 
@@ -154,6 +185,14 @@ export class Broker implements BlazeCore, CoreContext {
     this.sweepTimer?.cancel();
     this.sweepTimer = undefined;
     await this.writer?.drain();
+  }
+
+  get retained(): RetainedStore {
+    return this.protocolState.retained;
+  }
+
+  kv(namespace: string): KeyValueNamespace {
+    return this.protocolState.kv(namespace);
   }
 
   // --- helpers used by connections, queues and subscriptions ----------------------------------------
@@ -344,7 +383,9 @@ export class Broker implements BlazeCore, CoreContext {
   /** Re-creates queues and durable subscriptions from the store (before any connection exists). */
   recover(state: RecoveredState): void {
     for (const record of state.durables) this.createDurable(record, false);
+    this.protocolState.recoverKv(state.kv ?? []);
     for (const rq of state.queues) {
+      if (this.protocolState.recoverQueue(rq)) continue;
       let queue: Queue | undefined = this.durables.get(rq.queue)?.queue;
       if (queue === undefined) {
         try {
@@ -402,7 +443,9 @@ export class Broker implements BlazeCore, CoreContext {
         active: d.active !== undefined,
       });
     }
+    const memory = this.memory;
     return {
+      memory: { used: memory.used, peak: memory.peak, limit: memory.limit, blocked: memory.over },
       queues: [...this.queues.values(), ...this.tempQueues.values()].map((q) => q.stats()),
       topics,
       durables,

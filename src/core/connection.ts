@@ -26,6 +26,11 @@ import { Transaction } from './transaction.js';
 const NO_PROPERTIES: Readonly<Record<string, PropertyValue>> = Object.freeze({});
 const ACK_MODES: ReadonlySet<string> = new Set(['auto', 'cumulative', 'individual']);
 
+/** Resolves when both have; rejects as soon as `durable` does (a store failure is not hidden by a wait). */
+function bothDone(durable: Promise<void>, wait: Promise<void>): Promise<void> {
+  return durable === RESOLVED ? wait : durable.then(() => wait);
+}
+
 function priorityOf(p: number | undefined): number {
   if (p === undefined || Number.isNaN(p)) return DEFAULT_PRIORITY;
   // JMS 3.4.10: 0..9; out-of-range values are clamped rather than refused (STOMP/MQTT clients vary).
@@ -83,14 +88,25 @@ export class Connection implements CoreConnection, SubscriptionOwner {
     const tx = txId === undefined ? undefined : this.transaction(txId);
     const id = broker.nextMessageId();
     const timestamp = broker.clock.now();
+    if (tx !== undefined) {
+      for (let i = 0; i < targets.length; i++) {
+        const target = targets[i]!;
+        tx.sends.push({ target, message: this.makeMessage(init, id, target.canonical, timestamp) });
+      }
+      return RESOLVED;
+    }
+    // Memory limits (core/memory.ts): the message is accepted, but the send resolves only once the
+    // holders it filled past their limit have drained, which is how protocols slow their producers.
+    const flow = broker.flow;
+    const outer = flow.begin();
     for (let i = 0; i < targets.length; i++) {
       const target = targets[i]!;
-      const message = this.makeMessage(init, id, target.canonical, timestamp);
-      if (tx !== undefined) tx.sends.push({ target, message });
-      else broker.route(target, message);
+      broker.route(target, this.makeMessage(init, id, target.canonical, timestamp));
     }
-    if (tx !== undefined || init.persistent !== true || broker.writer === undefined) return RESOLVED;
-    return broker.writer.durable();
+    const wait = flow.end(outer);
+    const durable =
+      init.persistent !== true || broker.writer === undefined ? RESOLVED : broker.writer.durable();
+    return wait === undefined ? durable : bothDone(durable, wait);
   }
 
   private checkSendTarget(target: Address): void {
@@ -285,9 +301,13 @@ export class Connection implements CoreConnection, SubscriptionOwner {
       this.checkOpen();
       const tx = this.transaction(txId);
       this.transactions.delete(txId);
+      const flow = this.broker.flow;
+      const outer = flow.begin();
       for (const s of tx.sends) this.broker.route(s.target, s.message);
+      const wait = flow.end(outer);
       tx.applySettlements();
-      return this.broker.writer?.durable() ?? RESOLVED;
+      const durable = this.broker.writer?.durable() ?? RESOLVED;
+      return wait === undefined ? durable : bothDone(durable, wait);
     } catch (e) {
       return Promise.reject(e);
     }

@@ -3,6 +3,7 @@
  * (and so tests could drive them alone).
  */
 import type { Logger } from '../util/logger.js';
+import type { FlowCollector, MemoryMeter } from './memory.js';
 import type { Message } from './message.js';
 import type { DestinationPolicy } from './policy.js';
 import type { Clock, Scheduler } from './scheduler.js';
@@ -16,6 +17,10 @@ export interface CoreContext {
   /** Undefined when the core runs without a store: nothing is persisted. */
   readonly writer: StoreWriter | undefined;
   readonly log: Logger;
+  /** Bytes held by all queues and topic buffers together, against the global memory limit. */
+  readonly memory: MemoryMeter;
+  /** Gates hit by the send being routed; a holder over its limit reports its gate here. */
+  readonly flow: FlowCollector;
   /**
    * Sends a copy of `message` to its dead-letter queue under `policy`, or drops it when dead-lettering
    * does not apply (already on a DLQ, temporary destination, non-persistent and not configured...).

@@ -35,6 +35,7 @@ export type {
   DurableStats,
   TopicStats,
 } from './broker.js';
+export type { KeyValueNamespace } from './kv.js';
 export type { Message, MessageInit, PropertyValue } from './message.js';
 export { DEFAULT_PRIORITY } from './message.js';
 export {
@@ -64,6 +65,7 @@ export {
 export type { SelectorPredicate } from './selector/index.js';
 export type {
   DurableRecord,
+  KvEntry,
   MessageStore,
   RecoveredMessage,
   RecoveredQueue,

@@ -9,11 +9,23 @@ import { matchLevels } from './wildcard.js';
 
 export type ExpiredMessagePolicy = 'drop' | 'dlq';
 /**
- * What a topic subscription does when its pending buffer is full (paused or out of credit).
- * 'drop-oldest' (ActiveMQ's oldest-message eviction) and 'drop-newest' exist; 'block' and
- * 'conflate-by-key' are planned: OverflowStrategy in topic-subscriber.ts is the extension point.
+ * What a topic subscription does when its pending buffer is full (paused or out of credit; full = its
+ * message count, its memory limit, or the global memory limit reached; see core/memory.ts):
+ * - 'drop-oldest': evict the oldest buffered message (ActiveMQ's oldest-message eviction);
+ * - 'drop-newest': discard the new message;
+ * - 'block': keep it and make the producer wait until this subscriber drains (one slow subscriber then
+ *   slows every producer of the topic: what choosing 'block' asks for);
+ * - 'conflate': the buffer keeps only the latest message per key (`conflationKey`), in the place of the
+ *   first one buffered; a new key arriving at a full buffer evicts the oldest entry.
  */
-export type SlowConsumerPolicy = 'drop-oldest' | 'drop-newest';
+export type SlowConsumerPolicy = 'drop-oldest' | 'drop-newest' | 'block' | 'conflate';
+
+export const SLOW_CONSUMER_POLICIES: readonly SlowConsumerPolicy[] = [
+  'drop-oldest',
+  'drop-newest',
+  'block',
+  'conflate',
+];
 
 export interface DestinationPolicy {
   /** Redeliveries before a message is dead-lettered (ActiveMQ default 6: 7 deliveries). -1 = no limit. */
@@ -31,6 +43,17 @@ export interface DestinationPolicy {
   /** Max messages waiting in one topic subscription's buffer. */
   topicSubscriberBuffer: number;
   slowConsumerPolicy: SlowConsumerPolicy;
+  /**
+   * For 'conflate': the message property naming the key (e.g. `sym`); '' = the message group id
+   * (JMSXGroupID). Messages without the key are never conflated.
+   */
+  conflationKey: string;
+  /**
+   * Bytes (body + MESSAGE_OVERHEAD each) one destination may hold: a queue's pending and in-flight
+   * messages, or one topic subscription's buffer. Beyond it queue producers wait and topic buffers
+   * count as full. 0 = no limit.
+   */
+  memoryLimit: number;
   /** Max messages held by a queue (pending + in flight); a send beyond it fails LIMIT_EXCEEDED. 0 = none. */
   maxQueueDepth: number;
 }
@@ -44,6 +67,8 @@ export interface PolicyOverride {
 export interface CorePolicy extends DestinationPolicy {
   /** How often queues are swept for expired messages (ActiveMQ expireMessagesPeriod 30 s). 0 = never. */
   expirySweepIntervalMs: number;
+  /** Bytes all destinations together may hold before producers wait (core/memory.ts). 0 = no limit. */
+  globalMemoryLimit: number;
   overrides: readonly PolicyOverride[];
 }
 
@@ -54,8 +79,11 @@ export const DEFAULT_POLICY: Readonly<CorePolicy> = Object.freeze({
   expiredMessages: 'dlq',
   topicSubscriberBuffer: 10_000,
   slowConsumerPolicy: 'drop-oldest',
+  conflationKey: '',
+  memoryLimit: 64 * 1024 * 1024,
   maxQueueDepth: 0,
   expirySweepIntervalMs: 30_000,
+  globalMemoryLimit: 512 * 1024 * 1024,
   overrides: [],
 });
 
@@ -110,8 +138,16 @@ function validate(p: DestinationPolicy & Partial<CorePolicy>, where: string): vo
   }
   if (p.expiredMessages !== 'drop' && p.expiredMessages !== 'dlq')
     throw bad("expiredMessages: 'drop' | 'dlq'");
-  if (p.slowConsumerPolicy !== 'drop-oldest' && p.slowConsumerPolicy !== 'drop-newest') {
-    throw bad("slowConsumerPolicy: 'drop-oldest' | 'drop-newest'");
+  if (!SLOW_CONSUMER_POLICIES.includes(p.slowConsumerPolicy)) {
+    throw bad(`slowConsumerPolicy: ${SLOW_CONSUMER_POLICIES.map((x) => `'${x}'`).join(' | ')}`);
+  }
+  if (typeof p.conflationKey !== 'string') throw bad('conflationKey must be a string');
+  if (!Number.isSafeInteger(p.memoryLimit) || p.memoryLimit < 0) throw bad('memoryLimit must be bytes >= 0');
+  if (
+    p.globalMemoryLimit !== undefined &&
+    (!Number.isSafeInteger(p.globalMemoryLimit) || p.globalMemoryLimit < 0)
+  ) {
+    throw bad('globalMemoryLimit must be bytes >= 0');
   }
   if (!p.deadLetterAddress.includes('{name}')) throw bad('deadLetterAddress must contain {name}');
   const sample = parseAddress(p.deadLetterAddress.replaceAll('{name}', 'x').replaceAll('{kind}', 'queue'));

@@ -15,6 +15,7 @@
 import type { CoreContext, DeadLetterReason } from './context.js';
 import { isExpired } from './context.js';
 import { PriorityList, QueueEntry } from './entry-list.js';
+import { MemoryMeter, messageBytes } from './memory.js';
 import type { Message } from './message.js';
 import type { DestinationPolicy } from './policy.js';
 
@@ -34,6 +35,10 @@ export interface QueueStats {
   readonly address: string;
   /** Pending + in flight: every message not yet acknowledged (ActiveMQ QueueSize). */
   readonly depth: number;
+  /** Bytes held (pending + in flight), as counted against the memory limits. */
+  readonly memoryBytes: number;
+  /** True while producers to this queue wait for it to drain (its memory limit was reached). */
+  readonly blocked: boolean;
   readonly pending: number;
   readonly inFlight: number;
   readonly enqueued: number;
@@ -46,6 +51,8 @@ export interface QueueStats {
 export class Queue {
   readonly pending = new PriorityList();
   readonly consumers: QueueConsumerSlot[] = [];
+  /** Bytes of pending and in-flight messages against `policy.memoryLimit` (core/memory.ts). */
+  readonly memory: MemoryMeter;
   private readonly groupOwners = new Map<string, QueueConsumerSlot>();
   private rr = 0;
   private seq = 0;
@@ -72,23 +79,46 @@ export class Queue {
     private readonly ctx: CoreContext,
     /** Connection id owning a temporary queue. */
     readonly owner?: string,
-  ) {}
+  ) {
+    this.memory = new MemoryMeter(policy.memoryLimit);
+  }
 
   get depth(): number {
     return this.pending.length + this.inFlight;
   }
 
-  /** Routes a new message in: store (if persistent) then dispatch. */
+  /**
+   * Routes a new message in: store (if persistent) then dispatch. When this queue or the broker is over
+   * its memory limit afterwards, the send being routed is told to wait (ctx.flow).
+   */
   add(message: Message): void {
     const stored = this.stored && message.persistent && this.ctx.writer !== undefined;
     if (stored) this.ctx.writer!.add({ type: 'enqueue', queue: this.key, message });
+    this.hold(message);
     this.offer(new QueueEntry(message, this.seq++, 0, false, stored));
+    const global = this.ctx.memory.gate;
+    if (this.memory.gate.closed) this.ctx.flow.hit(this.memory.gate);
+    if (global.closed) this.ctx.flow.hit(global);
   }
 
   /** Re-creates a message read back from the store; dispatch happens once consumers arrive. */
   recover(message: Message, deliveryCount: number): void {
     this.enqueued++;
+    this.hold(message);
     this.pushPending(new QueueEntry(message, this.seq++, deliveryCount, true, true));
+  }
+
+  private hold(message: Message): void {
+    const bytes = messageBytes(message);
+    this.memory.add(bytes);
+    this.ctx.memory.add(bytes);
+  }
+
+  /** The message left this queue (acked, expired, dead-lettered, dropped with the queue). */
+  private release(message: Message): void {
+    const bytes = messageBytes(message);
+    this.memory.sub(bytes);
+    this.ctx.memory.sub(bytes);
   }
 
   private offer(entry: QueueEntry): void {
@@ -230,6 +260,7 @@ export class Queue {
   settleAck(e: QueueEntry): void {
     this.inFlight--;
     this.dequeued++;
+    this.release(e.message);
     if (e.stored && !this.deleted)
       this.ctx.writer!.add({ type: 'dequeue', queue: this.key, messageId: e.message.id });
   }
@@ -241,7 +272,10 @@ export class Queue {
    */
   settleReturn(e: QueueEntry): void {
     this.inFlight--;
-    if (this.deleted) return;
+    if (this.deleted) {
+      this.release(e.message);
+      return;
+    }
     const max = this.policy.maxRedeliveries;
     if (max >= 0 && e.deliveryCount > max) {
       this.deadLetter(e, 'redelivery');
@@ -274,6 +308,7 @@ export class Queue {
 
   private drop(e: QueueEntry): void {
     this.dequeued++;
+    this.release(e.message);
     if (e.stored) this.ctx.writer!.add({ type: 'dequeue', queue: this.key, messageId: e.message.id });
   }
 
@@ -298,6 +333,7 @@ export class Queue {
   /** Drops everything (temporary queue deleted, durable subscription removed). No store ops here. */
   delete(): void {
     this.deleted = true;
+    for (const e of this.pending) this.release(e.message);
     this.pending.clear();
     this.expiring = 0;
     this.groupOwners.clear();
@@ -307,6 +343,8 @@ export class Queue {
     return {
       address: this.address,
       depth: this.depth,
+      memoryBytes: this.memory.used,
+      blocked: this.memory.gate.closed,
       pending: this.pending.length,
       inFlight: this.inFlight,
       enqueued: this.enqueued,

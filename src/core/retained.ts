@@ -7,15 +7,15 @@
  * testing every retained topic. Expired messages are dropped lazily when a lookup meets them.
  *
  * Persistence seam: every change is reported to `RetainedPersistence.write` in order, and `restore`
- * reloads what it saved at start-up. A MessageStore-backed implementation can keep one queue per
- * retained topic (key `retained://<topic>`, at most one message each: `enqueue` the new message and
- * `dequeue` the old one in one batch); until then the broker runs without it and retained messages live
- * for the life of the process.
+ * reloads what it saved at start-up. The core's store-backed implementation (retained-persistence.ts)
+ * keeps one stored queue per retained topic; a core created with a store owns a durable RetainedStore
+ * (`BlazeCore.retained`). Without persistence, retained messages live for the life of the process.
  */
 import { ANY_DESCENDANTS, ANY_LEVEL, levels } from './address.js';
 import { isExpired } from './context.js';
 import type { Message } from './message.js';
 import { type Clock, systemClock } from './scheduler.js';
+import { ACCEPTED } from './store-writer.js';
 
 export type RetainedOp =
   | { readonly type: 'retain'; readonly topic: string; readonly message: Message }
@@ -24,6 +24,8 @@ export type RetainedOp =
 export interface RetainedPersistence {
   /** Called synchronously for each change, in order; a durable implementation batches them. */
   write(op: RetainedOp): void;
+  /** Resolves once every change written so far is durable (a publisher's ack may wait for it). */
+  flushed?(): Promise<void>;
 }
 
 export interface RetainedOptions {
@@ -109,6 +111,11 @@ export class RetainedStore {
     }
   }
 
+  /** Resolves once every change so far is durable; at once without (durable) persistence. */
+  flushed(): Promise<void> {
+    return this.persistence?.flushed?.() ?? ACCEPTED;
+  }
+
   get(topic: string): Message | undefined {
     return this.find(levels(topic))?.message;
   }
@@ -123,15 +130,20 @@ export class RetainedStore {
     return out;
   }
 
-  /** Reloads saved messages at start-up (not reported back to the persistence). */
-  restore(messages: Iterable<{ topic: string; message: Message }>): void {
+  /**
+   * Reloads saved messages at start-up (not reported back to the persistence). Returns the topics not
+   * kept because the store is full (`maxTopics` lowered since they were saved).
+   */
+  restore(messages: Iterable<{ topic: string; message: Message }>): string[] {
     const persistence = this.persistence;
+    const refused: string[] = [];
     this.persistence = undefined;
     try {
-      for (const { topic, message } of messages) this.set(topic, message);
+      for (const { topic, message } of messages) if (!this.set(topic, message)) refused.push(topic);
     } finally {
       this.persistence = persistence;
     }
+    return refused;
   }
 
   private find(ls: readonly string[]): Node | undefined {

@@ -23,6 +23,8 @@ export class StoreWriter {
   private resolveWaiter: (() => void) | undefined;
   private rejectWaiter: ((e: unknown) => void) | undefined;
   private lastWrite: Promise<void> = RESOLVED;
+  /** The last `MessageStore.write` itself: rejects when it failed (lastWrite never does). */
+  private lastIssued: Promise<void> = RESOLVED;
   private readonly flushBound = () => this.flush();
 
   constructor(
@@ -47,6 +49,14 @@ export class StoreWriter {
     return this.waiter;
   }
 
+  /**
+   * Resolves once every operation added so far is durable, rejects if its batch failed. Stores resolve
+   * writes in call order, so the newest batch stands for all earlier ones.
+   */
+  flushed(): Promise<void> {
+    return this.ops.length > 0 ? this.durable() : this.lastIssued;
+  }
+
   /** Resolves once every batch issued so far is durable (shutdown). */
   async drain(): Promise<void> {
     this.flush();
@@ -66,6 +76,7 @@ export class StoreWriter {
     } catch (e) {
       p = Promise.reject(e);
     }
+    this.lastIssued = p;
     this.lastWrite = p.then(
       () => resolve?.(),
       (e: unknown) => {

@@ -20,6 +20,12 @@
  *   to several durable subscriptions) the store may keep the body once and reference-count it.
  * - `dequeue`/`delivery-count` of an unknown message are no-ops (an expired message may be swept after
  *   a purge, etc.).
+ * - Key/value records (`kv-put`/`kv-delete`) hold small pieces of protocol state that are not messages
+ *   (MQTT session state: subscriptions, QoS 2 packet ids in flight, session expiry; see core/kv.ts).
+ *   They live in namespaces, a put replaces the value of its key, a delete of an unknown key is a no-op,
+ *   and they ride in the same atomic batches as the message operations, so that a message and the
+ *   protocol state naming it (an incoming QoS 2 packet id) become durable together.
+ * - Queue keys starting `retained://` hold retained messages (core/retained-persistence.ts), one per key.
  */
 import type { Message } from './message.js';
 
@@ -49,7 +55,17 @@ export type StoreOp =
     }
   | { readonly type: 'durable-add'; readonly record: DurableRecord }
   /** Deletes the durable record whose queue key is `queue`, and every message of that queue. */
-  | { readonly type: 'durable-remove'; readonly queue: string };
+  | { readonly type: 'durable-remove'; readonly queue: string }
+  /** Sets the value of `key` in `namespace` (replacing any previous value). */
+  | { readonly type: 'kv-put'; readonly namespace: string; readonly key: string; readonly value: Uint8Array }
+  | { readonly type: 'kv-delete'; readonly namespace: string; readonly key: string };
+
+/** A key/value record as stored. */
+export interface KvEntry {
+  readonly namespace: string;
+  readonly key: string;
+  readonly value: Uint8Array;
+}
 
 export interface RecoveredMessage {
   readonly message: Message;
@@ -66,6 +82,8 @@ export interface RecoveredQueue {
 export interface RecoveredState {
   readonly queues: readonly RecoveredQueue[];
   readonly durables: readonly DurableRecord[];
+  /** Live key/value records, in no particular order; absent from stores that predate them (= none). */
+  readonly kv?: readonly KvEntry[];
 }
 
 export interface MessageStore {

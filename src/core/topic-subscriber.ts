@@ -9,65 +9,45 @@ import type { Delivery, DeliverySink, SubscribeOptions } from './api.js';
 import type { CoreContext } from './context.js';
 import { isExpired } from './context.js';
 import { Deque } from './deque.js';
+import { FlowGate, MemoryMeter, messageBytes, RESUME_RATIO } from './memory.js';
 import type { Message } from './message.js';
-import type { DestinationPolicy, SlowConsumerPolicy } from './policy.js';
+import {
+  type Buffered,
+  createOverflowStrategy,
+  type OverflowBuffer,
+  type OverflowStrategy,
+} from './overflow.js';
+import type { DestinationPolicy } from './policy.js';
 import type { SelectorPredicate } from './selector/index.js';
 import { BaseSubscription, type SubscriptionOwner } from './subscription.js';
 import type { Settler } from './transaction.js';
 
-export interface Buffered {
-  readonly message: Message;
-  /** Deliveries so far (0 = never delivered). */
-  readonly deliveryCount: number;
-}
+export type { Buffered } from './overflow.js';
 
 /** Receives messages published to matching topics; durable subscriptions implement it too. */
 export interface TopicTarget {
   offer(message: Message): void;
 }
 
-/**
- * Slow-consumer policy: decides what happens when a full buffer receives one more message. Returns
- * how many messages were discarded. A 'block' strategy would instead signal producer flow control and
- * a 'conflate' strategy would replace a buffered message with the same key; both fit this shape.
- */
-export interface OverflowStrategy {
-  offer(buffer: Deque<Buffered>, item: Buffered, limit: number): number;
-}
-
-const dropOldest: OverflowStrategy = {
-  offer(buffer, item, limit) {
-    let dropped = 0;
-    while (buffer.length >= limit) {
-      buffer.shift();
-      dropped++;
-    }
-    buffer.push(item);
-    return dropped;
-  },
-};
-
-const dropNewest: OverflowStrategy = {
-  offer(buffer, item, limit) {
-    if (buffer.length >= limit) return 1;
-    buffer.push(item);
-    return 0;
-  },
-};
-
-export const OVERFLOW_STRATEGIES: Readonly<Record<SlowConsumerPolicy, OverflowStrategy>> = {
-  'drop-oldest': dropOldest,
-  'drop-newest': dropNewest,
-};
-
-export class TopicSubscriber extends BaseSubscription<Delivery> implements Settler<Delivery>, TopicTarget {
+export class TopicSubscriber
+  extends BaseSubscription<Delivery>
+  implements Settler<Delivery>, TopicTarget, OverflowBuffer
+{
   private readonly buffer = new Deque<Buffered>();
   /** Nacked deliveries, redelivered before the buffer, in their original order. */
   private readonly retry = new Deque<Buffered>();
   private readonly overflow: OverflowStrategy;
+  /** Bytes buffered (buffer + retry) against `policy.memoryLimit`. */
+  readonly memory: MemoryMeter;
+  /** Where producers wait under the 'block' policy. */
+  private readonly blockGate = new FlowGate();
+  private readonly resumeCount: number;
   private draining = false;
   private again = false;
+  /** Messages lost to the slow-consumer policy (evicted or discarded). */
   dropped = 0;
+  /** Buffered messages replaced by a newer one with the same key ('conflate'). */
+  conflated = 0;
 
   constructor(
     id: string,
@@ -80,7 +60,18 @@ export class TopicSubscriber extends BaseSubscription<Delivery> implements Settl
     private readonly onDetach: (sub: TopicSubscriber) => void,
   ) {
     super(id, options, sink, owner, ctx);
-    this.overflow = OVERFLOW_STRATEGIES[policy.slowConsumerPolicy];
+    this.overflow = createOverflowStrategy(policy);
+    this.memory = new MemoryMeter(policy.memoryLimit);
+    this.resumeCount = Math.floor(policy.topicSubscriberBuffer * RESUME_RATIO);
+  }
+
+  get length(): number {
+    return this.buffer.length;
+  }
+
+  /** True while producers wait for this subscriber ('block' policy). */
+  get blocking(): boolean {
+    return this.blockGate.closed;
   }
 
   get buffered(): number {
@@ -99,12 +90,81 @@ export class TopicSubscriber extends BaseSubscription<Delivery> implements Settl
       this.deliver(message, 0);
       return;
     }
-    this.dropped += this.overflow.offer(
-      this.buffer,
-      { message, deliveryCount: 0 },
-      this.policy.topicSubscriberBuffer,
-    );
+    this.overflow.offer(this, message, messageBytes(message));
     if (this.draining) this.again = true;
+  }
+
+  // --- OverflowBuffer (for the slow-consumer strategy) ---
+
+  full(bytes: number): boolean {
+    const global = this.ctx.memory;
+    return (
+      this.buffer.length >= this.policy.topicSubscriberBuffer ||
+      this.memory.wouldExceed(bytes) ||
+      global.over ||
+      global.wouldExceed(bytes)
+    );
+  }
+
+  push(item: Buffered): void {
+    this.hold(item.message);
+    this.buffer.push(item);
+  }
+
+  dropOldest(): boolean {
+    const item = this.buffer.shift();
+    if (item === undefined) return false;
+    this.forget(item);
+    this.dropped++;
+    return true;
+  }
+
+  replace(item: Buffered, message: Message): void {
+    this.release(item.message);
+    this.hold(message);
+    item.message = message;
+    this.conflated++;
+  }
+
+  discard(): void {
+    this.dropped++;
+  }
+
+  block(): void {
+    const global = this.ctx.memory.gate;
+    if (global.closed) this.ctx.flow.hit(global);
+    else {
+      this.blockGate.close();
+      this.ctx.flow.hit(this.blockGate);
+    }
+  }
+
+  private hold(message: Message): void {
+    const bytes = messageBytes(message);
+    this.memory.add(bytes);
+    this.ctx.memory.add(bytes);
+  }
+
+  private release(message: Message): void {
+    const bytes = messageBytes(message);
+    this.memory.sub(bytes);
+    this.ctx.memory.sub(bytes);
+  }
+
+  /** An item left the buffer: memory, conflation key. */
+  private forget(item: Buffered): void {
+    this.release(item.message);
+    this.overflow.removed?.(item);
+  }
+
+  /** Next item to deliver (redeliveries first), removed from the buffer. */
+  private take(): Buffered | undefined {
+    const item = this.retry.shift() ?? this.buffer.shift();
+    if (item === undefined) return undefined;
+    this.forget(item);
+    // 'block': producers go on once the buffer has room again (with hysteresis, see memory.ts).
+    if (this.blockGate.closed) this.unblockIfDrained();
+    return item;
   }
 
   settleAck(_delivery: Delivery): void {
@@ -118,6 +178,7 @@ export class TopicSubscriber extends BaseSubscription<Delivery> implements Settl
       this.ctx.deadLetter(delivery.message, this.policy, 'redelivery');
       return;
     }
+    this.hold(delivery.message);
     this.retry.push({ message: delivery.message, deliveryCount: delivery.deliveryCount });
     this.pump();
   }
@@ -133,7 +194,7 @@ export class TopicSubscriber extends BaseSubscription<Delivery> implements Settl
         this.again = false;
         let now = -1;
         while (this.hasCredit()) {
-          const next = this.retry.shift() ?? this.buffer.shift();
+          const next = this.take();
           if (next === undefined) break;
           if (next.message.expiration !== 0) {
             if (now < 0) now = this.ctx.clock.now();
@@ -149,8 +210,25 @@ export class TopicSubscriber extends BaseSubscription<Delivery> implements Settl
 
   /** Drops expired buffered messages (periodic sweep). */
   sweepExpired(now: number): void {
-    if (this.buffer.length > 0) this.buffer.filter((b) => !isExpired(b.message, now));
-    if (this.retry.length > 0) this.retry.filter((b) => !isExpired(b.message, now));
+    const keep = (b: Buffered) => {
+      if (!isExpired(b.message, now)) return true;
+      this.forget(b);
+      return false;
+    };
+    if (this.buffer.length > 0) this.buffer.filter(keep);
+    if (this.retry.length > 0) this.retry.filter(keep);
+    this.unblockIfDrained();
+  }
+
+  private unblockIfDrained(): void {
+    const gate = this.blockGate;
+    if (
+      gate.closed &&
+      this.buffer.length <= this.resumeCount &&
+      (this.memory.limit === 0 || this.memory.used <= this.memory.resumeAt)
+    ) {
+      gate.open();
+    }
   }
 
   private deliver(message: Message, previous: number): void {
@@ -162,8 +240,12 @@ export class TopicSubscriber extends BaseSubscription<Delivery> implements Settl
   }
 
   protected detach(): void {
+    for (const item of this.buffer) this.forget(item);
+    for (const item of this.retry) this.forget(item);
     this.buffer.clear();
     this.retry.clear();
+    // A blocked producer must not wait for a subscriber that is gone.
+    this.blockGate.open();
     this.onDetach(this);
   }
 }

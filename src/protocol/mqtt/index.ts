@@ -28,6 +28,7 @@ export {
   type MqttTimers,
   systemTimers,
 } from './context.js';
+export { KvSessionStore, MQTT_SESSION_NAMESPACE } from './persistence/kv-session-store.js';
 export { MqttError, RC } from './reason-codes.js';
 export { SessionRegistry } from './registry.js';
 export { MqttSession } from './session.js';

@@ -85,6 +85,7 @@ export class SessionRegistry {
     if (off === undefined) return undefined;
     this.offline.delete(clientId);
     if (off.timer !== null) this.o.timers.clearTimeout(off.timer);
+    off.state.markOnline();
     return off.state;
   }
 
@@ -93,6 +94,7 @@ export class SessionRegistry {
     if (this.live.get(clientId) === session) this.live.delete(clientId);
     if (state === undefined) return;
     if (!state.persistent) return;
+    state.markOffline(this.o.timers.now());
     const off: Offline = { state, timer: null };
     this.offline.set(clientId, off);
     this.armExpiry(off);
@@ -101,9 +103,12 @@ export class SessionRegistry {
   private armExpiry(off: Offline): void {
     const seconds = off.state.expiryInterval;
     if (seconds >= NEVER_EXPIRES) return;
+    // The interval runs from the disconnection (3.1.2.11.2), which may predate a restart.
+    const now = this.o.timers.now();
+    const delay = Math.max(0, (off.state.offlineSince ?? now) + seconds * 1000 - now);
     off.timer = this.o.timers.setTimeout(() => {
       if (this.offline.get(off.state.clientId) === off) this.expire(off.state);
-    }, seconds * 1000);
+    }, delay);
   }
 
   /** Ends an offline session: its durable subscriptions and what they hold go, and a delayed Will is sent. */
@@ -199,7 +204,10 @@ export class SessionRegistry {
   /** Rebuilds the offline sessions read back from a durable session store (start-up). */
   restore(sessions: readonly StoredSession[]): void {
     for (const stored of sessions) {
-      const off: Offline = { state: SessionState.restore(stored, this.o.store), timer: null };
+      const state = SessionState.restore(stored, this.o.store);
+      // Connected when the broker stopped: it has been away since the restart.
+      if (state.offlineSince === undefined) state.markOffline(this.o.timers.now());
+      const off: Offline = { state, timer: null };
       this.offline.set(stored.clientId, off);
       this.armExpiry(off);
     }

@@ -396,8 +396,16 @@ export class MqttSession implements ProtocolSession, DeliveryTarget, AckSink, Li
 
   // ---- helpers for handlers -------------------------------------------------------------------------
 
-  /** Queues a PUBACK / PUBREC for an incoming PUBLISH; written in arrival order. */
-  ackPublish(type: 'puback' | 'pubrec', packetId: number, result: Promise<void>, onFail?: () => void): void {
+  /**
+   * Queues a PUBACK / PUBREC for an incoming PUBLISH; written in arrival order. `onFail` runs when the
+   * PUBLISH was refused (its error given).
+   */
+  ackPublish(
+    type: 'puback' | 'pubrec',
+    packetId: number,
+    result: Promise<void>,
+    onFail?: (error: unknown) => void,
+  ): void {
     const qos1 = type === 'puback';
     if (qos1) this.pendingPubacks++;
     this.acks.add(
@@ -408,7 +416,14 @@ export class MqttSession implements ProtocolSession, DeliveryTarget, AckSink, Li
       },
       (e) => {
         if (qos1) this.pendingPubacks--;
-        onFail?.();
+        onFail?.(e);
+        if (this.version !== 5 && isStoreFailure(e)) {
+          // 3.1.1 acknowledges refusals positively, but a message the store lost must not be: closing
+          // without the ack makes the client publish it again on its next connection [MQTT-4.4.0-1].
+          this.log.warn({ err: (e as Error).message, packetId }, 'PUBLISH not stored; closing');
+          queueMicrotask(() => this.fail(e));
+          return null;
+        }
         this.log.debug({ err: (e as Error).message, packetId }, 'PUBLISH refused');
         // 3.1.1 cannot refuse a PUBLISH; it acknowledges positively [MQTT-3.3.5-2]. 5.0 says why.
         return encodeAck(
@@ -823,6 +838,11 @@ export class MqttSession implements ProtocolSession, DeliveryTarget, AckSink, Li
     if (this.slowTimer !== null) this.settings.timers.clearTimeout(this.slowTimer);
     this.slowTimer = null;
   }
+}
+
+/** The store failed (or shut down) under a write: nothing about the message is known to be kept. */
+export function isStoreFailure(e: unknown): boolean {
+  return isBlazeError(e) && (e.code === 'STORE' || e.code === 'CLOSED');
 }
 
 function parseStored(filter: string): ParsedFilter {

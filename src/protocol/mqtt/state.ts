@@ -11,10 +11,12 @@
  *    [MQTT-4.4.0-1].
  *
  * Persistence seam. Every change is reported to an `MqttSessionStore` as a `SessionOp`, in order; the
- * in-memory default drops them (sessions then survive reconnects, not restarts). A durable store (the
- * journal) appends them, group-commits, and gives them back from `load()` at start-up, where
+ * in-memory default drops them (sessions then survive reconnects, not restarts). The durable one
+ * (persistence/kv-session-store.ts) keeps them as key/value records of the core's store, which
+ * group-commits them with the messages, and gives them back from `load()` at start-up, where
  * `SessionRegistry.restore` rebuilds the sessions. `flushed()` resolves once every op written so far
- * is durable: the session waits on it before a PUBREC, so a recorded QoS 2 packet id survives a crash.
+ * is durable: the session waits on it before a PUBREC, PUBREL or PUBCOMP whose state change must not
+ * be lost, so that neither side ever sees a QoS 2 message twice after a crash.
  */
 import { ACCEPTED } from '../../core/index.js';
 
@@ -41,6 +43,11 @@ export interface OutboundRecord {
 export type SessionOp =
   | { readonly type: 'open'; readonly clientId: string; readonly expiryInterval: number }
   | { readonly type: 'expiry'; readonly clientId: string; readonly expiryInterval: number }
+  /**
+   * The client went away at `since` (epoch ms), or came back (undefined): the expiry interval runs from
+   * the disconnection (3.1.2.11.2), across restarts too.
+   */
+  | { readonly type: 'offline'; readonly clientId: string; readonly since: number | undefined }
   /** The session ended (clean start, expiry): forget everything of it. */
   | { readonly type: 'end'; readonly clientId: string }
   | { readonly type: 'subscribe'; readonly clientId: string; readonly record: SubscriptionRecord }
@@ -57,6 +64,8 @@ export type SessionOp =
 export interface StoredSession {
   readonly clientId: string;
   readonly expiryInterval: number;
+  /** When the client disconnected (epoch ms); undefined when it was connected at the crash. */
+  readonly offlineSince?: number;
   readonly subscriptions: readonly SubscriptionRecord[];
   readonly inboundQos2: readonly number[];
   readonly outbound: ReadonlyArray<readonly [number, OutboundRecord]>;
@@ -84,6 +93,7 @@ export class SessionState {
   readonly subscriptions = new Map<string, SubscriptionRecord>();
   readonly inboundQos2 = new Set<number>();
   readonly outbound = new Map<number, OutboundRecord>();
+  private offline: number | undefined;
 
   constructor(
     readonly clientId: string,
@@ -100,6 +110,22 @@ export class SessionState {
 
   get persistent(): boolean {
     return this.expiry > 0;
+  }
+
+  /** When the client disconnected (epoch ms), while the session waits for it. */
+  get offlineSince(): number | undefined {
+    return this.offline;
+  }
+
+  markOffline(at: number): void {
+    this.offline = at;
+    this.write({ type: 'offline', clientId: this.clientId, since: at });
+  }
+
+  markOnline(): void {
+    if (this.offline === undefined) return;
+    this.offline = undefined;
+    this.write({ type: 'offline', clientId: this.clientId, since: undefined });
   }
 
   /** Ops are recorded only while the session is persistent: a clean session has nothing to keep. */
@@ -156,6 +182,7 @@ export class SessionState {
   static restore(stored: StoredSession, store: MqttSessionStore): SessionState {
     const s = new SessionState(stored.clientId, 0, store);
     s.expiry = stored.expiryInterval;
+    s.offline = stored.offlineSince;
     for (const r of stored.subscriptions) s.subscriptions.set(r.filter, r);
     for (const id of stored.inboundQos2) s.inboundQos2.add(id);
     for (const [id, r] of stored.outbound) s.outbound.set(id, r);

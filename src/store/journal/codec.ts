@@ -23,6 +23,8 @@
  *   5 durable-remove  str queue
  *   6 relocate        str queue, f64 order, varuint deliveryCount, message   (written by compaction:
  *                     a live message copied forward from a segment about to be deleted)
+ *   7 kv-put          str namespace, str key, bytes value          (format version 2)
+ *   8 kv-delete       str namespace, str key                       (format version 2)
  */
 import type { Message, PropertyValue } from '../../core/message.js';
 import type { DurableRecord, StoreOp } from '../../core/store.js';
@@ -46,6 +48,8 @@ export const OP_CODES = {
   'durable-add': 4,
   'durable-remove': 5,
   relocate: 6,
+  'kv-put': 7,
+  'kv-delete': 8,
 } as const satisfies Record<JournalOp['type'], number>;
 
 const F_PERSISTENT = 1;
@@ -188,6 +192,15 @@ export function encodeOp(w: ByteWriter, op: JournalOp): void {
       w.varuint(op.deliveryCount);
       encodeMessage(w, op.message);
       return;
+    case 'kv-put':
+      w.str(op.namespace);
+      w.str(op.key);
+      w.bytes(op.value);
+      return;
+    case 'kv-delete':
+      w.str(op.namespace);
+      w.str(op.key);
+      return;
   }
 }
 
@@ -226,6 +239,10 @@ export function decodeOp(r: ByteReader): JournalOp {
         deliveryCount: r.varuint(),
         message: decodeMessage(r),
       };
+    case 7:
+      return { type: 'kv-put', namespace: r.str(), key: r.str(), value: r.bytes() };
+    case 8:
+      return { type: 'kv-delete', namespace: r.str(), key: r.str() };
     default:
       throw new JournalDecodeError(`unknown operation code ${code}`, r.pos - 1);
   }

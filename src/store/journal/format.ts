@@ -2,7 +2,7 @@
  * On-disk layout of the journal (docs/STORAGE.md). A journal is a directory of segment files named
  * `0000000001.seg`, `0000000002.seg`... Each segment:
  *
- *   8 bytes  magic "BLZJRNL\x01" (the last byte is the format version)
+ *   8 bytes  magic "BLZJRNL\x01" (the last byte versions the record framing, still 1)
  *   records, back to back:
  *     u32 crc32 (zlib polynomial) of bytes [4, length) of the record: it covers the length too
  *     u32 length of the whole record, header included (>= 17)
@@ -12,7 +12,10 @@
  *     payload
  *   then, in a preallocated segment, zeros up to the end of the file.
  *
- * segment-start (the first record of every segment): u32 segment number, u32 format version.
+ * segment-start (the first record of every segment): u32 segment number, u32 format version: the
+ *   operations the segment may hold (1: messages and durable subscriptions; 2: also key/value records).
+ *   A reader accepts every version up to its own and refuses a newer one by name instead of misreading
+ *   operations it does not know.
  * group: one group commit: f64 base order, u32 op count, ops (codec.ts). Everything written by one
  *   fdatasync is one record, so a crash leaves a group all there or not at all, and the bytes not yet
  *   synced (the only ones a power loss may scramble) are always the last record of the journal.
@@ -24,7 +27,8 @@
 import { crc32 } from 'node:zlib';
 
 export const SEGMENT_MAGIC = Buffer.from('BLZJRNL\x01', 'latin1');
-export const FORMAT_VERSION = 1;
+/** Written into new segments; read: 1 ... FORMAT_VERSION. */
+export const FORMAT_VERSION = 2;
 export const RECORD_HEADER = 17;
 /** Magic + segment-start record: where the first group of a segment begins. */
 export const SEGMENT_HEADER_SIZE = 8 + RECORD_HEADER + 8;
@@ -144,6 +148,8 @@ export interface SegmentScan {
   readonly sealed: boolean;
   /** Offset after the last valid record (where appending continues). */
   readonly dataEnd: number;
+  /** Format version from the segment header (0 when the header is unreadable). */
+  readonly version: number;
   readonly problem?: SegmentProblem;
 }
 
@@ -159,6 +165,7 @@ export function scanSegment(
 ): SegmentScan {
   let lastSeq = prevSeq;
   let records = 0;
+  let version = 0;
   const problemAt = (offset: number, reason: string): SegmentScan => ({
     id,
     size: buf.length,
@@ -166,6 +173,7 @@ export function scanSegment(
     lastSeq,
     sealed: false,
     dataEnd: offset,
+    version,
     problem: {
       offset,
       reason,
@@ -183,21 +191,28 @@ export function scanSegment(
     return problemAt(pos, 'segment does not begin with a segment-start record');
   }
   const headerId = first.payload.readUInt32LE(0);
-  const version = first.payload.readUInt32LE(4);
+  const headerVersion = first.payload.readUInt32LE(4);
   if (headerId !== id) return problemAt(pos, `segment header names segment ${headerId}`);
-  if (version !== FORMAT_VERSION) return problemAt(pos, `unsupported format version ${version}`);
+  if (headerVersion < 1 || headerVersion > FORMAT_VERSION) {
+    return problemAt(
+      pos,
+      `unsupported format version ${headerVersion} (this build reads 1 to ${FORMAT_VERSION}: ` +
+        'written by a newer BlazeMQ?)',
+    );
+  }
+  version = headerVersion;
   pos += first.length;
   while (pos < buf.length) {
     const r = checkRecordAt(buf, pos, lastSeq);
     if (typeof r === 'string') {
       if (r === 'zeroed bytes' && allZero(buf, pos)) {
-        return { id, size: buf.length, records, lastSeq, sealed: false, dataEnd: pos };
+        return { id, size: buf.length, records, lastSeq, sealed: false, dataEnd: pos, version };
       }
       return problemAt(pos, r);
     }
     if (r.type === RecordType.start) return problemAt(pos, 'second segment-start record');
     if (r.type === RecordType.seal) {
-      return { id, size: buf.length, records, lastSeq, sealed: true, dataEnd: pos + r.length };
+      return { id, size: buf.length, records, lastSeq, sealed: true, dataEnd: pos + r.length, version };
     }
     if (r.type === RecordType.group) {
       onGroup(r.payload, r.seq, pos);
@@ -206,5 +221,5 @@ export function scanSegment(
     }
     pos += r.length;
   }
-  return { id, size: buf.length, records, lastSeq, sealed: false, dataEnd: pos };
+  return { id, size: buf.length, records, lastSeq, sealed: false, dataEnd: pos, version };
 }

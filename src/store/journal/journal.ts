@@ -17,7 +17,7 @@
  * Reclaim. A segment with nothing live whose cancelled enqueues are all gone is deleted (live-index.ts).
  * When more than half of the data is dead and at least `compactMinBytes` could be freed, the oldest
  * sparse segment (or one that keeps dead segments alive) is compacted: its live messages, delivery
- * counts and durable records are copied to the head in steps of `compactStepBytes`, each an ordinary
+ * counts, durable records and key/value records are copied to the head in steps of `compactStepBytes`, each an ordinary
  * group, so producers wait at most one extra small group; then it becomes deletable.
  */
 import type { FileHandle } from 'node:fs/promises';
@@ -33,6 +33,7 @@ import { acquireLock, createZeroFile, fsyncDir, writeFully } from './files.js';
 import {
   checkRecordAt,
   encodeRecord,
+  FORMAT_VERSION,
   finishRecord,
   RECORD_HEADER,
   RecordType,
@@ -85,6 +86,8 @@ export interface JournalStats {
   /** Bytes of records still needed. */
   liveBytes: number;
   liveMessages: number;
+  /** Live key/value records (MQTT session state). */
+  liveKv: number;
   segmentsDeleted: number;
   compactions: number;
   relocatedOps: number;
@@ -103,7 +106,8 @@ interface Head {
 type MoveCandidate =
   | { readonly kind: 'message'; readonly queue: string; readonly message: Message }
   | { readonly kind: 'count'; readonly queue: string; readonly id: string }
-  | { readonly kind: 'durable'; readonly queue: string };
+  | { readonly kind: 'durable'; readonly queue: string }
+  | { readonly kind: 'kv'; readonly namespace: string; readonly key: string; readonly value: Uint8Array };
 
 interface Waiter {
   readonly resolve: () => void;
@@ -170,7 +174,7 @@ export class JournalStore implements MessageStore {
 
   private readonly counters: Omit<
     JournalStats,
-    'segments' | 'dataBytes' | 'liveBytes' | 'liveMessages' | 'failed'
+    'segments' | 'dataBytes' | 'liveBytes' | 'liveMessages' | 'liveKv' | 'failed'
   > = {
     syncs: 0,
     batches: 0,
@@ -267,6 +271,9 @@ export class JournalStore implements MessageStore {
       const fh = await open(last.file, 'r+');
       const { size } = await fh.stat();
       this.head = { id: last.id, file: last.file, fh, pos: last.dataEnd, fileSize: size };
+      // A segment's header version tells readers which operations it may hold: newer operations go to
+      // a new segment rather than under an older header (an older build then refuses by version).
+      if (last.version < FORMAT_VERSION) await this.rotate(last.id + 1);
     } else {
       this.head = await this.openSegment((last?.id ?? 0) + 1);
     }
@@ -287,6 +294,7 @@ export class JournalStore implements MessageStore {
         messages,
         queues: state.queues.length,
         durables: state.durables.length,
+        kv: state.kv?.length ?? 0,
         tornTails: this.counters.tornTailsTruncated,
         ms: this.counters.recoveryMs,
       },
@@ -593,6 +601,7 @@ export class JournalStore implements MessageStore {
     let items: MoveCandidate[] = [];
     let bytes = 0;
     let seen = 0;
+    const kvLast = new Map<string, Map<string, Uint8Array>>();
     const submit = async () => {
       if (items.length === 0) return;
       const batch = items;
@@ -628,10 +637,29 @@ export class JournalStore implements MessageStore {
             items.push({ kind: 'durable', queue: op.record.queue });
             bytes += reader.pos - start;
           }
+        } else if (op.type === 'kv-put') {
+          // A key may be put several times in one segment: when its live put is in this segment it is
+          // the last of them, so the value is taken once the whole segment has been read.
+          if (index.getKv(op.namespace, op.key)?.seg === id) {
+            let ns = kvLast.get(op.namespace);
+            if (ns === undefined) {
+              ns = new Map();
+              kvLast.set(op.namespace, ns);
+            }
+            ns.set(op.key, op.value);
+          }
         }
         if (bytes >= this.compactStepBytes) await submit();
         // Decoding a whole segment in one go would stall the event loop: let traffic in.
         if (++seen % 512 === 0) await yieldToLoop();
+        if (this.closing || this.failure !== undefined) return;
+      }
+    }
+    for (const [namespace, ns] of kvLast) {
+      for (const [key, value] of ns) {
+        items.push({ kind: 'kv', namespace, key, value });
+        bytes += key.length + value.length;
+        if (bytes >= this.compactStepBytes) await submit();
         if (this.closing || this.failure !== undefined) return;
       }
     }
@@ -688,6 +716,11 @@ export class JournalStore implements MessageStore {
         const d = index.durables.get(c.queue);
         if (d === undefined || d.seg !== seg) return undefined;
         return { type: 'durable-add', record: d.record };
+      }
+      case 'kv': {
+        const e = index.getKv(c.namespace, c.key);
+        if (e === undefined || e.seg !== seg) return undefined;
+        return { type: 'kv-put', namespace: c.namespace, key: c.key, value: c.value };
       }
     }
   }
@@ -763,6 +796,7 @@ export class JournalStore implements MessageStore {
       dataBytes,
       liveBytes,
       liveMessages: this.index.liveMessages,
+      liveKv: this.index.liveKv,
       failed: this.failure !== undefined,
     };
   }

@@ -1,16 +1,17 @@
 /**
  * What the journal keeps in memory about its files: every live message (queue, id, enqueue order,
- * delivery count) with the segment holding it, the durable-subscription records, and per segment the
- * live items it holds and the older segments it depends on. Message bodies are not kept (except while
+ * delivery count) with the segment holding it, the durable-subscription records, the key/value records
+ * (without their values), and per segment the live items it holds and the older segments it depends on. Message bodies are not kept (except while
  * recovering): the core holds the messages, and compaction reads them back from disk.
  *
  * Why dependencies: a dequeue record cancels an enqueue record in an older segment. Deleting the
  * segment holding the dequeue while the enqueue's segment still exists would bring the message back on
  * the next recovery. So a segment may be deleted only when nothing in it is live AND every segment it
- * holds a cancellation for is already gone (`deletable`).
+ * holds a cancellation for is already gone (`deletable`). A kv-put cancels the older put of its key and
+ * a kv-delete the put it deletes, in the same way.
  */
 import type { Message } from '../../core/message.js';
-import type { DurableRecord, RecoveredQueue, RecoveredState } from '../../core/store.js';
+import type { DurableRecord, KvEntry, RecoveredQueue, RecoveredState } from '../../core/store.js';
 import type { JournalOp } from './codec.js';
 
 export class LiveMessage {
@@ -42,6 +43,16 @@ export class LiveDurable {
   ) {}
 }
 
+export class LiveKv {
+  /** Held only between recovery and the end of load(). */
+  value: Uint8Array | undefined;
+
+  constructor(
+    public seg: number,
+    public bytes: number,
+  ) {}
+}
+
 export class SegmentInfo {
   /**
    * Live items here: messages whose enqueue (or relocate) is here, messages whose latest delivery
@@ -64,6 +75,9 @@ export class JournalIndex {
   /** Queues whose map is no longer in enqueue order (a relocated message re-inserted on recovery). */
   private readonly unsorted = new Set<string>();
   readonly durables = new Map<string, LiveDurable>();
+  /** Key/value records: namespace -> key -> where the live put is. */
+  readonly kv = new Map<string, Map<string, LiveKv>>();
+  liveKv = 0;
   /** Existing segments, in id order. */
   readonly segments = new Map<number, SegmentInfo>();
   liveMessages = 0;
@@ -83,6 +97,10 @@ export class JournalIndex {
 
   get(queue: string, id: string): LiveMessage | undefined {
     return this.queues.get(queue)?.get(id);
+  }
+
+  getKv(namespace: string, key: string): LiveKv | undefined {
+    return this.kv.get(namespace)?.get(key);
   }
 
   /**
@@ -146,7 +164,45 @@ export class JournalIndex {
         }
         return;
       }
+      case 'kv-put': {
+        let ns = this.kv.get(op.namespace);
+        if (ns === undefined) {
+          ns = new Map();
+          this.kv.set(op.namespace, ns);
+        }
+        const old = ns.get(op.key);
+        if (old !== undefined) this.dropKv(old, seg);
+        const e = new LiveKv(seg, bytes);
+        if (keep) e.value = op.value;
+        ns.set(op.key, e);
+        this.liveKv++;
+        const s = this.addSegment(seg);
+        s.live++;
+        s.liveBytes += bytes;
+        return;
+      }
+      case 'kv-delete': {
+        const ns = this.kv.get(op.namespace);
+        const old = ns?.get(op.key);
+        if (old === undefined) return;
+        ns!.delete(op.key);
+        if (ns!.size === 0) this.kv.delete(op.namespace);
+        this.dropKv(old, seg);
+        return;
+      }
     }
+  }
+
+  /** A put replaced or deleted by a record in `seg`: that record now cancels it. */
+  private dropKv(e: LiveKv, seg: number): void {
+    this.liveKv--;
+    const s = this.segments.get(e.seg);
+    if (s !== undefined) {
+      s.live--;
+      s.liveBytes -= e.bytes;
+    }
+    this.addDep(seg, e.seg);
+    e.value = undefined;
   }
 
   private insert(queue: string, id: string, order: number, seg: number, bytes: number): LiveMessage {
@@ -276,6 +332,13 @@ export class JournalIndex {
       queues.push({ queue, messages });
     }
     this.unsorted.clear();
-    return { queues, durables: [...this.durables.values()].map((d) => d.record) };
+    const kv: KvEntry[] = [];
+    for (const [namespace, ns] of this.kv) {
+      for (const [key, e] of ns) {
+        if (e.value !== undefined) kv.push({ namespace, key, value: e.value });
+        e.value = undefined;
+      }
+    }
+    return { queues, durables: [...this.durables.values()].map((d) => d.record), kv };
   }
 }

@@ -39,6 +39,8 @@ export interface SegmentSummary {
   readonly dataEnd: number;
   readonly records: number;
   readonly sealed: boolean;
+  /** Format version of the segment header (0 when unreadable). */
+  readonly version: number;
 }
 
 export interface ReplayResult {
@@ -140,7 +142,15 @@ export async function replayJournal(
         fileSize: buf.length,
       });
       if (options.stopAtCorrupt) break;
-      segments.push({ id, file, fileSize: buf.length, dataEnd: err.recordOffset, records: 0, sealed: false });
+      segments.push({
+        id,
+        file,
+        fileSize: buf.length,
+        dataEnd: err.recordOffset,
+        records: 0,
+        sealed: false,
+        version: 0,
+      });
       continue;
     }
     records += scan.records;
@@ -171,7 +181,15 @@ export async function replayJournal(
       if (options.stopAtCorrupt) break;
     }
     index.addSegment(id).size = dataEnd;
-    segments.push({ id, file, fileSize: buf.length, dataEnd, records: scan.records, sealed: scan.sealed });
+    segments.push({
+      id,
+      file,
+      fileSize: buf.length,
+      dataEnd,
+      records: scan.records,
+      sealed: scan.sealed,
+      version: scan.version,
+    });
     lastSeq = scan.lastSeq;
   }
   return { segments, issues, lastSeq, nextOrder, records, ops };

@@ -33,6 +33,8 @@ export interface VerifyReport {
   readonly liveMessages: number;
   readonly queues: number;
   readonly durables: number;
+  /** Live key/value records (MQTT session state). */
+  readonly kv: number;
   readonly dataBytes: number;
   readonly liveBytes: number;
   readonly issues: readonly JournalIssue[];
@@ -53,6 +55,7 @@ export async function verifyJournal(dir: string): Promise<VerifyReport> {
     liveMessages: index.liveMessages,
     queues: index.queues.size,
     durables: index.durables.size,
+    kv: index.liveKv,
     dataBytes: index.dataBytes,
     liveBytes: index.liveBytes,
     issues: r.issues,
@@ -65,7 +68,8 @@ export function formatVerifyReport(r: VerifyReport): string[] {
   const lines = [
     `journal ${r.dir}`,
     `  segments: ${r.segments.length}, records: ${r.records}, operations: ${r.ops}`,
-    `  live: ${r.liveMessages} messages in ${r.queues} queues, ${r.durables} durable subscriptions`,
+    `  live: ${r.liveMessages} messages in ${r.queues} queues, ${r.durables} durable subscriptions, ` +
+      `${r.kv} key/value records`,
     `  bytes: ${r.dataBytes} of records, ${r.liveBytes} live`,
   ];
   if (r.lockedBy !== undefined) lines.push(`  note: process ${r.lockedBy} has the journal open`);

@@ -8,6 +8,7 @@
 import type { Message } from '../../core/message.js';
 import type {
   DurableRecord,
+  KvEntry,
   MessageStore,
   RecoveredQueue,
   RecoveredState,
@@ -29,6 +30,8 @@ export class MemoryStore implements MessageStore {
   /** Queue key -> message id -> stored message; Maps keep enqueue order. */
   private readonly queues = new Map<string, Map<string, Stored>>();
   private readonly durables = new Map<string, DurableRecord>();
+  /** Namespace -> key -> value. */
+  private readonly kv = new Map<string, Map<string, Uint8Array>>();
   private held: PendingWrite[] | undefined;
   private failure: unknown;
   /** Number of write() calls (batches) applied; lets tests check batching. */
@@ -40,6 +43,8 @@ export class MemoryStore implements MessageStore {
     'delivery-count': 0,
     'durable-add': 0,
     'durable-remove': 0,
+    'kv-put': 0,
+    'kv-delete': 0,
   };
 
   async load(): Promise<RecoveredState> {
@@ -51,7 +56,9 @@ export class MemoryStore implements MessageStore {
         messages: [...messages.values()].map((s) => ({ message: s.message, deliveryCount: s.deliveryCount })),
       });
     }
-    return { queues, durables: [...this.durables.values()] };
+    const kv: KvEntry[] = [];
+    for (const [namespace, m] of this.kv) for (const [key, value] of m) kv.push({ namespace, key, value });
+    return { queues, durables: [...this.durables.values()], kv };
   }
 
   write(ops: readonly StoreOp[]): Promise<void> {
@@ -101,6 +108,11 @@ export class MemoryStore implements MessageStore {
     return [...this.durables.values()];
   }
 
+  /** Key/value records of a namespace (tests). */
+  kvRecords(namespace: string): Map<string, Uint8Array> {
+    return new Map(this.kv.get(namespace));
+  }
+
   private apply(ops: readonly StoreOp[]): void {
     this.writes++;
     for (const op of ops) {
@@ -130,6 +142,21 @@ export class MemoryStore implements MessageStore {
           this.durables.delete(op.queue);
           this.queues.delete(op.queue);
           break;
+        case 'kv-put': {
+          let m = this.kv.get(op.namespace);
+          if (m === undefined) {
+            m = new Map();
+            this.kv.set(op.namespace, m);
+          }
+          m.set(op.key, op.value);
+          break;
+        }
+        case 'kv-delete': {
+          const m = this.kv.get(op.namespace);
+          m?.delete(op.key);
+          if (m?.size === 0) this.kv.delete(op.namespace);
+          break;
+        }
       }
     }
   }

@@ -107,6 +107,23 @@ describe('NACK protocol mechanisms', () => {
     expect(bySender(slow.deliveries).get('m1')).toEqual(range(1, 1000));
   });
 
+  it('flow control counts bytes too: windowBytes stops a sender before the message window', () => {
+    const net = new SimNetwork({ seed: 48, link: { loss: 0.02, delay: 1 } });
+    const group = staticGroup(net, 3, { window: 100, windowBytes: 40 });
+    const slow = group[2]!;
+    slow.protocol.setPaused(true);
+    const p = pump(net, group[0]!, 200);
+    net.run(5_000);
+    // Payloads 'm1:1'..'m1:9' are 4 bytes, 'm1:10' 5: the tenth crosses 40 bytes, the eleventh waits.
+    expect(p.sent()).toBe(10);
+    expect(group[0]!.protocol.stats.unstableBytes).toBe(41);
+    slow.protocol.setPaused(false);
+    expect(net.runUntil(() => slow.deliveries.length === 200, 60_000)).toBe(true);
+    expect(bySender(slow.deliveries).get('m1')).toEqual(range(1, 200));
+    net.run(2_000);
+    expect(group[0]!.protocol.stats.unstableBytes).toBe(0);
+  });
+
   it('a lost tail is found through the idle sender heartbeat', () => {
     const net = new SimNetwork({ seed: 53, link: { delay: 1 } });
     const group = staticGroup(net, 3);

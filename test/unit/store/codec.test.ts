@@ -93,6 +93,27 @@ describe('journal codec', () => {
     );
   });
 
+  it('encodes kv-put and kv-delete to the documented bytes', () => {
+    const put = encode((w) =>
+      encodeOp(w, { type: 'kv-put', namespace: 'ns', key: 'k', value: new Uint8Array([0xaa, 0xbb]) }),
+    );
+    expect(put.toString('hex')).toBe('07' + '026e73' + '016b' + '02aabb');
+    const del = encode((w) => encodeOp(w, { type: 'kv-delete', namespace: 'ns', key: 'k' }));
+    expect(del.toString('hex')).toBe('08' + '026e73' + '016b');
+  });
+
+  it('round-trips any kv-put', () => {
+    fc.assert(
+      fc.property(fc.string(), fc.string(), fc.uint8Array({ maxLength: 300 }), (namespace, key, value) => {
+        const op: JournalOp = { type: 'kv-put', namespace, key, value };
+        const r = new ByteReader(encode((w) => encodeOp(w, op)));
+        expect(decodeOp(r)).toEqual(op);
+        expect(r.remaining).toBe(0);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
   it('round-trips any message', () => {
     fc.assert(
       fc.property(arbMessage, (m) => {
@@ -137,6 +158,9 @@ describe('journal codec', () => {
       },
       { type: 'durable-remove', queue: 'durable://c/n' },
       { type: 'relocate', queue: 'queue://a', order: 2 ** 40, deliveryCount: 3, message: sample },
+      { type: 'kv-put', namespace: 'mqtt-sessions', key: 's:dev', value: new Uint8Array([1, 2, 3]) },
+      { type: 'kv-put', namespace: '', key: '', value: new Uint8Array(0) },
+      { type: 'kv-delete', namespace: 'mqtt-sessions', key: 's:dev' },
     ];
     const bytes = encode((w) => {
       for (const op of ops) encodeOp(w, op);

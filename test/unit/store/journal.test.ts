@@ -26,7 +26,7 @@ describe('JournalStore', () => {
   it('recovers queues in order, delivery counts and durable records after a restart', async () => {
     const d = dir();
     const a = openJournal(d);
-    expect(await a.load()).toEqual({ queues: [], durables: [] });
+    expect(await a.load()).toEqual({ queues: [], durables: [], kv: [] });
     const durable = {
       queue: 'durable://c/s',
       clientId: 'c',

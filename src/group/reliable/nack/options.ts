@@ -23,7 +23,7 @@ export interface NackOptions {
   xmitSuppress: number;
   /** Upper bound of the random back-off of a member answering for a departed sender, ms. */
   holderDelay: number;
-  /** Period of the stability digest, ms (also sent after delivering window/4 messages). */
+  /** Period of the stability digest, ms (also sent after delivering window/4 messages or windowBytes/4). */
   stabilityInterval: number;
   /** First idle heartbeat of the highest seq after the last send, ms; doubles up to 1000 ms. */
   idleHeartbeat: number;

@@ -89,10 +89,12 @@ export class NackProtocol implements ReliableProtocol {
   private readonly waiters = new Waiters();
   private readonly unicastLayer: ReliableUnicast;
   private deliveredSinceDigest = 0;
+  private deliveredBytesSinceDigest = 0;
   private digestDirty = false;
   private digestWanted = false;
   private lastDigestAt = 0;
-  private lastSendAt = 0;
+  /** Set by every multicast, cleared by the idle tick: no clock read per message. */
+  private sentSinceTick = false;
   private idleDelay: number;
   private idleTimer: { cancel(): void } | undefined;
   private stabilityTimer: { cancel(): void } | undefined;
@@ -167,7 +169,7 @@ export class NackProtocol implements ReliableProtocol {
     this.unstableBytes += payload.length;
     this.counters.sent++;
     this.ctx.wire.multicast('data', { seq, view, payload });
-    this.lastSendAt = this.ctx.clock.now();
+    this.sentSinceTick = true;
     this.digestDirty = true;
     if (this.members.size === 1) this.recomputeStable();
     this.armIdle();
@@ -363,7 +365,7 @@ export class NackProtocol implements ReliableProtocol {
       return;
     }
     this.counters.received++;
-    w.store.set(d.seq, { payload: d.payload, view: d.view });
+    w.store.set(d.seq, d); // McastData is a Stored (payload, view): no copy of the record per message
     w.requested.delete(d.seq);
     w.tries.delete(d.seq);
     if (d.seq > w.highest) w.highest = d.seq;
@@ -384,11 +386,18 @@ export class NackProtocol implements ReliableProtocol {
       w.delivered++;
       this.counters.delivered++;
       this.deliveredSinceDigest++;
+      this.deliveredBytesSinceDigest += m.payload.length;
       this.digestDirty = true;
       this.handler({ sender, payload: m.payload, multicast: true });
       if (this.closed || this.recv.get(sender) !== w) return;
     }
-    if (this.deliveredSinceDigest >= this.opts.window / 4) this.sendDigest();
+    // Credit goes back after a quarter of either window, so that senders limited by bytes (large
+    // messages) are not left waiting for a quarter of the message count.
+    if (
+      this.deliveredSinceDigest >= this.opts.window / 4 ||
+      this.deliveredBytesSinceDigest >= this.opts.windowBytes / 4
+    )
+      this.sendDigest();
     if (this.flushing) this.checkFlush();
   }
 
@@ -555,6 +564,7 @@ export class NackProtocol implements ReliableProtocol {
     const entries = [{ sender: this.self, seq: this.seq }];
     for (const [sender, w] of this.recv) entries.push({ sender, seq: w.delivered });
     this.deliveredSinceDigest = 0;
+    this.deliveredBytesSinceDigest = 0;
     this.digestDirty = false;
     this.digestWanted = false;
     this.lastDigestAt = this.ctx.clock.now();
@@ -595,11 +605,15 @@ export class NackProtocol implements ReliableProtocol {
   private armIdle(): void {
     this.idleDelay = this.opts.idleHeartbeat;
     if (this.idleTimer) return;
+    // The first tick comes idleHeartbeat after this send; each later one asks whether a whole period
+    // passed without a send.
+    this.sentSinceTick = false;
     const tick = () => {
       this.idleTimer = undefined;
       if (this.closed || this.seq <= this.stableSelf) return;
-      const quiet = this.ctx.clock.now() - this.lastSendAt;
-      if (quiet >= this.opts.idleHeartbeat) {
+      const quiet = !this.sentSinceTick;
+      this.sentSinceTick = false;
+      if (quiet) {
         this.ctx.wire.multicast('seq_heartbeat', { seq: this.seq });
         this.idleDelay = Math.min(this.idleDelay * 2, 1000);
       }

@@ -9,7 +9,7 @@ import { ACCEPTED } from '../../../core/index.js';
 import type { MessageInit } from '../../../core/message.js';
 import { retainedMessage, toMessageInit } from '../message-in.js';
 import { MqttError, RC } from '../reason-codes.js';
-import type { MqttSession } from '../session.js';
+import { isStoreFailure, type MqttSession } from '../session.js';
 import { checkTopicName, topicToName } from '../topics.js';
 
 let retainedSeq = 0;
@@ -73,9 +73,10 @@ export function handlePublish(session: MqttSession, packet: IPublishPacket): voi
   const store = session.settings.registry.store;
   // A durable session store must have the packet id before PUBREC, or a crash could route it twice.
   if (store.durable && state.persistent) result = result.then(() => store.flushed());
-  session.ackPublish('pubrec', packetId, result, () => {
-    // MQTT 5 refuses with a reason code and forgets the id; 3.1.1 acknowledges positively and keeps it.
-    if (session.version === 5) state.removeInbound(packetId);
+  session.ackPublish('pubrec', packetId, result, (e) => {
+    // MQTT 5 refuses with a reason code and forgets the id; 3.1.1 acknowledges positively and keeps it,
+    // unless the store failed: then the message is not known to be routed, and the re-sent PUBLISH must be.
+    if (session.version === 5 || isStoreFailure(e)) state.removeInbound(packetId);
   });
 }
 
@@ -96,11 +97,14 @@ function retain(
     );
     if (!ok) session.publishRefused(new MqttError(RC.QUOTA_EXCEEDED, 'retained message store full'));
   };
+  // The publisher's PUBACK / PUBREC also waits until the retained message itself is durable.
   if (result === ACCEPTED) {
     apply();
-    return result;
+    return store.flushed();
   }
   return result.then(() => {
-    if (!session.isClosed) apply();
+    if (session.isClosed) return;
+    apply();
+    return store.flushed();
   });
 }

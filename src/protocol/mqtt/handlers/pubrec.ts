@@ -4,6 +4,7 @@
  * (4.3.3); a failure reason code (>= 0x80) ends the exchange without PUBREL.
  */
 import type { IPubrecPacket } from 'mqtt-packet';
+import { ackWhenDurable } from '../persistence/durable-ack.js';
 import { RC } from '../reason-codes.js';
 import type { MqttSession } from '../session.js';
 
@@ -12,5 +13,7 @@ export function handlePubrec(session: MqttSession, packet: IPubrecPacket): void 
   const refused = (packet.reasonCode ?? 0) >= 0x80;
   const known = session.releaseQos2(id, refused);
   if (refused) return;
-  session.writeAckNow('pubrel', id, known ? RC.SUCCESS : RC.PACKET_ID_NOT_FOUND);
+  // Once the ack of the core delivery is durable, or a restart could re-send the PUBLISH after it.
+  if (known) ackWhenDurable(session, 'pubrel', id, RC.SUCCESS);
+  else session.writeAckNow('pubrel', id, RC.PACKET_ID_NOT_FOUND);
 }

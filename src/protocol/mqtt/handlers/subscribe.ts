@@ -1,6 +1,8 @@
 /**
  * SUBSCRIBE (3.8): one core subscription per filter, SUBACK with one code per filter, in order
- * [MQTT-3.8.4-6]; then the retained messages (3.3.1.3), after the SUBACK.
+ * [MQTT-3.8.4-6]; then the retained messages (3.3.1.3), after the SUBACK. In a persistent session on a
+ * durable store the SUBACK waits until the subscription is stored: a client that saw its SUBACK and
+ * then gets Session Present after a crash must find the subscription there (it would not re-subscribe).
  */
 import type { ISubscribePacket, ISubscription } from 'mqtt-packet';
 import { encodePacket } from '../codec/encoder.js';
@@ -24,10 +26,28 @@ export function handleSubscribe(session: MqttSession, packet: ISubscribePacket):
     session.dropHeldOutput();
     throw e;
   }
-  session.releaseOutput(
-    encodePacket({ cmd: 'suback', messageId: packet.messageId!, granted }, session.version),
+  const suback = encodePacket({ cmd: 'suback', messageId: packet.messageId!, granted }, session.version);
+  const finish = () => {
+    session.releaseOutput(suback);
+    for (const send of retainedFor) send();
+  };
+  const store = session.settings.registry.store;
+  if (!store.durable || !session.state.persistent) {
+    finish();
+    return;
+  }
+  // Output stays held (deliveries of the new subscriptions queue behind the SUBACK) until then.
+  session.acks.add(
+    store.flushed(),
+    () => {
+      finish();
+      return null;
+    },
+    (e) => {
+      queueMicrotask(() => session.fail(e));
+      return null;
+    },
   );
-  for (const send of retainedFor) send();
 }
 
 function subscribeOne(

@@ -180,7 +180,10 @@ describe('Bundle codec', () => {
         const header = encodeSenderHeader(sender);
         const a = new BundleWriter(header, 65_000);
         const b = new BundleWriter(header, 65_000);
-        for (const [[head = new Uint8Array(0), body = new Uint8Array(0)], [tail = new Uint8Array(0)]] of items) {
+        for (const [
+          [head = new Uint8Array(0), body = new Uint8Array(0)],
+          [tail = new Uint8Array(0)],
+        ] of items) {
           a.add(Buffer.concat([head, body, tail]));
           b.addParts(head, body, tail);
         }

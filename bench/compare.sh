@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Side-by-side comparison with the real peers, in one run, with the neutral harness of ../shared/bench/brokers
 # (same clients, same workloads for every broker). Needs root once for peers/install.sh.
-#   bench/compare.sh [ROUNDS=3] [WORKLOADS="W4n"] [PEERS="activemq rabbitmq"]
+#   bench/compare.sh [ROUNDS=3]      with env WORKLOADS="W4n W4p W1 W2 W3 W5" (default W4n) and PEERS (default: the
+#                                    peers that speak each workload's protocol: STOMP activemq rabbitmq; MQTT also
+#                                    mosquitto nats)
 # Writes raw results to $OUT (default /tmp/blazemq-compare.jsonl) and prints the harness's table.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS=${1:-3}
 WORKLOADS=${WORKLOADS:-W4n}
-PEERS=${PEERS:-activemq rabbitmq}
+PEERS=${PEERS:-}
 SHARED=${SHARED:-../shared/bench/brokers}
 OUT=${OUT:-/tmp/blazemq-compare.jsonl}
 [ -d "$SHARED/harness" ] || { echo "no $SHARED: the shared benchmark is not next to the project" >&2; exit 1; }
@@ -16,22 +18,31 @@ OUT=${OUT:-/tmp/blazemq-compare.jsonl}
 npm run build --silent
 rm -f "$OUT"
 declare -A STOMP_PORT=([activemq]=61613 [rabbitmq]=61614)
+declare -A MQTT_PORT=([mosquitto]=1883 [activemq]=1884 [rabbitmq]=1885 [nats]=1886)
 
 data=$(mktemp -d)
-node dist/cli/main.js start --data "$data" --stomp 0 --http off --ports-file "$data/ports.json" --log-level warn &
+node dist/cli/main.js start --data "$data" --stomp 0 --mqtt 0 --http off --ports-file "$data/ports.json" --log-level warn &
 BPID=$!
 trap 'kill $BPID 2>/dev/null; rm -rf "$data"' EXIT
 for _ in $(seq 100); do [ -s "$data/ports.json" ] && break; sleep 0.1; done
-BPORT=$(node -e "console.log(JSON.parse(require('fs').readFileSync('$data/ports.json','utf8')).stomp)")
+port_of() { node -e "console.log(JSON.parse(require('fs').readFileSync('$data/ports.json','utf8')).$1)"; }
+BSTOMP=$(port_of stomp)
+BMQTT=$(port_of mqtt)
 
 for wl in $WORKLOADS; do
-  for p in $PEERS; do
+  case $wl in
+    W4*) proto=stomp; peers=${PEERS:-activemq rabbitmq}; ours="stomp://127.0.0.1:$BSTOMP" ;;
+    *) proto=mqtt; peers=${PEERS:-mosquitto activemq rabbitmq nats}; ours="mqtt://127.0.0.1:$BMQTT" ;;
+  esac
+  for p in $peers; do
+    if [ $proto = stomp ]; then port=${STOMP_PORT[$p]:-}; else port=${MQTT_PORT[$p]:-}; fi
+    [ -n "$port" ] || continue
     "$SHARED/peers/start-$p.sh" >/dev/null
-    node "$SHARED/harness/run.mjs" --target "stomp://127.0.0.1:${STOMP_PORT[$p]}" --workload "$wl" --runs "$ROUNDS" \
+    node "$SHARED/harness/run.mjs" --target "$proto://127.0.0.1:$port" --workload "$wl" --runs "$ROUNDS" \
       --broker "$p" --label "$p" --out "$OUT" >/dev/null
     "$SHARED/peers/stop-$p.sh" >/dev/null
   done
-  node "$SHARED/harness/run.mjs" --target "stomp://127.0.0.1:$BPORT" --workload "$wl" --runs "$ROUNDS" \
+  node "$SHARED/harness/run.mjs" --target "$ours" --workload "$wl" --runs "$ROUNDS" \
     --broker-pid "$BPID" --label blazemq --out "$OUT" >/dev/null
 done
 node "$SHARED/harness/report.mjs" "$OUT"

@@ -33,9 +33,11 @@ export type {
   ConnectionStats,
   CoreStats,
   DurableStats,
+  MemoryStats,
   TopicStats,
 } from './broker.js';
 export type { KeyValueNamespace } from './kv.js';
+export { MESSAGE_OVERHEAD } from './memory.js';
 export type { Message, MessageInit, PropertyValue } from './message.js';
 export { DEFAULT_PRIORITY } from './message.js';
 export {
@@ -44,6 +46,7 @@ export {
   type DestinationPolicy,
   type ExpiredMessagePolicy,
   type PolicyOverride,
+  SLOW_CONSUMER_POLICIES,
   type SlowConsumerPolicy,
 } from './policy.js';
 export type { QueueStats } from './queue.js';

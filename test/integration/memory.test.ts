@@ -120,6 +120,13 @@ describe('memory limits', () => {
       }
       await topicProducer.stop();
       await queueProducer.stop();
+      // Let what was accepted reach the readers (counts stable for 300 ms, at most 5 s).
+      for (let i = 0, prev = -1; i < 50; i++) {
+        const now = topicFast.messages + queueFast.messages;
+        if (now === prev) break;
+        prev = now;
+        await new Promise((r) => setTimeout(r, 300));
+      }
       const summary = {
         maxRssMiB: Math.round(maxRss / MiB),
         topicSent: topicProducer.sent,
@@ -136,7 +143,8 @@ describe('memory limits', () => {
       // The stalled consumers held the broker back neither way: the fast ones got (nearly) everything
       // that was published meanwhile ...
       expect(topicFast.messages).toBeGreaterThan(topicProducer.sent * 0.9);
-      expect(queueFast.messages).toBeGreaterThan(queueProducer.sent - 1000 - 1000);
+      // (All but the 1,000 the stalled queue consumer holds, and sends still in the socket when stopped.)
+      expect(queueFast.messages).toBeGreaterThan(queueProducer.sent - 1000 - 100);
       // ... and at a rate that did not collapse as the stalled consumers' buffers filled (lenient:
       // the machine is shared; a broker growing without bound slows down by orders of magnitude).
       const third = Math.max(1, Math.floor(perSecond.length / 3));

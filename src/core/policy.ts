@@ -78,7 +78,9 @@ export const DEFAULT_POLICY: Readonly<CorePolicy> = Object.freeze({
   deadLetterNonPersistent: true,
   expiredMessages: 'dlq',
   topicSubscriberBuffer: 10_000,
-  slowConsumerPolicy: 'drop-oldest',
+  // Like ActiveMQ's producer flow control: no message is dropped unless an address opts into dropping or
+  // conflation (market data). A subscriber that never drains is disconnected by its protocol's timeout.
+  slowConsumerPolicy: 'block',
   conflationKey: '',
   memoryLimit: 64 * 1024 * 1024,
   maxQueueDepth: 0,

@@ -35,6 +35,9 @@ beforeAll(async () => {
         memoryLimit: '16MiB',
         // Count limits out of the way: bytes must be what bounds the buffers.
         topicSubscriberBuffer: 100_000_000,
+        // The market-data choice: a stalled topic subscriber loses its oldest messages instead of slowing
+        // the producer (the default, block, is tested in memory-slow-consumer.test.ts).
+        slowConsumerPolicy: 'drop-oldest',
       },
       // The stalled consumers stay connected for the whole run (the disconnect is tested elsewhere).
       limits: { stomp: { slowConsumerTimeoutMs: 3_600_000 } },

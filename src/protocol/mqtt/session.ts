@@ -89,6 +89,8 @@ export class MqttSession implements ProtocolSession, DeliveryTarget, AckSink, Li
   private halted = false;
   private pumping = false;
   private inboundBlocked = false;
+  /** QoS 0 PUBLISHes the core has not accepted yet (see paceQos0). */
+  private qos0Pending = 0;
   private readingPaused = false;
 
   // Output.
@@ -437,6 +439,28 @@ export class MqttSession implements ProtocolSession, DeliveryTarget, AckSink, Li
     if (this.acks.pending >= this.settings.limits.receiveMaximum) this.inboundBlocked = true;
   }
 
+  /**
+   * A QoS 0 PUBLISH the core has not accepted yet (a memory limit or a `block` slow-consumer policy holds
+   * it, or a retained update is being stored). QoS 0 has no ack to delay, so flow control is TCP's: while
+   * too many are pending the session stops reading the publisher, exactly as for unacked QoS 1/2.
+   */
+  paceQos0(result: Promise<void>): void {
+    this.qos0Pending++;
+    if (this.qos0Pending >= this.settings.limits.receiveMaximum) this.inboundBlocked = true;
+    result.then(
+      () => this.qos0Settled(),
+      (e: unknown) => {
+        this.publishRefused(e);
+        this.qos0Settled();
+      },
+    );
+  }
+
+  private qos0Settled(): void {
+    this.qos0Pending--;
+    this.ackProgressed();
+  }
+
   /** A QoS 0 PUBLISH (or a retained store update) the core refused: nothing to tell the client. */
   publishRefused(error: unknown): void {
     this.log.debug({ err: (error as Error).message }, 'PUBLISH refused');
@@ -448,7 +472,8 @@ export class MqttSession implements ProtocolSession, DeliveryTarget, AckSink, Li
 
   ackProgressed(): void {
     if (!this.inboundBlocked || this.phase === 'closed') return;
-    if (this.acks.pending <= this.settings.limits.receiveMaximum >> 1) {
+    const half = this.settings.limits.receiveMaximum >> 1;
+    if (this.acks.pending <= half && this.qos0Pending <= half) {
       this.inboundBlocked = false;
       this.pump();
     }

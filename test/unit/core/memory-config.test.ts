@@ -6,11 +6,11 @@ import { DEFAULT_POLICY } from '../../../src/core/index.js';
 const parse = (core: object) => configSchema.parse({ core }, 'config').core;
 
 describe('memory configuration', () => {
-  it('defaults to 512 MiB global, 64 MiB per address, drop-oldest', () => {
+  it('defaults to 512 MiB global, 64 MiB per address, block', () => {
     const core = defaultConfig().core;
     expect(core.globalMemoryLimit).toBe(512 * 1024 * 1024);
     expect(core.memoryLimit).toBe(64 * 1024 * 1024);
-    expect(core.slowConsumerPolicy).toBe('drop-oldest');
+    expect(core.slowConsumerPolicy).toBe('block');
     expect(core.conflationKey).toBe(DEFAULT_POLICY.conflationKey);
   });
 

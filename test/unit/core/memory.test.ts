@@ -144,7 +144,7 @@ describe('producer flow control', () => {
 
 describe('slow topic subscribers', () => {
   it("'drop-oldest' bounds a paused subscriber's buffer by bytes as well as by count", async () => {
-    const h = await harness({ policy: { memoryLimit: cost(10) * 3 } });
+    const h = await harness({ policy: { memoryLimit: cost(10) * 3, slowConsumerPolicy: 'drop-oldest' } });
     const c = h.connect();
     const { sub, rec } = h.sub(c, { address: 'topic://t' });
     sub.pause();
@@ -156,7 +156,9 @@ describe('slow topic subscribers', () => {
   });
 
   it("the global limit makes slow subscribers drop instead of blocking everyone ('drop-oldest')", async () => {
-    const h = await harness({ policy: { globalMemoryLimit: cost(1) * 4 } });
+    const h = await harness({
+      policy: { globalMemoryLimit: cost(1) * 4, slowConsumerPolicy: 'drop-oldest' },
+    });
     const c = h.connect();
     const slow = h.sub(c, { address: 'topic://t' });
     const fast = h.sub(c, { address: 'topic://t', ackMode: 'auto' });

@@ -56,8 +56,8 @@ describe('topics', () => {
     expect(rec.texts()).toEqual(['1', '2', '3']);
   });
 
-  it('pause buffers; on overflow the oldest are dropped (default policy)', async () => {
-    const h = await harness({ policy: { topicSubscriberBuffer: 3 } });
+  it("pause buffers; on overflow the oldest are dropped ('drop-oldest')", async () => {
+    const h = await harness({ policy: { topicSubscriberBuffer: 3, slowConsumerPolicy: 'drop-oldest' } });
     const c = h.connect();
     const { sub, rec } = h.sub(c, { address: 'topic://t' });
     sub.pause();

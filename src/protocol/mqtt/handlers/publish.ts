@@ -62,7 +62,7 @@ export function handlePublish(session: MqttSession, packet: IPublishPacket): voi
   if (packet.retain) result = retain(session, topic, init, result);
 
   if (qos === 0) {
-    if (result !== ACCEPTED) result.catch((e: unknown) => session.publishRefused(e));
+    if (result !== ACCEPTED) session.paceQos0(result);
     return;
   }
   if (qos === 1) {

@@ -25,11 +25,23 @@ export function labSupport(): { ok: boolean; reason: string } {
   if (process.platform !== 'linux') probed = { ok: false, reason: 'not Linux' };
   else if (process.getuid?.() !== 0) probed = { ok: false, reason: 'not root' };
   else {
+    // Listing namespaces works even where creating them is not allowed (a container without
+    // CAP_SYS_ADMIN): create a namespace with a veth pair inside, as the lab will, then remove it.
+    const ns = `blzprobe${process.pid}`;
     try {
-      execFileSync('ip', ['netns', 'list'], { stdio: 'ignore' });
+      execFileSync('ip', ['netns', 'add', ns], { stdio: 'ignore' });
+      execFileSync('ip', ['-n', ns, 'link', 'add', 'p0', 'type', 'veth', 'peer', 'name', 'p1'], {
+        stdio: 'ignore',
+      });
       probed = { ok: true, reason: '' };
     } catch {
-      probed = { ok: false, reason: '`ip netns` unavailable' };
+      probed = { ok: false, reason: 'cannot create network namespaces with veth pairs here' };
+    } finally {
+      try {
+        execFileSync('ip', ['netns', 'del', ns], { stdio: 'ignore' });
+      } catch {
+        // never created
+      }
     }
   }
   return probed;

@@ -12,7 +12,14 @@ import { type BrokerState, type HttpServer, startHttpServer } from './admin/http
 import { type BlazeConfig, usersFilePath } from './config/schema.js';
 import { type BlazeCore, createBrokerCore } from './core/index.js';
 import { type Listener, listen } from './net/listener.js';
-import { KvSessionStore, MQTT_SESSION_NAMESPACE, mqttProtocol } from './protocol/mqtt/index.js';
+import { createWsGateway, type WsGateway, type WsRoute } from './net/ws-transport.js';
+import { type HttpMessaging, httpMessaging, type SseEndpoint, sseEndpoint } from './protocol/http/index.js';
+import {
+  KvSessionStore,
+  MQTT_SESSION_NAMESPACE,
+  type MqttProtocol,
+  mqttProtocol,
+} from './protocol/mqtt/index.js';
 import { stompProtocol } from './protocol/stomp/index.js';
 import { createAuthenticator } from './security/authenticator.js';
 import { createAuthorizer } from './security/authorizer.js';
@@ -100,6 +107,14 @@ export async function startBroker(config: BlazeConfig, options: StartOptions = {
     });
     cleanups.push(() => core.shutdown());
 
+    // One factory per protocol, shared by its TCP listener and its WebSocket endpoint.
+    const stompFactory = stompProtocol({
+      core,
+      authenticator,
+      limits: config.limits.stomp,
+      heartbeat: config.limits.heartbeat,
+      logger: logger.child({ protocol: 'stomp' }),
+    });
     let stomp: Listener | undefined;
     if (config.listeners.stomp !== 'off') {
       stomp = await listen({
@@ -108,13 +123,7 @@ export async function startBroker(config: BlazeConfig, options: StartOptions = {
         port: config.listeners.stomp,
         maxConnections: config.limits.maxConnections,
         logger,
-        protocol: stompProtocol({
-          core,
-          authenticator,
-          limits: config.limits.stomp,
-          heartbeat: config.limits.heartbeat,
-          logger: logger.child({ protocol: 'stomp' }),
-        }),
+        protocol: stompFactory,
       });
       const l = stomp;
       cleanups.push(() => l.close());
@@ -123,7 +132,9 @@ export async function startBroker(config: BlazeConfig, options: StartOptions = {
     }
 
     let mqtt: Listener | undefined;
-    if (config.listeners.mqtt !== 'off') {
+    let mqttFactory: MqttProtocol | undefined;
+    // MQTT over WebSocket shares the session registry with the TCP listener, so it needs the same setup.
+    if (config.listeners.mqtt !== 'off' || config.listeners.http !== 'off') {
       // Retained messages and persistent sessions are stored with the messages, in the core's store
       // (docs/STORAGE.md), and come back before the listener accepts anyone.
       const mqttLog = logger.child({ protocol: 'mqtt' });
@@ -141,30 +152,81 @@ export async function startBroker(config: BlazeConfig, options: StartOptions = {
       if (sessions.length > 0 || core.retained.size > 0) {
         mqttLog.info({ sessions: sessions.length, retained: core.retained.size }, 'MQTT state recovered');
       }
-      mqtt = await listen({
-        name: 'mqtt',
-        host,
-        port: config.listeners.mqtt,
-        maxConnections: config.limits.maxConnections,
-        logger,
-        protocol,
-      });
-      const l = mqtt;
-      cleanups.push(async () => {
-        protocol.settings.registry.close();
-        await l.close();
-      });
-      ports.mqtt = mqtt.port;
-      logger.info({ protocol: 'mqtt', host, port: mqtt.port }, 'listening');
+      mqttFactory = protocol;
+      cleanups.push(async () => protocol.settings.registry.close());
+      if (config.listeners.mqtt !== 'off') {
+        mqtt = await listen({
+          name: 'mqtt',
+          host,
+          port: config.listeners.mqtt,
+          maxConnections: config.limits.maxConnections,
+          logger,
+          protocol,
+        });
+        const l = mqtt;
+        cleanups.push(() => l.close());
+        ports.mqtt = mqtt.port;
+        logger.info({ protocol: 'mqtt', host, port: mqtt.port }, 'listening');
+      }
     }
 
     let http: HttpServer | undefined;
+    let ws: WsGateway | undefined;
+    let rest: HttpMessaging | undefined;
+    let sse: SseEndpoint | undefined;
     if (config.listeners.http !== 'off') {
+      const httpLog = logger.child({ component: 'http' });
+      const routes: WsRoute[] = [
+        {
+          path: '/stomp',
+          subprotocols: ['v12.stomp', 'v11.stomp', 'v10.stomp'],
+          protocol: stompFactory,
+          maxPayload: config.limits.stomp.maxFrameSize,
+          messageType: 'auto',
+        },
+      ];
+      if (mqttFactory) {
+        routes.push({
+          path: '/mqtt',
+          // 'mqttv3.1' is what MQTT 3.1 clients offer (MQTT.js with protocolVersion 3).
+          subprotocols: ['mqtt', 'mqttv3.1'],
+          protocol: mqttFactory,
+          maxPayload: config.limits.mqtt.maxPacketSize,
+          messageType: 'binary',
+        });
+      }
+      const gateway = createWsGateway({
+        routes,
+        maxConnections: config.limits.maxConnections,
+        logger: httpLog,
+      });
+      ws = gateway;
+      cleanups.push(() => gateway.close());
+      const messaging = httpMessaging({
+        core,
+        authenticator,
+        limits: config.limits.http,
+        logger: logger.child({ protocol: 'http' }),
+      });
+      rest = messaging;
+      cleanups.push(async () => messaging.close());
+      const streams = sseEndpoint({
+        core,
+        authenticator,
+        limits: config.limits.http,
+        logger: logger.child({ protocol: 'sse' }),
+      });
+      sse = streams;
+      cleanups.push(async () => streams.close());
       // Health must be reachable by an orchestrator on another host, so HTTP follows the same rule.
       http = await startHttpServer({
         host,
         port: config.listeners.http,
-        logger: logger.child({ component: 'http' }),
+        logger: httpLog,
+        handlers: [messaging.handle, streams.handle],
+        upgrade: gateway.handleUpgrade,
+        // A long poll may wait maxReadTimeoutMs after its request arrived.
+        requestTimeoutMs: Math.max(30_000, config.limits.http.maxReadTimeoutMs + 10_000),
         health: () => ({
           state,
           details: {
@@ -187,6 +249,7 @@ export async function startBroker(config: BlazeConfig, options: StartOptions = {
       logger.info('stopping');
       stomp?.stopAccepting();
       mqtt?.stopAccepting();
+      ws?.stopAccepting();
       try {
         await core.shutdown();
       } catch (err) {
@@ -194,6 +257,9 @@ export async function startBroker(config: BlazeConfig, options: StartOptions = {
       }
       await stomp?.close();
       await mqtt?.close();
+      await ws?.close();
+      rest?.close();
+      sse?.close();
       await store.close();
       await http?.close();
       logger.info('stopped');

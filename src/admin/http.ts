@@ -1,8 +1,10 @@
 /**
- * The broker's HTTP endpoint. For now only `GET /health` for orchestrators (200 once the broker accepts
- * connections, 503 while starting or stopping); the REST management API will be added here.
+ * The broker's HTTP endpoint: `GET /health` for orchestrators (200 once the broker accepts connections,
+ * 503 while starting or stopping), plus the handlers the broker mounts (REST messaging) and WebSocket
+ * upgrades (STOMP and MQTT over WebSocket, net/ws-transport.ts).
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { BlazeError } from '../util/errors.js';
 import type { Logger } from '../util/logger.js';
 
@@ -19,6 +21,15 @@ export interface HttpServerOptions {
   port: number;
   logger: Logger;
   health: () => HealthReport;
+  /**
+   * Tried in order for every request but /health; a handler returns false when the path is not its own.
+   * It owns the response once it returns true (it may answer later: long polls).
+   */
+  handlers?: ReadonlyArray<(req: IncomingMessage, res: ServerResponse) => boolean>;
+  /** WebSocket upgrades; without it every upgrade request is refused. */
+  upgrade?: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
+  /** Longest a request may take, long polls included. Default 30 s. */
+  requestTimeoutMs?: number;
 }
 
 export interface HttpServer {
@@ -45,6 +56,7 @@ function sendJson(
 function handle(req: IncomingMessage, res: ServerResponse, options: HttpServerOptions): void {
   const path = (req.url ?? '/').split('?', 1)[0];
   if (path !== '/health') {
+    for (const h of options.handlers ?? []) if (h(req, res)) return;
     sendJson(res, 404, { error: 'not found' });
     return;
   }
@@ -67,9 +79,14 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
       else res.destroy();
     }
   });
-  // Health probes are tiny; a client that dawdles over its headers is not one.
+  // A client that dawdles over its headers is not one we want.
   server.headersTimeout = 10_000;
-  server.requestTimeout = 30_000;
+  server.requestTimeout = options.requestTimeoutMs ?? 30_000;
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', () => socket.destroy());
+    if (options.upgrade) options.upgrade(req, socket, head);
+    else socket.end('HTTP/1.1 404 Not Found\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
+  });
   await new Promise<void>((resolve, reject) => {
     const onError = (err: NodeJS.ErrnoException) =>
       reject(

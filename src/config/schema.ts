@@ -11,6 +11,7 @@ import {
   type PolicyOverride,
   SLOW_CONSUMER_POLICIES,
 } from '../core/policy.js';
+import { DEFAULT_HTTP_LIMITS, type HttpLimits } from '../protocol/http/request.js';
 import { DEFAULT_MQTT_LIMITS, type MqttLimits } from '../protocol/mqtt/context.js';
 import {
   DEFAULT_HEARTBEAT,
@@ -63,6 +64,8 @@ export interface LimitsConfig {
   heartbeat: HeartbeatConfig;
   /** Per MQTT connection (protocol/mqtt/context.ts). */
   mqtt: MqttLimits;
+  /** REST messaging on the HTTP listener (protocol/http/request.ts). */
+  http: HttpLimits;
 }
 
 /** The core's policies (core/policy.ts), with the same names and defaults. */
@@ -222,6 +225,10 @@ function mqttField<K extends keyof MqttLimits>(key: K, parse: Parse<MqttLimits[K
   return field(parse, DEFAULT_MQTT_LIMITS[key]);
 }
 
+function httpField<K extends keyof HttpLimits>(key: K, parse: Parse<HttpLimits[K]>): Field<HttpLimits[K]> {
+  return field(parse, DEFAULT_HTTP_LIMITS[key]);
+}
+
 function policyField<K extends keyof DestinationPolicy>(key: K): Field<DestinationPolicy[K]> {
   return field(policyParsers[key] as Parse<DestinationPolicy[K]>, DEFAULT_POLICY[key]);
 }
@@ -269,6 +276,19 @@ export const configSchema: Field<BlazeConfig> = section<BlazeConfig>({
       maximumQoS: mqttField('maximumQoS', integer(0, 2, 'a QoS: 0, 1 or 2') as Parse<0 | 1 | 2>),
       autoPrefetch: mqttField('autoPrefetch', integer(1, 1_000_000)),
       slowConsumerTimeoutMs: mqttField('slowConsumerTimeoutMs', integer(100, 3_600_000, 'milliseconds')),
+    }),
+    http: section<HttpLimits>({
+      maxBodySize: httpField('maxBodySize', integer(0, 1024 * MB, 'a size in bytes')),
+      defaultReadTimeoutMs: httpField('defaultReadTimeoutMs', integer(0, 3_600_000, 'milliseconds')),
+      maxReadTimeoutMs: httpField('maxReadTimeoutMs', integer(0, 3_600_000, 'milliseconds')),
+      consumerIdleTimeoutMs: httpField('consumerIdleTimeoutMs', integer(100, 86_400_000, 'milliseconds')),
+      maxConsumers: httpField('maxConsumers', integer(0, 1_000_000)),
+      maxStreams: httpField('maxStreams', integer(0, 1_000_000)),
+      sseHeartbeatMs: httpField('sseHeartbeatMs', integer(10, 3_600_000, 'milliseconds')),
+      sseSlowConsumerTimeoutMs: httpField(
+        'sseSlowConsumerTimeoutMs',
+        integer(100, 3_600_000, 'milliseconds'),
+      ),
     }),
     heartbeat: section<HeartbeatConfig>({
       sendMs: field(integer(0, 3_600_000, 'milliseconds'), DEFAULT_HEARTBEAT.sendMs),

@@ -34,7 +34,7 @@ import {
 import type { ResolvedMqttContext } from './context.js';
 import { handlerFor } from './handlers/index.js';
 import { PROP_RETAIN, publishedQos } from './message-in.js';
-import { publishProperties } from './message-out.js';
+import { publishProperties, sharedQos0Publish } from './message-out.js';
 import { MqttError, RC, reasonOf, v3ConnackCode } from './reason-codes.js';
 import type { LiveSession, WillMessage } from './registry.js';
 import { NEVER_EXPIRES, type QoS, SessionState, type SubscriptionRecord } from './state.js';
@@ -577,29 +577,41 @@ export class MqttSession implements ProtocolSession, DeliveryTarget, AckSink, Li
     redelivered: boolean,
     retained: boolean,
   ): void {
-    const now = this.now;
     const core = sub.core;
-    if (message.expiration !== 0 && message.expiration <= now) {
-      if (tag > 0 && sub.explicit) core?.ack(tag);
-      return;
+    // The clock is read only for a message that can expire (per delivery, it showed in profiles).
+    let now = 0;
+    if (message.expiration !== 0) {
+      now = this.now;
+      if (message.expiration <= now) {
+        if (tag > 0 && sub.explicit) core?.ack(tag);
+        return;
+      }
     }
     // [MQTT-3.8.4-8]: the minimum of the published and the granted QoS.
     const published = publishedQos(message);
     const qos = Math.min(published, sub.record.qos) as QoS;
-    const topic = addressTopic(message.address) ?? message.address;
     const retain = retained || (sub.record.retainAsPublished && message.properties[PROP_RETAIN] === true);
+    const properties = this.version === 5 ? publishProperties(message, now, sub.subscriptionIds) : undefined;
+    if (qos === 0 && properties === undefined && this.aliasOutMax === 0) {
+      // Nothing in the packet is this session's own: the bytes are shared by all such subscribers.
+      const bytes = sharedQos0Publish(message, retain, this.version);
+      if (bytes.length > this.clientMaxPacket) {
+        this.dropOversized(sub, tag, message);
+        return;
+      }
+      if (tag > 0 && sub.explicit) core?.ack(tag);
+      this.writeBytes(bytes);
+      return;
+    }
+    const topic = addressTopic(message.address) ?? message.address;
     const out: OutgoingPublish = { topic, qos, packetId: 0, dup: false, retain, payload: message.body };
-    if (this.version === 5) out.properties = publishProperties(message, now, sub.subscriptionIds);
+    if (properties !== undefined) out.properties = properties;
     // [MQTT-3.1.2-25] never send more than the client's Maximum Packet Size: drop it as if delivered.
     if (
       this.clientMaxPacket !== Number.POSITIVE_INFINITY &&
       publishSize(out, this.version) > this.clientMaxPacket
     ) {
-      if (tag > 0 && sub.explicit) core?.ack(tag);
-      this.log.debug(
-        { topic, size: message.body.length },
-        'message over the client maximum packet size: dropped',
-      );
+      this.dropOversized(sub, tag, message);
       return;
     }
     if (this.aliasOutMax > 0) this.applyAlias(out);
@@ -626,6 +638,15 @@ export class MqttSession implements ProtocolSession, DeliveryTarget, AckSink, Li
       core?.ack(tag);
     }
     this.writeBytes(encodePublish(out, this.version));
+  }
+
+  /** [MQTT-3.1.2-25] a PUBLISH over the client's Maximum Packet Size is dropped as if delivered. */
+  private dropOversized(sub: MqttSubscription, tag: number, message: Message): void {
+    if (tag > 0 && sub.explicit) sub.core?.ack(tag);
+    this.log.debug(
+      { address: message.address, size: message.body.length },
+      'message over the client maximum packet size: dropped',
+    );
   }
 
   /**

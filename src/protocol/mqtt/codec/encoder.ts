@@ -126,6 +126,29 @@ function writeProperties(buf: Buffer, at: number, p: PublishProperties, size: nu
   return at;
 }
 
+const SLAB_SIZE = 256 * 1024;
+/** PUBLISHes bigger than this get their own buffer instead of wasting the rest of a slab. */
+const SLAB_MAX_PACKET = 64 * 1024;
+let slab: Buffer = Buffer.alloc(0);
+let slabOffset = 0;
+
+/**
+ * `size` bytes for one outgoing packet, cut from a shared slab right after the previous one. Packets
+ * written to a session one after the other are then adjacent in memory, and the transport merges them
+ * into one view instead of concatenating (src/net/tcp-transport.ts): the batch costs no copy. A region is
+ * never reused (a transport may still hold it); a slab is freed by GC once all its regions are written.
+ */
+function allocPacket(size: number): Buffer {
+  if (size > SLAB_MAX_PACKET) return Buffer.allocUnsafe(size);
+  if (slabOffset + size > slab.length) {
+    slab = Buffer.allocUnsafe(SLAB_SIZE);
+    slabOffset = 0;
+  }
+  const start = slabOffset;
+  slabOffset += size;
+  return slab.subarray(start, slabOffset);
+}
+
 /** Encodes a PUBLISH into one buffer (header, topic, id, properties, payload copied once). */
 export function encodePublish(p: OutgoingPublish, version: ProtocolVersion): Buffer {
   const topicBytes = Buffer.byteLength(p.topic);
@@ -136,7 +159,7 @@ export function encodePublish(p: OutgoingPublish, version: ProtocolVersion): Buf
     propsTotal = varIntSize(propsSize) + propsSize;
   }
   const remaining = 2 + topicBytes + (p.qos > 0 ? 2 : 0) + propsTotal + p.payload.length;
-  const buf = Buffer.allocUnsafe(1 + varIntSize(remaining) + remaining);
+  const buf = allocPacket(1 + varIntSize(remaining) + remaining);
   buf[0] = 0x30 | (p.dup ? 0x08 : 0) | (p.qos << 1) | (p.retain ? 0x01 : 0);
   let at = writeVarInt(buf, 1, remaining);
   at = writeString(buf, at, p.topic, topicBytes);

@@ -1,0 +1,322 @@
+/**
+ * WebSocket as a `Transport`, and the upgrade router that hands `/stomp` and `/mqtt` connections of the
+ * HTTP listener to the same protocol factories the TCP listeners use (ARCHITECTURE: one entry point for
+ * every duplex stream).
+ *
+ * Writes are batched like tcp-transport.ts: every chunk written in one event-loop turn becomes ONE
+ * WebSocket message, sent from a `setImmediate`. Both STOMP and MQTT parse a byte stream, so message
+ * boundaries carry no meaning (MQTT 5.0 §6.0: "a single WebSocket data frame can contain multiple or
+ * partial MQTT Control Packets"; stompjs parses chunks the same way).
+ *
+ * Back-pressure: `write` returns false once queued bytes + `ws.bufferedAmount` (bytes the ws sender and
+ * the socket still hold) exceed `highWaterMark`; `onDrain` fires when the socket drains to the low-water
+ * mark. Reading is paused with `ws.pause()`, which pauses the underlying socket.
+ */
+// `isUtf8` (Node >= 18.14) is native: cheap enough to run on every batch.
+import { isUtf8 } from 'node:buffer';
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { type WebSocket, WebSocketServer } from 'ws';
+import type { Logger } from '../util/logger.js';
+import type { ProtocolFactory, ProtocolSession, Transport } from './transport.js';
+
+/**
+ * How a batch goes on the wire. `binary`: always binary messages (MQTT 5.0 [MQTT-6.0.0-1] requires it).
+ * `auto`: a text message when the batch is valid UTF-8 (what text-only STOMP clients expect), binary
+ * otherwise (a STOMP body with arbitrary bytes, which a text message must not carry, RFC 6455 §5.6).
+ */
+export type WsMessageType = 'binary' | 'auto';
+
+export interface WsTransportOptions {
+  /** Buffered output (bytes) above which `write` returns false. Default 1 MiB. */
+  highWaterMark?: number;
+  /** `onDrain` fires once buffered output is at or below this. Default 64 KiB. */
+  lowWaterMark?: number;
+  /** After `end()`, a peer that does not complete the closing handshake is dropped after this. Default 5 s. */
+  endTimeoutMs?: number;
+  messageType?: WsMessageType;
+}
+
+export class WsTransport implements Transport {
+  readonly remoteAddress: string;
+  private readonly ws: WebSocket;
+  private readonly highWaterMark: number;
+  private readonly lowWaterMark: number;
+  private readonly endTimeoutMs: number;
+  private readonly messageType: WsMessageType;
+  private pending: Uint8Array[] = [];
+  private pendingBytes = 0;
+  private flushScheduled = false;
+  private needDrain = false;
+  private drainListeners: Array<() => void> = [];
+  private ending = false;
+  private wsClosed = false;
+  private endTimer: NodeJS.Timeout | undefined;
+
+  constructor(ws: WebSocket, socket: Duplex, remoteAddress: string, options: WsTransportOptions = {}) {
+    this.ws = ws;
+    this.remoteAddress = remoteAddress;
+    this.highWaterMark = options.highWaterMark ?? 1024 * 1024;
+    // The socket emits 'drain' only after a write above its own high-water mark; a low-water mark at
+    // least that high guarantees we either see 'drain' or can fire right after a flush.
+    this.lowWaterMark = Math.max(options.lowWaterMark ?? 64 * 1024, socket.writableHighWaterMark);
+    this.endTimeoutMs = options.endTimeoutMs ?? 5000;
+    this.messageType = options.messageType ?? 'binary';
+    socket.on('drain', () => this.checkDrain());
+    ws.once('close', () => {
+      this.wsClosed = true;
+      this.pending = [];
+      this.pendingBytes = 0;
+      this.drainListeners = [];
+      if (this.endTimer) clearTimeout(this.endTimer);
+    });
+  }
+
+  get closed(): boolean {
+    return this.ending || this.wsClosed || this.ws.readyState !== this.ws.OPEN;
+  }
+
+  /** Bytes accepted by `write` and not yet handed to the kernel. */
+  get bufferedBytes(): number {
+    return this.pendingBytes + this.ws.bufferedAmount;
+  }
+
+  write(chunk: Uint8Array): boolean {
+    if (this.closed) return false;
+    if (chunk.byteLength > 0) {
+      this.pending.push(chunk);
+      this.pendingBytes += chunk.byteLength;
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(() => this.flush());
+      }
+    }
+    if (this.bufferedBytes > this.highWaterMark) this.needDrain = true;
+    return !this.needDrain;
+  }
+
+  /** Called once, the next time output drains to the low-water mark after `write` returned false. */
+  onDrain(listener: () => void): void {
+    if (this.wsClosed) return;
+    this.drainListeners.push(listener);
+  }
+
+  pauseReading(): void {
+    if (!this.wsClosed) this.ws.pause();
+  }
+
+  resumeReading(): void {
+    if (!this.wsClosed) this.ws.resume();
+  }
+
+  end(): void {
+    if (this.ending || this.wsClosed) return;
+    this.flush();
+    this.ending = true;
+    // 1000 = normal closure (RFC 6455 §7.4.1); ws sends it after the queued messages.
+    this.ws.close(1000);
+    this.endTimer = setTimeout(() => this.ws.terminate(), this.endTimeoutMs);
+    this.endTimer.unref();
+  }
+
+  destroy(): void {
+    this.pending = [];
+    this.pendingBytes = 0;
+    this.ending = true;
+    this.ws.terminate();
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    if (this.pendingBytes === 0 || this.closed) return;
+    const data =
+      this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending, this.pendingBytes);
+    this.pending = [];
+    this.pendingBytes = 0;
+    const buf = Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+    const binary = this.messageType === 'binary' || !isUtf8(buf);
+    this.ws.send(buf, { binary });
+    this.checkDrain();
+  }
+
+  private checkDrain(): void {
+    if (!this.needDrain || this.wsClosed) return;
+    if (this.bufferedBytes > this.lowWaterMark) return;
+    this.needDrain = false;
+    const listeners = this.drainListeners;
+    this.drainListeners = [];
+    for (const l of listeners) l();
+  }
+}
+
+/** One WebSocket endpoint of the HTTP listener. */
+export interface WsRoute {
+  /** Exact request path, e.g. `/stomp`. */
+  path: string;
+  /** Accepted subprotocols in order of preference; the client must offer one of them. */
+  subprotocols: readonly string[];
+  protocol: ProtocolFactory;
+  /** Largest message accepted (ws closes with 1009 beyond it, before buffering the rest). */
+  maxPayload: number;
+  messageType: WsMessageType;
+}
+
+export interface WsGatewayOptions {
+  routes: readonly WsRoute[];
+  /** Per route, like the TCP listeners. */
+  maxConnections: number;
+  logger: Logger;
+  transport?: Omit<WsTransportOptions, 'messageType'>;
+}
+
+export type UpgradeDecision = { route: WsRoute; subprotocol: string } | { status: number; reason: string };
+
+/**
+ * Pure choice of route and subprotocol for an upgrade request: 404 for an unknown path, 400 when the
+ * client offers none of the route's subprotocols (MQTT 5.0 [MQTT-6.0.0-3]/[MQTT-6.0.0-4]: the client
+ * offers "mqtt" and the server selects it; RFC 6455 §4.2.2 lets the server refuse otherwise).
+ */
+export function chooseRoute(
+  routes: readonly WsRoute[],
+  path: string,
+  offered: string | undefined,
+): UpgradeDecision {
+  const route = routes.find((r) => r.path === path);
+  if (!route) return { status: 404, reason: `no WebSocket endpoint at ${path}` };
+  const wanted = new Set((offered ?? '').split(',').map((p) => p.trim().toLowerCase()));
+  const subprotocol = route.subprotocols.find((p) => wanted.has(p));
+  if (subprotocol === undefined) {
+    return {
+      status: 400,
+      reason: `${path} requires the Sec-WebSocket-Protocol ${route.subprotocols.join(' or ')}`,
+    };
+  }
+  return { route, subprotocol };
+}
+
+export interface WsGateway {
+  /** For `server.on('upgrade')`. */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
+  readonly connections: number;
+  stopAccepting(): void;
+  /** `end()` every connection and resolve once all are closed; stragglers are terminated after `timeoutMs`. */
+  close(timeoutMs?: number): Promise<void>;
+}
+
+function refuse(socket: Duplex, status: number, reason: string): void {
+  const body = JSON.stringify({ error: reason });
+  const text = status === 404 ? 'Not Found' : status === 503 ? 'Service Unavailable' : 'Bad Request';
+  socket.end(
+    `HTTP/1.1 ${status} ${text}\r\nconnection: close\r\ncontent-type: application/json; charset=utf-8\r\n` +
+      `content-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+  );
+}
+
+export function createWsGateway(options: WsGatewayOptions): WsGateway {
+  const log = options.logger.child({ listener: 'ws' });
+  const live = new Map<WebSocket, WsTransport>();
+  const perRoute = new Map<WsRoute, number>();
+  let accepting = true;
+  let nextId = 1;
+  const servers = new Map(
+    options.routes.map((route) => [
+      route,
+      new WebSocketServer({
+        noServer: true,
+        maxPayload: route.maxPayload,
+        perMessageDeflate: false,
+        // Only reached after chooseRoute accepted the offer, so the first match is the one chosen.
+        handleProtocols: (offered) => route.subprotocols.find((p) => offered.has(p)) ?? false,
+      }),
+    ]),
+  );
+
+  const attach = (ws: WebSocket, socket: Duplex, req: IncomingMessage, route: WsRoute) => {
+    const remote = `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`;
+    const connLog = log.child({ conn: nextId++, path: route.path });
+    const opened = Date.now();
+    connLog.info({ remote, subprotocol: ws.protocol }, 'connection open');
+    const transport = new WsTransport(ws, socket, remote, {
+      ...options.transport,
+      messageType: route.messageType,
+    });
+    live.set(ws, transport);
+    perRoute.set(route, (perRoute.get(route) ?? 0) + 1);
+    let session: ProtocolSession | undefined;
+    let lastError: Error | undefined;
+    ws.on('error', (err) => {
+      // ws closes the connection itself (1009 over maxPayload, 1002 on a bad frame) and then emits close.
+      lastError = err;
+    });
+    ws.once('close', (code) => {
+      live.delete(ws);
+      perRoute.set(route, (perRoute.get(route) ?? 1) - 1);
+      connLog.info({ remote, code, durationMs: Date.now() - opened }, 'connection closed');
+      if (!session) return;
+      try {
+        session.onClose(lastError);
+      } catch (err) {
+        connLog.error({ err }, 'protocol session threw in onClose');
+      }
+    });
+    try {
+      session = route.protocol(transport);
+    } catch (err) {
+      connLog.error({ err }, 'protocol session could not be created');
+      ws.terminate();
+      return;
+    }
+    const s = session;
+    ws.on('message', (data: Buffer | ArrayBuffer | Buffer[]) => {
+      const chunk = Array.isArray(data)
+        ? Buffer.concat(data)
+        : Buffer.isBuffer(data)
+          ? data
+          : Buffer.from(data);
+      try {
+        s.onData(chunk);
+      } catch (err) {
+        connLog.error({ err }, 'protocol session threw in onData');
+        transport.destroy();
+      }
+    });
+  };
+
+  return {
+    get connections() {
+      return live.size;
+    },
+    handleUpgrade(req, socket, head) {
+      const path = (req.url ?? '/').split('?', 1)[0] ?? '/';
+      const decision = chooseRoute(options.routes, path, req.headers['sec-websocket-protocol']);
+      if ('status' in decision) {
+        log.info({ path, status: decision.status }, 'upgrade refused');
+        refuse(socket, decision.status, decision.reason);
+        return;
+      }
+      const { route } = decision;
+      if (!accepting || (perRoute.get(route) ?? 0) >= options.maxConnections) {
+        if (accepting) log.warn({ path, maxConnections: options.maxConnections }, 'limit reached');
+        refuse(socket, 503, accepting ? 'connection limit reached' : 'broker is stopping');
+        return;
+      }
+      servers.get(route)!.handleUpgrade(req, socket, head, (ws) => attach(ws, socket, req, route));
+    },
+    stopAccepting() {
+      accepting = false;
+    },
+    async close(timeoutMs = 5000) {
+      accepting = false;
+      const closing = [...live.keys()].map(
+        (ws) => new Promise<void>((resolve) => ws.once('close', () => resolve())),
+      );
+      for (const t of live.values()) t.end();
+      const timer = setTimeout(() => {
+        for (const ws of live.keys()) ws.terminate();
+      }, timeoutMs);
+      await Promise.all(closing);
+      clearTimeout(timer);
+      for (const server of servers.values()) server.close();
+    },
+  };
+}

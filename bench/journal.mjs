@@ -4,16 +4,19 @@
 // within 2x of the plain file. The journal is fed by `concurrency` producers, each with one write() of one
 // message outstanding (as broker connections would be), so its group commit forms the batches itself;
 // the plain file is given exactly the average batch size the journal formed.
-//   npm run build && node bench/journal.mjs [--seconds 2] [--concurrency 1,10,100,1000] [--dir DIR]
+//   npm run build && node bench/journal.mjs [--seconds 2] [--rounds 3] [--concurrency 1,10,100,1000]
+//     [--dir DIR] [--dist DIR]
 import { mkdtempSync, rmSync } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 
 const ROOT = new URL('../', import.meta.url).pathname;
-const { JournalStore } = await import(join(ROOT, 'dist/store/journal/index.js'));
-
 const args = {};
 for (let i = 2; i < process.argv.length; i += 2) args[process.argv[i].slice(2)] = process.argv[i + 1];
+// --dist: another build of the journal (a copy of dist/ made before a change), for A/B runs.
+const { JournalStore } = await import(
+  join(resolve(args.dist ?? join(ROOT, 'dist')), 'store/journal/index.js')
+);
 const seconds = Number(args.seconds ?? 2);
 const rounds = Number(args.rounds ?? 3);
 const levels = (args.concurrency ?? '1,10,100,1000').split(',').map(Number);
@@ -57,12 +60,20 @@ async function journal(concurrency) {
     }
   };
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   await Promise.all(Array.from({ length: concurrency }, producer));
   const elapsed = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
   const s = store.stats();
   await store.close();
   rmSync(dir, { recursive: true, force: true });
-  return { rate: done / elapsed, batch: s.batches / s.syncs, bytesPerRecord: s.bytesWritten / s.ops };
+  return {
+    rate: done / elapsed,
+    batch: s.batches / s.syncs,
+    // Process CPU (all threads: the event loop and the libuv pool doing write + fdatasync) per record.
+    // On a shared machine this moves less than the rate does.
+    cpuUs: (cpu.user + cpu.system) / done,
+  };
 }
 
 async function plain(batch) {
@@ -73,6 +84,7 @@ async function plain(batch) {
   let pos = 0;
   let done = 0;
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   while (performance.now() < end) {
     await fh.write(buf, 0, buf.length, pos);
     pos += buf.length;
@@ -80,31 +92,39 @@ async function plain(batch) {
     done += batch;
   }
   const elapsed = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
   await fh.close();
   rmSync(file, { force: true });
-  return done / elapsed;
+  return { rate: done / elapsed, cpuUs: (cpu.user + cpu.system) / done };
 }
 
 const fmt = (n) => Math.round(n).toLocaleString('en-US');
 console.log(`durable 1 KiB records/s, ${seconds} s per run, in ${base}`);
-console.log('producers  journal/s  batch/sync  plain file/s (same batch)  journal/plain');
+console.log(
+  'producers  journal/s  batch/sync  CPU us/record  plain file/s (same batch)  CPU us/record  journal/plain',
+);
 try {
   // Median of `rounds` alternating runs: the disk is shared, single runs are noisy.
   const median = (xs) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   for (const c of levels) {
     const js = [];
+    const cs = [];
     const ps = [];
+    const pcs = [];
     let batch = 1;
     for (let r = 0; r < rounds; r++) {
       const j = await journal(c);
       batch = Math.max(1, Math.round(j.batch));
       js.push(j.rate);
-      ps.push(await plain(batch));
+      cs.push(j.cpuUs);
+      const p = await plain(batch);
+      ps.push(p.rate);
+      pcs.push(p.cpuUs);
     }
     const j = median(js);
     const p = median(ps);
     console.log(
-      `${String(c).padStart(9)}  ${fmt(j).padStart(9)}  ${String(batch).padStart(10)}  ${fmt(p).padStart(25)}  ${(j / p).toFixed(2).padStart(13)}`,
+      `${String(c).padStart(9)}  ${fmt(j).padStart(9)}  ${String(batch).padStart(10)}  ${median(cs).toFixed(1).padStart(13)}  ${fmt(p).padStart(25)}  ${median(pcs).toFixed(1).padStart(13)}  ${(j / p).toFixed(2).padStart(13)}`,
     );
   }
 } finally {

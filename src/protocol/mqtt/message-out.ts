@@ -99,7 +99,10 @@ export function sharedQos0Publish(message: Message, retain: boolean, version: Pr
   const entry = shared[version === 5 ? 1 : 0];
   if (entry.message === message && entry.retain === retain) return entry.bytes;
   const topic = addressTopic(message.address) ?? message.address;
-  const bytes = encodePublish({ topic, qos: 0, packetId: 0, dup: false, retain, payload: message.body }, version);
+  const bytes = encodePublish(
+    { topic, qos: 0, packetId: 0, dup: false, retain, payload: message.body },
+    version,
+  );
   entry.message = message;
   entry.retain = retain;
   entry.bytes = bytes;

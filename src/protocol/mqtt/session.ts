@@ -8,38 +8,35 @@
  * for 3.1.x, which has no way to say why; the Will is then published, as for any close without a
  * DISCONNECT 0x00 (3.1.2.5).
  *
+ * Helpers with one job each: `Outbound` (outbound.ts: outgoing PUBLISH, in-flight window),
+ * `SessionOutput` (output.ts: batching, held output, transport back-pressure), `KeepAlive`
+ * (keep-alive.ts), `IncomingAliases` (topic-alias.ts), `AckQueue` (ack-queue.ts: ordered PUBACK/PUBREC).
+ *
  * Flow control, both edges:
- *  - output: `transport.write` returning false pauses every core subscription until the transport
- *    drains (a peer that never drains is dropped after `slowConsumerTimeoutMs`); QoS 1/2 deliveries in
- *    flight are bounded by the client's Receive Maximum (4.9): at the limit the subscriptions pause;
+ *  - output: blocked output (transport over its high-water mark) or a full in-flight window (the
+ *    client's Receive Maximum, 4.9) pauses every core subscription of the session;
  *  - input: while `receiveMaximum` PUBLISH acks await the core (persistent sends not yet durable) no
  *    further packet is read, so a producer faster than the store is slowed by TCP.
  */
 import type { IConnectPacket, Packet } from 'mqtt-packet';
 import type { CoreConnection, Delivery, Principal, SubscribeOptions } from '../../core/api.js';
-import type { Message } from '../../core/message.js';
 import type { ProtocolSession, Transport } from '../../net/transport.js';
 import { isBlazeError } from '../../util/errors.js';
 import type { Logger } from '../../util/logger.js';
 import { AckQueue, type AckSink } from './ack-queue.js';
 import { MqttDecoder, type ProtocolVersion } from './codec/decoder.js';
-import {
-  type AckType,
-  encodeAck,
-  encodePacket,
-  encodePublish,
-  type OutgoingPublish,
-  publishSize,
-} from './codec/encoder.js';
+import { type AckType, encodeAck, encodePacket } from './codec/encoder.js';
 import type { ResolvedMqttContext } from './context.js';
 import { handlerFor } from './handlers/index.js';
-import { PROP_RETAIN, publishedQos } from './message-in.js';
-import { publishProperties, sharedQos0Publish } from './message-out.js';
+import { KeepAlive, type KeepAliveOwner } from './keep-alive.js';
+import { Outbound, type OutboundOwner } from './outbound.js';
+import { enterInput, leaveInput, type OutputOwner, SessionOutput } from './output.js';
 import { MqttError, RC, reasonOf, v3ConnackCode } from './reason-codes.js';
 import type { LiveSession, WillMessage } from './registry.js';
-import { NEVER_EXPIRES, type QoS, SessionState, type SubscriptionRecord } from './state.js';
+import { NEVER_EXPIRES, SessionState, type SubscriptionRecord } from './state.js';
 import { type DeliveryTarget, MqttSubscription } from './subscriptions.js';
-import { addressTopic, filterToPattern, type ParsedFilter } from './topics.js';
+import { IncomingAliases } from './topic-alias.js';
+import { filterToPattern, type ParsedFilter } from './topics.js';
 
 type Phase = 'awaiting-connect' | 'connecting' | 'connected' | 'closed';
 
@@ -54,18 +51,9 @@ export interface ConnectParams {
   readonly willDelay: number;
 }
 
-interface Inflight {
-  /** null for a retained message sent on subscribe, or a PUBREL re-sent on resume: no core ack. */
-  readonly sub: MqttSubscription | null;
-  readonly tag: number;
-  readonly qos: 1 | 2;
-  readonly messageId: string;
-  released: boolean;
-}
-
-const MAX_PACKET_ID = 0xffff;
-
-export class MqttSession implements ProtocolSession, DeliveryTarget, AckSink, LiveSession {
+export class MqttSession
+  implements ProtocolSession, DeliveryTarget, AckSink, LiveSession, OutboundOwner, OutputOwner, KeepAliveOwner
+{
   readonly settings: ResolvedMqttContext;
   readonly decoder: MqttDecoder;
   version: ProtocolVersion = 4;
@@ -73,13 +61,16 @@ export class MqttSession implements ProtocolSession, DeliveryTarget, AckSink, Li
   /** Subscriptions by filter text (as subscribed, `$share/...` included). */
   readonly subscriptions = new Map<string, MqttSubscription>();
   /** Topic aliases the client defined (MQTT 5 3.3.2.3.4). */
-  readonly aliasesIn = new Map<number, string>();
+  readonly aliasesIn = new IncomingAliases();
   readonly acks: AckQueue;
+  readonly outbound: Outbound;
   /** QoS 1 PUBACKs not yet written (Receive Maximum accounting). */
   pendingPubacks = 0;
 
   private readonly transport: Transport;
   private readonly log: Logger;
+  private readonly output: SessionOutput;
+  private readonly keepAlive: KeepAlive;
   private phase: Phase = 'awaiting-connect';
   private connection: CoreConnection | null = null;
   private sessionState: SessionState | null = null;
@@ -88,33 +79,12 @@ export class MqttSession implements ProtocolSession, DeliveryTarget, AckSink, Li
   /** Set once no further packet may be processed (a violation, or DISCONNECT). */
   private halted = false;
   private pumping = false;
+  /** Core subscriptions paused: output blocked or the in-flight window full. */
+  private subsPaused = false;
   private inboundBlocked = false;
   /** QoS 0 PUBLISHes the core has not accepted yet (see paceQos0). */
   private qos0Pending = 0;
-  private readingPaused = false;
-
-  // Output.
-  private readonly inflight = new Map<number, Inflight>();
-  /** Packet ids of deliveries not acknowledged on a previous connection, by message id [MQTT-4.4.0-1]. */
-  private readonly resendIds = new Map<string, number>();
-  private nextPacketId = 1;
-  private sendWindow = 65_535;
-  private clientMaxPacket = Number.POSITIVE_INFINITY;
-  private aliasOutMax = 0;
-  private readonly aliasesOut = new Map<string, number>();
-  /** Retained messages waiting for room in the send window. */
-  private readonly retainedBacklog: Array<{ sub: MqttSubscription; message: Message }> = [];
-  private writeBlocked = false;
-  private windowFull = false;
-  private subsPaused = false;
-  private slowTimer: unknown = null;
-  /** Output held while a SUBSCRIBE is handled, so that SUBACK precedes the messages it lets through. */
-  private held: Uint8Array[] | null = null;
-
-  // Keep-alive (3.1.2.10): the client is dropped after 1.5 x its interval without a packet.
-  private keepAliveMs = 0;
-  private lastRead = 0;
-  private keepAliveTimer: unknown = null;
+  private paused = false;
 
   constructor(transport: Transport, settings: ResolvedMqttContext) {
     this.transport = transport;
@@ -122,6 +92,9 @@ export class MqttSession implements ProtocolSession, DeliveryTarget, AckSink, Li
     this.log = settings.logger.child({ protocol: 'mqtt', remote: transport.remoteAddress });
     this.decoder = new MqttDecoder(settings.limits.maxPacketSize);
     this.acks = new AckQueue(this);
+    this.outbound = new Outbound(this, this.log);
+    this.output = new SessionOutput(transport, settings.timers, settings.limits.slowConsumerTimeoutMs, this);
+    this.keepAlive = new KeepAlive(settings.timers, this);
   }
 
   get conn(): CoreConnection {
@@ -142,6 +115,11 @@ export class MqttSession implements ProtocolSession, DeliveryTarget, AckSink, Li
     return this.phase === 'connected';
   }
 
+  /** Reading from the transport is paused by our own flow control (see keep-alive.ts). */
+  get readingPaused(): boolean {
+    return this.paused;
+  }
+
   get now(): number {
     return this.settings.timers.now();
   }
@@ -150,8 +128,9 @@ export class MqttSession implements ProtocolSession, DeliveryTarget, AckSink, Li
 
   onData(chunk: Buffer): void {
     if (this.phase === 'closed') return;
-    if (this.keepAliveMs > 0) this.lastRead = this.settings.timers.now();
+    this.keepAlive.touch();
     this.decoder.push(chunk);
+    enterInput();
     try {
       this.pump();
     } catch (e) {
@@ -159,6 +138,8 @@ export class MqttSession implements ProtocolSession, DeliveryTarget, AckSink, Li
       this.log.error({ err: e }, 'MQTT session failed');
       this.teardown(true);
       this.transport.destroy();
+    } finally {
+      leaveInput();
     }
   }
 
@@ -210,8 +191,8 @@ export class MqttSession implements ProtocolSession, DeliveryTarget, AckSink, Li
   private updateReading(): void {
     if (this.phase === 'closed') return;
     const pause = this.phase === 'connecting' || this.halted || this.inboundBlocked;
-    if (pause === this.readingPaused) return;
-    this.readingPaused = pause;
+    if (pause === this.paused) return;
+    this.paused = pause;
     if (pause) this.transport.pauseReading();
     else this.transport.resumeReading();
   }
@@ -304,15 +285,17 @@ export class MqttSession implements ProtocolSession, DeliveryTarget, AckSink, Li
     }
     const props = packet.properties;
     if (version === 5) {
-      this.sendWindow = props?.receiveMaximum ?? 65_535;
-      if (props?.maximumPacketSize !== undefined) this.clientMaxPacket = props.maximumPacketSize;
-      this.aliasOutMax = Math.min(props?.topicAliasMaximum ?? 0, limits.outgoingTopicAliases);
+      this.outbound.configure(
+        props?.receiveMaximum ?? 65_535,
+        props?.maximumPacketSize ?? Number.POSITIVE_INFINITY,
+        Math.min(props?.topicAliasMaximum ?? 0, limits.outgoingTopicAliases),
+      );
     } else {
-      this.sendWindow = limits.maxInflightOut;
+      this.outbound.configure(limits.maxInflightOut, Number.POSITIVE_INFINITY, 0);
     }
     this.phase = 'connected';
     this.writeConnack(sessionPresent, params, expiry !== requested ? expiry : undefined, serverKeepAlive);
-    this.startKeepAlive(keepAlive);
+    this.keepAlive.start(keepAlive);
     this.log.debug({ conn: conn.id, clientId, version, sessionPresent, user: principal.user }, 'connected');
     if (sessionPresent) this.resume(state);
     this.pump();
@@ -326,7 +309,7 @@ export class MqttSession implements ProtocolSession, DeliveryTarget, AckSink, Li
   ): void {
     if (this.version !== 5) {
       // [MQTT-3.2.2-2/3]: Session Present reflects a resumed session.
-      this.writeBytes(Buffer.from([0x20, 0x02, sessionPresent ? 1 : 0, 0]));
+      this.write(Buffer.from([0x20, 0x02, sessionPresent ? 1 : 0, 0]));
       return;
     }
     const limits = this.settings.limits;
@@ -340,21 +323,12 @@ export class MqttSession implements ProtocolSession, DeliveryTarget, AckSink, Li
     if (params.assigned) properties['assignedClientIdentifier'] = params.clientId;
     if (sessionExpiry !== undefined) properties['sessionExpiryInterval'] = sessionExpiry;
     if (serverKeepAlive !== undefined) properties['serverKeepAlive'] = serverKeepAlive;
-    this.writeBytes(encodePacket({ cmd: 'connack', sessionPresent, reasonCode: 0, properties }, 5));
+    this.write(encodePacket({ cmd: 'connack', sessionPresent, reasonCode: 0, properties }, 5));
   }
 
   /** A persistent session resumes: PUBRELs re-sent, subscriptions re-attached [MQTT-4.4.0-1]. */
   private resume(state: SessionState): void {
-    for (const [id, r] of state.outbound) {
-      if (r.released) {
-        this.inflight.set(id, { sub: null, tag: 0, qos: 2, messageId: r.messageId, released: true });
-        this.writeBytes(encodeAck('pubrel', id, 0, this.version));
-      } else {
-        // The core re-delivers the message (it was returned unacknowledged): same id, DUP set.
-        this.resendIds.set(r.messageId, id);
-      }
-    }
-    this.checkWindow();
+    this.outbound.resume(state);
     for (const record of state.subscriptions.values()) {
       try {
         this.openSubscription(record);
@@ -364,36 +338,11 @@ export class MqttSession implements ProtocolSession, DeliveryTarget, AckSink, Li
     }
   }
 
-  // ---- keep-alive -----------------------------------------------------------------------------------
-
-  private startKeepAlive(seconds: number): void {
-    if (seconds <= 0) return;
-    this.keepAliveMs = seconds * 1500;
-    this.lastRead = this.now;
-    this.armKeepAlive(this.keepAliveMs);
-  }
-
-  private armKeepAlive(ms: number): void {
-    this.keepAliveTimer = this.settings.timers.setTimeout(() => this.checkKeepAlive(), ms);
-  }
-
-  private checkKeepAlive(): void {
-    this.keepAliveTimer = null;
+  keepAliveExpired(idleMs: number): void {
     if (this.phase !== 'connected') return;
-    const idle = this.now - this.lastRead;
-    if (idle < this.keepAliveMs) {
-      this.armKeepAlive(this.keepAliveMs - idle);
-      return;
-    }
-    // Our own flow control stops reading; a client we do not read from cannot prove it is alive.
-    if (this.readingPaused) {
-      this.lastRead = this.now;
-      this.armKeepAlive(this.keepAliveMs);
-      return;
-    }
-    this.log.debug({ idleMs: idle }, 'keep-alive timeout');
+    this.log.debug({ idleMs }, 'keep-alive timeout');
     // [MQTT-3.1.2-22] (5.0) / [MQTT-3.1.2-24] (3.1.1): disconnect as for a network failure.
-    this.fail(new MqttError(RC.KEEP_ALIVE_TIMEOUT, `no packet for ${idle} ms`));
+    this.fail(new MqttError(RC.KEEP_ALIVE_TIMEOUT, `no packet for ${idleMs} ms`));
   }
 
   // ---- helpers for handlers -------------------------------------------------------------------------
@@ -467,7 +416,7 @@ export class MqttSession implements ProtocolSession, DeliveryTarget, AckSink, Li
   }
 
   writeAck(bytes: Uint8Array): void {
-    this.writeBytes(bytes);
+    this.write(bytes);
   }
 
   ackProgressed(): void {
@@ -480,27 +429,24 @@ export class MqttSession implements ProtocolSession, DeliveryTarget, AckSink, Li
   }
 
   writeAckNow(type: AckType, packetId: number, reason = 0): void {
-    this.writeBytes(encodeAck(type, packetId, reason, this.version));
+    this.write(encodeAck(type, packetId, reason, this.version));
   }
 
   writePacket(packet: Packet): void {
-    this.writeBytes(encodePacket(packet, this.version));
+    this.write(encodePacket(packet, this.version));
   }
 
   /** Holds output (deliveries made inside a SUBSCRIBE) until `releaseOutput`, after the SUBACK. */
   holdOutput(): void {
-    this.held ??= [];
+    this.output.hold();
   }
 
   dropHeldOutput(): void {
-    this.held = null;
+    this.output.dropHeld();
   }
 
   releaseOutput(first: Uint8Array): void {
-    const held = this.held ?? [];
-    this.held = null;
-    this.writeBytes(first);
-    for (const b of held) this.writeBytes(b);
+    this.output.release(first);
   }
 
   // ---- subscriptions --------------------------------------------------------------------------------
@@ -516,7 +462,7 @@ export class MqttSession implements ProtocolSession, DeliveryTarget, AckSink, Li
     const options: SubscribeOptions = {
       address: `topic://${filterToPattern(parsed.filter)}`,
       ackMode: explicit ? 'individual' : 'auto',
-      prefetch: explicit ? Math.max(1, this.sendWindow) : this.settings.limits.autoPrefetch,
+      prefetch: explicit ? Math.max(1, this.outbound.sendWindow) : this.settings.limits.autoPrefetch,
     };
     if (record.noLocal) options.noLocal = true;
     if (durableName !== undefined) options.durableName = durableName;
@@ -554,8 +500,7 @@ export class MqttSession implements ProtocolSession, DeliveryTarget, AckSink, Li
       if (sub.parsed.filter.startsWith('+') || sub.parsed.filter.startsWith('#')) {
         if (message.address.charCodeAt(8) === 36) continue; // [MQTT-4.7.2-1]
       }
-      if (this.windowFull || this.retainedBacklog.length > 0) this.retainedBacklog.push({ sub, message });
-      else this.publish(sub, message, 0, false, true);
+      this.outbound.sendRetained(sub, message);
     }
   }
 
@@ -563,182 +508,19 @@ export class MqttSession implements ProtocolSession, DeliveryTarget, AckSink, Li
 
   deliverMessage(sub: MqttSubscription, delivery: Delivery): void {
     if (this.phase !== 'connected') return;
-    this.publish(sub, delivery.message, delivery.tag, delivery.redelivered, false);
+    this.outbound.publish(sub, delivery.message, delivery.tag, delivery.redelivered, false);
   }
 
-  /**
-   * Sends `message` on `sub`; `tag` > 0 is the core delivery to acknowledge once the client has it
-   * (at once for QoS 0; on PUBACK; on PUBREC for QoS 2, when the client owns the message).
-   */
-  private publish(
-    sub: MqttSubscription,
-    message: Message,
-    tag: number,
-    redelivered: boolean,
-    retained: boolean,
-  ): void {
-    const core = sub.core;
-    // The clock is read only for a message that can expire (per delivery, it showed in profiles).
-    let now = 0;
-    if (message.expiration !== 0) {
-      now = this.now;
-      if (message.expiration <= now) {
-        if (tag > 0 && sub.explicit) core?.ack(tag);
-        return;
-      }
-    }
-    // [MQTT-3.8.4-8]: the minimum of the published and the granted QoS.
-    const published = publishedQos(message);
-    const qos = Math.min(published, sub.record.qos) as QoS;
-    const retain = retained || (sub.record.retainAsPublished && message.properties[PROP_RETAIN] === true);
-    const properties = this.version === 5 ? publishProperties(message, now, sub.subscriptionIds) : undefined;
-    if (qos === 0 && properties === undefined && this.aliasOutMax === 0) {
-      // Nothing in the packet is this session's own: the bytes are shared by all such subscribers.
-      const bytes = sharedQos0Publish(message, retain, this.version);
-      if (bytes.length > this.clientMaxPacket) {
-        this.dropOversized(sub, tag, message);
-        return;
-      }
-      if (tag > 0 && sub.explicit) core?.ack(tag);
-      this.writeBytes(bytes);
-      return;
-    }
-    const topic = addressTopic(message.address) ?? message.address;
-    const out: OutgoingPublish = { topic, qos, packetId: 0, dup: false, retain, payload: message.body };
-    if (properties !== undefined) out.properties = properties;
-    // [MQTT-3.1.2-25] never send more than the client's Maximum Packet Size: drop it as if delivered.
-    if (
-      this.clientMaxPacket !== Number.POSITIVE_INFINITY &&
-      publishSize(out, this.version) > this.clientMaxPacket
-    ) {
-      this.dropOversized(sub, tag, message);
-      return;
-    }
-    if (this.aliasOutMax > 0) this.applyAlias(out);
-    if (qos > 0) {
-      let id: number | undefined;
-      if (redelivered && this.resendIds.size > 0) {
-        id = this.resendIds.get(message.id);
-        if (id !== undefined) this.resendIds.delete(message.id);
-      }
-      out.dup = id !== undefined || redelivered;
-      id ??= this.allocatePacketId();
-      out.packetId = id;
-      const q = qos as 1 | 2;
-      this.inflight.set(id, {
-        sub: tag > 0 ? sub : null,
-        tag,
-        qos: q,
-        messageId: message.id,
-        released: false,
-      });
-      this.state.setOutbound(id, { messageId: message.id, qos: q, released: false });
-      this.checkWindow();
-    } else if (tag > 0 && sub.explicit) {
-      core?.ack(tag);
-    }
-    this.writeBytes(encodePublish(out, this.version));
-  }
-
-  /** [MQTT-3.1.2-25] a PUBLISH over the client's Maximum Packet Size is dropped as if delivered. */
-  private dropOversized(sub: MqttSubscription, tag: number, message: Message): void {
-    if (tag > 0 && sub.explicit) sub.core?.ack(tag);
-    this.log.debug(
-      { address: message.address, size: message.body.length },
-      'message over the client maximum packet size: dropped',
-    );
-  }
-
-  /**
-   * Outgoing Topic Alias (3.3.2.3.4): the first PUBLISH on a topic carries the topic and a new alias, the
-   * following ones the alias and an empty topic, while aliases last (up to what the client allows).
-   */
-  private applyAlias(out: OutgoingPublish): void {
-    let alias = this.aliasesOut.get(out.topic);
-    if (alias !== undefined) out.topic = '';
-    else if (this.aliasesOut.size < this.aliasOutMax) {
-      alias = this.aliasesOut.size + 1;
-      this.aliasesOut.set(out.topic, alias);
-    } else return;
-    out.properties = { ...out.properties, topicAlias: alias };
-  }
-
-  private allocatePacketId(): number {
-    const state = this.state;
-    for (let tries = 0; tries < MAX_PACKET_ID; tries++) {
-      const id = this.nextPacketId;
-      this.nextPacketId = id === MAX_PACKET_ID ? 1 : id + 1;
-      if (!this.inflight.has(id) && !state.outbound.has(id)) return id;
-    }
-    // Unreachable while the window (at most 65,535) bounds what is in flight.
-    throw new MqttError(RC.RECEIVE_MAXIMUM_EXCEEDED, 'no free packet identifier');
-  }
-
-  /** PUBACK from the client. */
-  completeQos1(packetId: number): void {
-    const f = this.inflight.get(packetId);
-    if (f === undefined || f.qos !== 1) return; // unknown id: nothing to do (a late duplicate)
-    this.inflight.delete(packetId);
-    this.state.removeOutbound(packetId);
-    this.ackCore(f);
-    this.checkWindow();
-  }
-
-  /** PUBREC from the client: it owns the message now; returns false when the id is unknown. */
-  releaseQos2(packetId: number, refused: boolean): boolean {
-    const f = this.inflight.get(packetId);
-    if (f === undefined || f.qos !== 2) return false;
-    if (!f.released) this.ackCore(f);
-    if (refused) {
-      // MQTT 5 4.3.3: a PUBREC with a failure code ends the exchange; no PUBREL.
-      this.inflight.delete(packetId);
-      this.state.removeOutbound(packetId);
-      this.checkWindow();
-      return true;
-    }
-    if (!f.released) {
-      f.released = true;
-      this.state.setOutbound(packetId, { messageId: f.messageId, qos: 2, released: true });
-    }
-    return true;
-  }
-
-  /** PUBCOMP from the client. */
-  completeQos2(packetId: number): void {
-    const f = this.inflight.get(packetId);
-    if (f === undefined || f.qos !== 2 || !f.released) return;
-    this.inflight.delete(packetId);
-    this.state.removeOutbound(packetId);
-    this.checkWindow();
-  }
-
-  private ackCore(f: Inflight): void {
-    if (f.sub === null || f.tag === 0) return;
-    try {
-      f.sub.core?.ack(f.tag);
-    } catch {
-      // The subscription was closed meanwhile (UNSUBSCRIBE, takeover): the core took the message back.
-    }
-  }
-
-  /** Receive Maximum (4.9): at the client's limit, the core subscriptions pause. */
-  private checkWindow(): void {
-    const full = this.inflight.size >= this.sendWindow;
-    if (full === this.windowFull) return;
-    this.windowFull = full;
-    if (!full) this.drainRetained();
+  windowChanged(): void {
     this.updatePause();
   }
 
-  private drainRetained(): void {
-    while (this.retainedBacklog.length > 0 && !this.windowFull && this.phase === 'connected') {
-      const { sub, message } = this.retainedBacklog.shift()!;
-      this.publish(sub, message, 0, false, true);
-    }
+  outputBlockedChanged(): void {
+    this.updatePause();
   }
 
   private updatePause(): void {
-    const pause = this.writeBlocked || this.windowFull;
+    const pause = this.output.blocked || this.outbound.windowFull;
     if (pause === this.subsPaused || this.phase === 'closed') return;
     this.subsPaused = pause;
     for (const sub of this.subscriptions.values()) {
@@ -749,37 +531,14 @@ export class MqttSession implements ProtocolSession, DeliveryTarget, AckSink, Li
 
   // ---- output ---------------------------------------------------------------------------------------
 
-  private writeBytes(bytes: Uint8Array): void {
+  /** Every packet of the session goes out here (see output.ts). */
+  write(bytes: Uint8Array): void {
+    if (this.phase !== 'closed') this.output.write(bytes);
+  }
+
+  slowConsumer(timeoutMs: number): void {
     if (this.phase === 'closed') return;
-    if (this.held !== null) {
-      this.held.push(bytes);
-      return;
-    }
-    if (!this.transport.write(bytes) && !this.writeBlocked) this.blockOutput();
-  }
-
-  private blockOutput(): void {
-    this.writeBlocked = true;
-    this.updatePause();
-    this.transport.onDrain(() => this.unblockOutput());
-    const timeout = this.settings.limits.slowConsumerTimeoutMs;
-    this.slowTimer = this.settings.timers.setTimeout(() => this.slowConsumer(timeout), timeout);
-  }
-
-  private unblockOutput(): void {
-    if (!this.writeBlocked || this.phase === 'closed') return;
-    this.writeBlocked = false;
-    this.clearSlowTimer();
-    this.updatePause();
-  }
-
-  private slowConsumer(timeout: number): void {
-    this.slowTimer = null;
-    if (this.phase === 'closed' || !this.writeBlocked) return;
-    this.log.warn(
-      { clientId: this.clientId, timeoutMs: timeout },
-      'slow consumer: output not drained, dropping',
-    );
+    this.log.warn({ clientId: this.clientId, timeoutMs }, 'slow consumer: output not drained, dropping');
     this.teardown(true);
     this.transport.destroy();
   }
@@ -806,8 +565,8 @@ export class MqttSession implements ProtocolSession, DeliveryTarget, AckSink, Li
       return;
     }
     if (this.version === 5) {
-      this.held = null;
-      this.writeBytes(
+      this.output.dropHeld();
+      this.write(
         encodePacket(
           { cmd: 'disconnect', reasonCode: reason, properties: { reasonString: message.slice(0, 200) } },
           5,
@@ -829,8 +588,8 @@ export class MqttSession implements ProtocolSession, DeliveryTarget, AckSink, Li
     if (this.phase === 'closed') return;
     this.log.debug({ clientId: this.clientId }, 'session taken over');
     if (this.version === 5) {
-      this.held = null;
-      this.writeBytes(encodePacket({ cmd: 'disconnect', reasonCode: RC.SESSION_TAKEN_OVER }, 5));
+      this.output.dropHeld();
+      this.write(encodePacket({ cmd: 'disconnect', reasonCode: RC.SESSION_TAKEN_OVER }, 5));
     }
     this.halted = true;
     this.teardown(true);
@@ -841,13 +600,13 @@ export class MqttSession implements ProtocolSession, DeliveryTarget, AckSink, Li
   private teardown(publishWill: boolean): void {
     if (this.phase === 'closed') return;
     const wasConnected = this.phase === 'connected';
+    // What was collected this turn (deliveries, a DISCONNECT) still goes out before the transport ends.
+    this.output.close();
     this.phase = 'closed';
     this.halted = true;
-    if (this.keepAliveTimer !== null) this.settings.timers.clearTimeout(this.keepAliveTimer);
-    this.keepAliveTimer = null;
-    this.clearSlowTimer();
+    this.keepAlive.stop();
     this.acks.stop();
-    this.retainedBacklog.length = 0;
+    this.outbound.clear();
     const conn = this.connection;
     const state = this.sessionState;
     if (conn !== null && state !== null && !state.persistent) {
@@ -878,11 +637,6 @@ export class MqttSession implements ProtocolSession, DeliveryTarget, AckSink, Li
       this.settings.registry.scheduleWill(this.clientId, this.will, delay);
     }
     this.settings.registry.release(this.clientId, this, state ?? undefined);
-  }
-
-  private clearSlowTimer(): void {
-    if (this.slowTimer !== null) this.settings.timers.clearTimeout(this.slowTimer);
-    this.slowTimer = null;
   }
 }
 

@@ -74,9 +74,19 @@ export class ByteWriter {
     // Fast path: at most 3 bytes per UTF-16 unit, so a string of <= 42 units fits a one-byte prefix.
     if (len <= 42) {
       this.ensure(1 + len * 3);
-      const n = this.buf.write(s, this.pos + 1, 'utf8');
-      this.buf[this.pos] = n;
-      this.pos += 1 + n;
+      const b = this.buf;
+      const at = this.pos + 1;
+      // ASCII (ids, addresses, property names) is copied here: for strings this short the call into
+      // the native UTF-8 encoder costs more than the copy.
+      let i = 0;
+      for (; i < len; i++) {
+        const c = s.charCodeAt(i);
+        if (c >= 0x80) break;
+        b[at + i] = c;
+      }
+      const n = i === len ? len : b.write(s, at, 'utf8');
+      b[this.pos] = n;
+      this.pos = at + n;
       return;
     }
     const n = Buffer.byteLength(s, 'utf8');

@@ -126,7 +126,23 @@ interface Group {
   readonly countAt: number;
   ops: number;
   batches: number;
-  readonly waiters: Waiter[];
+  /**
+   * One promise for every write() of the group, made on the first: all of them become durable (or
+   * fail) together, and a promise per write was a measurable share of the CPU at 1,000 writes per sync.
+   * Reactions run in registration order, so callers still resume in call order.
+   */
+  done: Promise<void> | undefined;
+  settle: Waiter | undefined;
+}
+
+/** The group's shared promise, created on first use. */
+function doneOf(g: Group): Promise<void> {
+  if (g.done === undefined) {
+    g.done = new Promise<void>((resolve, reject) => {
+      g.settle = { resolve, reject };
+    });
+  }
+  return g.done;
 }
 
 const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -324,7 +340,7 @@ export class JournalStore implements MessageStore {
     }
     g.ops += ops.length;
     g.batches++;
-    const p = new Promise<void>((resolve, reject) => g.waiters.push({ resolve, reject }));
+    const p = doneOf(g);
     if (g.w.pos >= this.maxGroupBytes) this.seal(g);
     this.schedule();
     return p;
@@ -342,7 +358,16 @@ export class JournalStore implements MessageStore {
     w.f64(this.nextOrder);
     const countAt = w.pos;
     w.u32(0);
-    const g: Group = { gen: ++this.gen, seg: this.tailSeg, w, countAt, ops: 0, batches: 0, waiters: [] };
+    const g: Group = {
+      gen: ++this.gen,
+      seg: this.tailSeg,
+      w,
+      countAt,
+      ops: 0,
+      batches: 0,
+      done: undefined,
+      settle: undefined,
+    };
     this.filling = g;
     return g;
   }
@@ -402,7 +427,7 @@ export class JournalStore implements MessageStore {
           if (g.batches > c.maxBatchesPerSync) c.maxBatchesPerSync = g.batches;
         }
         this.durableGen = g.gen;
-        for (const w of g.waiters) w.resolve();
+        g.settle?.resolve();
         // A buffer that grew for one huge group is not kept.
         if (g.w.buf.length <= 4 * MiB) this.buffers.push(g.w);
         g = undefined;
@@ -437,7 +462,7 @@ export class JournalStore implements MessageStore {
     const groups = [...(inFlight ? [inFlight] : []), ...this.ready, ...(this.filling ? [this.filling] : [])];
     this.ready = [];
     this.filling = undefined;
-    for (const g of groups) for (const w of g.waiters) w.reject(this.failure);
+    for (const g of groups) g.settle?.reject(this.failure);
   }
 
   // --- segments -----------------------------------------------------------------------------------
@@ -688,7 +713,7 @@ export class JournalStore implements MessageStore {
       this.fail(err, undefined);
       return Promise.reject(this.failure);
     }
-    const p = new Promise<void>((resolve, reject) => g.waiters.push({ resolve, reject }));
+    const p = doneOf(g);
     this.schedule();
     return p;
   }

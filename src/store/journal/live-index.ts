@@ -13,26 +13,15 @@
 import type { Message } from '../../core/message.js';
 import type { DurableRecord, KvEntry, RecoveredQueue, RecoveredState } from '../../core/store.js';
 import type { JournalOp } from './codec.js';
+import { IdTable } from './id-table.js';
+import { MessageSlots } from './message-slots.js';
 
-export class LiveMessage {
-  /** Held only between recovery and the end of load(). */
-  message: Message | undefined;
-  deliveryCount = 0;
-  /** Segment of the latest delivery-count record when it is not `seg` (0 = none). */
-  dcSeg = 0;
-  dcBytes = 0;
-  /** Segment a compaction copied this message out of, until that segment is deleted (0 = none). */
-  prevSeg = 0;
-
-  constructor(
-    readonly queue: string,
-    readonly id: string,
-    /** Enqueue order, global and persistent: recovery sorts queues by it. */
-    readonly order: number,
-    /** Segment holding the enqueue (or relocate) record. */
-    public seg: number,
-    public bytes: number,
-  ) {}
+/** What compaction needs to know about a live message (a copy: the index keeps columns, not objects). */
+export interface LiveMessageView {
+  readonly order: number;
+  readonly seg: number;
+  readonly dcSeg: number;
+  readonly deliveryCount: number;
 }
 
 export class LiveDurable {
@@ -71,9 +60,9 @@ export class SegmentInfo {
 }
 
 export class JournalIndex {
-  readonly queues = new Map<string, Map<string, LiveMessage>>();
-  /** Queues whose map is no longer in enqueue order (a relocated message re-inserted on recovery). */
-  private readonly unsorted = new Set<string>();
+  /** queue -> message id -> slot in `slots`. */
+  readonly queues = new Map<string, IdTable>();
+  private readonly slots = new MessageSlots();
   readonly durables = new Map<string, LiveDurable>();
   /** Key/value records: namespace -> key -> where the live put is. */
   readonly kv = new Map<string, Map<string, LiveKv>>();
@@ -95,8 +84,11 @@ export class JournalIndex {
     this.segments.delete(id);
   }
 
-  get(queue: string, id: string): LiveMessage | undefined {
-    return this.queues.get(queue)?.get(id);
+  get(queue: string, id: string): LiveMessageView | undefined {
+    const s = this.queues.get(queue)?.get(id) ?? -1;
+    if (s < 0) return undefined;
+    const t = this.slots;
+    return { order: t.order[s]!, seg: t.seg[s]!, dcSeg: t.dcSeg[s]!, deliveryCount: t.count[s]! };
   }
 
   getKv(namespace: string, key: string): LiveKv | undefined {
@@ -111,7 +103,7 @@ export class JournalIndex {
     switch (op.type) {
       case 'enqueue': {
         const lm = this.insert(op.queue, op.message.id, order, seg, bytes);
-        if (keep) lm.message = op.message;
+        if (keep) this.slots.message[lm] = op.message;
         return;
       }
       case 'relocate':
@@ -119,21 +111,22 @@ export class JournalIndex {
         return;
       case 'dequeue': {
         const q = this.queues.get(op.queue);
-        const lm = q?.get(op.messageId);
-        if (lm === undefined) return;
-        q!.delete(op.messageId);
-        if (q!.size === 0) this.queues.delete(op.queue);
+        if (q === undefined) return;
+        const lm = q.delete(op.messageId);
+        if (lm < 0) return;
+        if (q.size === 0) this.queues.delete(op.queue);
         this.drop(lm, seg);
         return;
       }
       case 'delivery-count': {
-        const lm = this.get(op.queue, op.messageId);
-        if (lm === undefined) return;
-        lm.deliveryCount = op.deliveryCount;
+        const lm = this.queues.get(op.queue)?.get(op.messageId) ?? -1;
+        if (lm < 0) return;
+        const t = this.slots;
+        t.count[lm] = op.deliveryCount;
         this.clearCount(lm);
-        if (seg !== lm.seg) {
-          lm.dcSeg = seg;
-          lm.dcBytes = bytes;
+        if (seg !== t.seg[lm]) {
+          t.dcSeg[lm] = seg;
+          t.dcBytes[lm] = bytes;
           const s = this.addSegment(seg);
           s.live++;
           s.liveBytes += bytes;
@@ -160,7 +153,7 @@ export class JournalIndex {
         const q = this.queues.get(op.queue);
         if (q !== undefined) {
           this.queues.delete(op.queue);
-          for (const lm of q.values()) this.drop(lm, seg);
+          for (const lm of q.slots()) this.drop(lm, seg);
         }
         return;
       }
@@ -205,21 +198,17 @@ export class JournalIndex {
     e.value = undefined;
   }
 
-  private insert(queue: string, id: string, order: number, seg: number, bytes: number): LiveMessage {
+  private insert(queue: string, id: string, order: number, seg: number, bytes: number): number {
     let q = this.queues.get(queue);
     if (q === undefined) {
-      q = new Map();
+      q = new IdTable();
       this.queues.set(queue, q);
     }
-    const old = q.get(id);
-    if (old !== undefined) {
-      // The same id enqueued twice in one queue: the later copy replaces the earlier, as on replay.
-      q.delete(id);
-      this.drop(old, seg);
-    }
-    const lm = new LiveMessage(queue, id, order, seg, bytes);
-    q.set(id, lm);
+    const lm = this.slots.alloc(order, seg, bytes);
     this.liveMessages++;
+    // The same id enqueued twice in one queue: the later copy replaces the earlier, as on replay.
+    const old = q.set(id, lm);
+    if (old >= 0) this.drop(old, seg);
     const s = this.addSegment(seg);
     s.live++;
     s.liveBytes += bytes;
@@ -235,52 +224,55 @@ export class JournalIndex {
     bytes: number,
     keep: boolean,
   ): void {
-    let lm = this.get(queue, message.id);
-    if (lm === undefined) {
+    const t = this.slots;
+    let lm = this.queues.get(queue)?.get(message.id) ?? -1;
+    if (lm < 0) {
       // Recovery after the source segment was deleted: the copy is the message, placed by its order.
       lm = this.insert(queue, message.id, order, seg, bytes);
-      this.unsorted.add(queue);
     } else {
-      const from = this.segments.get(lm.seg);
+      const from = this.segments.get(t.seg[lm]!);
       if (from !== undefined) {
         from.live--;
-        from.liveBytes -= lm.bytes;
+        from.liveBytes -= t.bytes[lm]!;
       }
-      lm.prevSeg = lm.seg;
-      lm.seg = seg;
-      lm.bytes = bytes;
+      t.prevSeg[lm] = t.seg[lm]!;
+      t.seg[lm] = seg;
+      t.bytes[lm] = bytes;
       const s = this.addSegment(seg);
       s.live++;
       s.liveBytes += bytes;
     }
     this.clearCount(lm);
-    lm.deliveryCount = deliveryCount;
-    if (keep) lm.message = message;
+    t.count[lm] = deliveryCount;
+    if (keep) t.message[lm] = message;
   }
 
   /** Removes a live message, recording that `seg` now cancels its copies in older segments. */
-  private drop(lm: LiveMessage, seg: number): void {
+  private drop(lm: number, seg: number): void {
+    const t = this.slots;
     this.liveMessages--;
-    const s = this.segments.get(lm.seg);
+    const s = this.segments.get(t.seg[lm]!);
     if (s !== undefined) {
       s.live--;
-      s.liveBytes -= lm.bytes;
+      s.liveBytes -= t.bytes[lm]!;
     }
     this.clearCount(lm);
-    this.addDep(seg, lm.seg);
-    this.addDep(seg, lm.prevSeg);
-    lm.message = undefined;
+    this.addDep(seg, t.seg[lm]!);
+    this.addDep(seg, t.prevSeg[lm]!);
+    t.release(lm);
   }
 
-  private clearCount(lm: LiveMessage): void {
-    if (lm.dcSeg === 0) return;
-    const s = this.segments.get(lm.dcSeg);
+  private clearCount(lm: number): void {
+    const t = this.slots;
+    const dcSeg = t.dcSeg[lm]!;
+    if (dcSeg === 0) return;
+    const s = this.segments.get(dcSeg);
     if (s !== undefined) {
       s.live--;
-      s.liveBytes -= lm.dcBytes;
+      s.liveBytes -= t.dcBytes[lm]!;
     }
-    lm.dcSeg = 0;
-    lm.dcBytes = 0;
+    t.dcSeg[lm] = 0;
+    t.dcBytes[lm] = 0;
   }
 
   private unlinkDurable(d: LiveDurable): void {
@@ -321,17 +313,19 @@ export class JournalIndex {
   /** The recovered state, queues in enqueue order; drops the message references. */
   takeRecovered(): RecoveredState {
     const queues: RecoveredQueue[] = [];
+    const t = this.slots;
     for (const [queue, q] of this.queues) {
-      const live = [...q.values()];
-      if (this.unsorted.has(queue)) live.sort((a, b) => a.order - b.order);
+      // The table iterates in hash order; enqueue order is in the slots.
+      const live = q.slots();
+      live.sort((a, b) => t.order[a]! - t.order[b]!);
       const messages = [];
       for (const lm of live) {
-        if (lm.message !== undefined) messages.push({ message: lm.message, deliveryCount: lm.deliveryCount });
-        lm.message = undefined;
+        const message = t.message[lm];
+        if (message !== undefined) messages.push({ message, deliveryCount: t.count[lm]! });
       }
       queues.push({ queue, messages });
     }
-    this.unsorted.clear();
+    t.message.length = 0;
     const kv: KvEntry[] = [];
     for (const [namespace, ns] of this.kv) {
       for (const [key, e] of ns) {

@@ -8,7 +8,7 @@
  * with the rest left here, and hands mqtt-packet exactly one whole packet per call, so its buffer list
  * never grows beyond one packet.
  *
- * PUBLISH fast path: a PUBLISH without MQTT 5 properties (every 3.1.x PUBLISH, and a 5.0 one whose
+ * Fast paths: the 4-byte acks (PUBACK...PUBCOMP), and a PUBLISH without MQTT 5 properties (every 3.1.x PUBLISH, and a 5.0 one whose
  * Property Length is 0) is decoded here into a fixed-shape object: topic, packet id and a zero-copy payload
  * slice. Profiling the QoS 0 1->1 benchmark (docs/PERFORMANCE.md, "Broker: MQTT") put mqtt-packet's
  * generic parse (its BufferList copies, per-field `debug` calls, a fresh Packet per call) at ~16 % of
@@ -38,6 +38,27 @@ class FastPublish implements IPublishPacket {
     readonly length: number,
   ) {}
 }
+
+type AckCmd = 'puback' | 'pubrec' | 'pubrel' | 'pubcomp';
+
+/** PUBACK / PUBREC / PUBREL / PUBCOMP in their 4-byte form (3.4-3.7; 5.0 3.4.2.1: Success, no properties). */
+class FastAck {
+  constructor(
+    readonly cmd: AckCmd,
+    readonly messageId: number,
+    readonly reasonCode: number | undefined,
+  ) {}
+}
+
+/** Fixed header byte of each 4-byte ack (PUBREL has the reserved flags 0b0010, [MQTT-3.6.1-1]). */
+const ACK_CMD: ReadonlyArray<AckCmd | undefined> = (() => {
+  const t: Array<AckCmd | undefined> = new Array(256).fill(undefined);
+  t[0x40] = 'puback';
+  t[0x50] = 'pubrec';
+  t[0x62] = 'pubrel';
+  t[0x70] = 'pubcomp';
+  return t;
+})();
 
 /**
  * PUBLISH (3.3) from `start` (fixed header byte) with its variable header at `at` and its end at `end`,
@@ -173,9 +194,15 @@ export class MqttDecoder {
       this.buf = EMPTY;
       this.pos = 0;
     }
-    if ((buf[start]! & 0xf0) === 0x30) {
+    const first = buf[start]!;
+    if ((first & 0xf0) === 0x30) {
       const p = fastPublish(buf, start, i, start + total, this.v5);
       if (p !== null) return p;
+    } else if (total === 4) {
+      const cmd = ACK_CMD[first];
+      // mqtt-packet gives a 5.0 ack without a Reason Code reasonCode 0, a 3.1.1 one none.
+      if (cmd !== undefined)
+        return new FastAck(cmd, (buf[start + 2]! << 8) | buf[start + 3]!, this.v5 ? 0 : undefined) as Packet;
     }
     return this.parse(buf.subarray(start, start + total));
   }

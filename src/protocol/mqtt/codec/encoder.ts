@@ -149,9 +149,32 @@ function allocPacket(size: number): Buffer {
   return slab.subarray(start, slabOffset);
 }
 
+/**
+ * The last topic encoded, as its length-prefixed UTF-8 bytes: a stream of PUBLISHes usually repeats one
+ * topic (and topics.ts hands out the same string for the same address), so the common case is a copy.
+ */
+let lastTopic = '';
+let lastTopicBytes: Buffer = Buffer.from([0, 0]);
+
+function topicByteLength(topic: string): number {
+  return topic === lastTopic ? lastTopicBytes.length - 2 : Buffer.byteLength(topic);
+}
+
+function writeTopic(buf: Buffer, at: number, topic: string): number {
+  if (topic !== lastTopic) {
+    const n = Buffer.byteLength(topic);
+    const bytes = Buffer.allocUnsafe(2 + n);
+    writeString(bytes, 0, topic, n);
+    lastTopic = topic;
+    lastTopicBytes = bytes;
+  }
+  buf.set(lastTopicBytes, at);
+  return at + lastTopicBytes.length;
+}
+
 /** Encodes a PUBLISH into one buffer (header, topic, id, properties, payload copied once). */
 export function encodePublish(p: OutgoingPublish, version: ProtocolVersion): Buffer {
-  const topicBytes = Buffer.byteLength(p.topic);
+  const topicBytes = topicByteLength(p.topic);
   let propsSize = 0;
   let propsTotal = 0;
   if (version === 5) {
@@ -162,7 +185,7 @@ export function encodePublish(p: OutgoingPublish, version: ProtocolVersion): Buf
   const buf = allocPacket(1 + varIntSize(remaining) + remaining);
   buf[0] = 0x30 | (p.dup ? 0x08 : 0) | (p.qos << 1) | (p.retain ? 0x01 : 0);
   let at = writeVarInt(buf, 1, remaining);
-  at = writeString(buf, at, p.topic, topicBytes);
+  at = writeTopic(buf, at, p.topic);
   if (p.qos > 0) {
     buf.writeUInt16BE(p.packetId, at);
     at += 2;

@@ -3,5 +3,5 @@ import type { IPubackPacket } from 'mqtt-packet';
 import type { MqttSession } from '../session.js';
 
 export function handlePuback(session: MqttSession, packet: IPubackPacket): void {
-  session.completeQos1(packet.messageId!);
+  session.outbound.completeQos1(packet.messageId!);
 }

@@ -3,5 +3,5 @@ import type { IPubcompPacket } from 'mqtt-packet';
 import type { MqttSession } from '../session.js';
 
 export function handlePubcomp(session: MqttSession, packet: IPubcompPacket): void {
-  session.completeQos2(packet.messageId!);
+  session.outbound.completeQos2(packet.messageId!);
 }

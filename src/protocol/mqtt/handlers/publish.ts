@@ -21,17 +21,7 @@ export function handlePublish(session: MqttSession, packet: IPublishPacket): voi
   const props = packet.properties;
   if (session.version === 5 && props !== undefined) {
     const alias = props.topicAlias;
-    if (alias !== undefined) {
-      // [MQTT-3.3.2-8] 0 or over our Topic Alias Maximum is invalid.
-      if (alias === 0 || alias > limits.topicAliasMaximum)
-        throw new MqttError(RC.TOPIC_ALIAS_INVALID, `topic alias ${alias} out of range`);
-      if (topic.length > 0) session.aliasesIn.set(alias, topic);
-      else {
-        const known = session.aliasesIn.get(alias);
-        if (known === undefined) throw new MqttError(RC.PROTOCOL_ERROR, `unknown topic alias ${alias}`);
-        topic = known;
-      }
-    }
+    if (alias !== undefined) topic = session.aliasesIn.resolve(alias, topic, limits.topicAliasMaximum);
     // [MQTT-3.3.4-6] a client never sends a Subscription Identifier.
     if (props.subscriptionIdentifier !== undefined)
       throw new MqttError(RC.PROTOCOL_ERROR, 'Subscription Identifier in a PUBLISH from a client');
@@ -56,7 +46,8 @@ export function handlePublish(session: MqttSession, packet: IPublishPacket): voi
 
   const init = toMessageInit(
     { topic, qos, retain: packet.retain, payload: packet.payload, properties: props },
-    session.now,
+    // The clock matters only for a Message Expiry Interval.
+    props?.messageExpiryInterval === undefined ? 0 : session.now,
   );
   let result = session.conn.send(init);
   if (packet.retain) result = retain(session, topic, init, result);

@@ -11,7 +11,7 @@ import type { MqttSession } from '../session.js';
 export function handlePubrec(session: MqttSession, packet: IPubrecPacket): void {
   const id = packet.messageId!;
   const refused = (packet.reasonCode ?? 0) >= 0x80;
-  const known = session.releaseQos2(id, refused);
+  const known = session.outbound.releaseQos2(id, refused);
   if (refused) return;
   // Once the ack of the core delivery is durable, or a restart could re-send the PUBLISH after it.
   if (known) ackWhenDurable(session, 'pubrel', id, RC.SUCCESS);

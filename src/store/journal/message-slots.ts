@@ -1,0 +1,79 @@
+/**
+ * The journal index's per-message bookkeeping as columns of typed arrays, addressed by a slot number.
+ * A queue's map then holds small integers (Smis) instead of one object per live message: at hundreds
+ * of thousands of live messages the objects were the largest cost of an insert and most of the GC
+ * (each one survived into the old generation). Freed slots are reused, last freed first.
+ *
+ * Columns (slot s):
+ *   order[s]     enqueue order, global and persistent: recovery sorts queues by it
+ *   seg[s]       segment holding the enqueue (or relocate) record
+ *   bytes[s]     size of that operation
+ *   count[s]     delivery count
+ *   dcSeg[s]     segment of the latest delivery-count record when it is not seg[s] (0 = none)
+ *   dcBytes[s]   size of that record
+ *   prevSeg[s]   segment a compaction copied the message out of, until it is deleted (0 = none)
+ *   message[s]   the message, held only between recovery and the end of load()
+ */
+import type { Message } from '../../core/message.js';
+
+export class MessageSlots {
+  order = new Float64Array(0);
+  seg = new Uint32Array(0);
+  bytes = new Uint32Array(0);
+  count = new Uint32Array(0);
+  dcSeg = new Uint32Array(0);
+  dcBytes = new Uint32Array(0);
+  prevSeg = new Uint32Array(0);
+  readonly message: Array<Message | undefined> = [];
+  /** Slots ever handed out; those below it are in use or on the free list. */
+  private used = 0;
+  private free = new Int32Array(0);
+  private freeCount = 0;
+
+  constructor(initial = 1024) {
+    this.grow(initial);
+  }
+
+  get capacity(): number {
+    return this.order.length;
+  }
+
+  alloc(order: number, seg: number, bytes: number): number {
+    let s: number;
+    if (this.freeCount > 0) s = this.free[--this.freeCount]!;
+    else {
+      if (this.used === this.order.length) this.grow(this.order.length * 2);
+      s = this.used++;
+    }
+    this.order[s] = order;
+    this.seg[s] = seg;
+    this.bytes[s] = bytes;
+    this.count[s] = 0;
+    this.dcSeg[s] = 0;
+    this.dcBytes[s] = 0;
+    this.prevSeg[s] = 0;
+    return s;
+  }
+
+  release(s: number): void {
+    if (s < this.message.length) this.message[s] = undefined;
+    this.free[this.freeCount++] = s;
+  }
+
+  private grow(size: number): void {
+    const n = Math.max(size, 16);
+    const widen = <T extends Float64Array | Uint32Array | Int32Array>(a: T, make: (n: number) => T): T => {
+      const b = make(n);
+      b.set(a);
+      return b;
+    };
+    this.order = widen(this.order, (k) => new Float64Array(k));
+    this.seg = widen(this.seg, (k) => new Uint32Array(k));
+    this.bytes = widen(this.bytes, (k) => new Uint32Array(k));
+    this.count = widen(this.count, (k) => new Uint32Array(k));
+    this.dcSeg = widen(this.dcSeg, (k) => new Uint32Array(k));
+    this.dcBytes = widen(this.dcBytes, (k) => new Uint32Array(k));
+    this.prevSeg = widen(this.prevSeg, (k) => new Uint32Array(k));
+    this.free = widen(this.free, (k) => new Int32Array(k));
+  }
+}

@@ -4,6 +4,7 @@
 import type { Authenticator, BrokerCore } from '../../core/api.js';
 import type { RetainedStore } from '../../core/retained.js';
 import { type Logger, silentLogger } from '../../util/logger.js';
+import { systemTimers, type Timers } from '../../util/timers.js';
 import { SessionRegistry } from './registry.js';
 import { MEMORY_SESSION_STORE, type MqttSessionStore } from './state.js';
 
@@ -51,24 +52,9 @@ export const DEFAULT_MQTT_LIMITS: Readonly<MqttLimits> = Object.freeze({
   slowConsumerTimeoutMs: 30_000,
 });
 
-/** Clock and timers, injectable for tests (same shape as the STOMP session's). */
-export interface MqttTimers {
-  now(): number;
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-  setInterval(fn: () => void, ms: number): unknown;
-  clearInterval(handle: unknown): void;
-}
-
-type NodeTimer = ReturnType<typeof setTimeout>;
-
-export const systemTimers: MqttTimers = {
-  now: () => Date.now(),
-  setTimeout: (fn, ms) => setTimeout(fn, ms).unref(),
-  clearTimeout: (h) => clearTimeout(h as NodeTimer),
-  setInterval: (fn, ms) => setInterval(fn, ms).unref(),
-  clearInterval: (h) => clearInterval(h as NodeTimer),
-};
+/** Clock and timers, injectable for tests (src/util/timers.ts). */
+export type MqttTimers = Timers;
+export { systemTimers };
 
 export interface MqttContext {
   core: BrokerCore;

@@ -3,6 +3,7 @@
  */
 import type { Authenticator, BrokerCore } from '../../core/api.js';
 import { type Logger, silentLogger } from '../../util/logger.js';
+import { systemTimers, type Timers } from '../../util/timers.js';
 import { DEFAULT_STOMP_LIMITS, type StompLimits } from './codec/limits.js';
 
 export interface StompSessionLimits extends StompLimits {
@@ -53,25 +54,9 @@ export const DEFAULT_HEARTBEAT: Readonly<StompHeartbeatSettings> = Object.freeze
   graceFactor: 2,
 });
 
-/** Clock and timers, injectable for tests. Handles are opaque. */
-export interface StompTimers {
-  now(): number;
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-  setInterval(fn: () => void, ms: number): unknown;
-  clearInterval(handle: unknown): void;
-}
-
-type NodeTimer = ReturnType<typeof setTimeout>;
-
-/** Resolves the globals at call time, so that fake timers installed after import still apply. */
-export const systemTimers: StompTimers = {
-  now: () => Date.now(),
-  setTimeout: (fn, ms) => setTimeout(fn, ms).unref(),
-  clearTimeout: (h) => clearTimeout(h as NodeTimer),
-  setInterval: (fn, ms) => setInterval(fn, ms).unref(),
-  clearInterval: (h) => clearInterval(h as NodeTimer),
-};
+/** Clock and timers, injectable for tests (src/util/timers.ts). */
+export type StompTimers = Timers;
+export { systemTimers };
 
 export interface StompContext {
   core: BrokerCore;

@@ -5,7 +5,7 @@
  * Group commit. write() only queues its operations. One flush loop at a time encodes everything queued
  * into ONE group record, writes it with one positional write and makes it durable with one
  * fdatasync (both on libuv's thread pool, so the event loop keeps running); writes arriving meanwhile
- * queue for the next group. Promises resolve in call order, after their group's fdatasync. Operations
+ * queue for the next group. The writes of a group share one promise, settled after its fdatasync. Operations
  * are applied to the in-memory index when they are encoded, i.e. in log order, so between two groups the
  * index describes exactly what is durable: that is when segment deletions are decided.
  *

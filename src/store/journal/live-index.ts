@@ -1,8 +1,10 @@
 /**
  * What the journal keeps in memory about its files: every live message (queue, id, enqueue order,
  * delivery count) with the segment holding it, the durable-subscription records, the key/value records
- * (without their values), and per segment the live items it holds and the older segments it depends on. Message bodies are not kept (except while
- * recovering): the core holds the messages, and compaction reads them back from disk.
+ * (without their values), and per segment the live items it holds and the older segments it depends
+ * on. Message bodies are not kept (except while recovering): the core holds the messages, and
+ * compaction reads them back from disk. Messages are kept as columns (message-slots.ts) found through
+ * one id table per queue (id-table.ts), not as an object each.
  *
  * Why dependencies: a dequeue record cancels an enqueue record in an older segment. Deleting the
  * segment holding the dequeue while the enqueue's segment still exists would bring the message back on

@@ -13,6 +13,7 @@
  */
 import type { Socket } from 'node:net';
 import type { Logger } from '../util/logger.js';
+import { DrainSignal, OutputBatch } from './output-batch.js';
 import type { ProtocolFactory, ProtocolSession, Transport } from './transport.js';
 
 export interface TcpTransportOptions {
@@ -34,14 +35,9 @@ const WRITEV_MIN_AVERAGE = 16 * 1024;
 export class TcpTransport implements Transport {
   readonly remoteAddress: string;
   private readonly socket: Socket;
-  private readonly highWaterMark: number;
-  private readonly lowWaterMark: number;
   private readonly endTimeoutMs: number;
-  private pending: Uint8Array[] = [];
-  private pendingBytes = 0;
-  private flushScheduled = false;
-  private needDrain = false;
-  private drainListeners: Array<() => void> = [];
+  private readonly output = new OutputBatch(() => this.flush());
+  private readonly drain: DrainSignal;
   private ending = false;
   private socketClosed = false;
   private endTimer: NodeJS.Timeout | undefined;
@@ -49,19 +45,20 @@ export class TcpTransport implements Transport {
   constructor(socket: Socket, options: TcpTransportOptions = {}) {
     this.socket = socket;
     this.remoteAddress = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
-    this.highWaterMark = options.highWaterMark ?? 1024 * 1024;
     // The socket emits 'drain' only after one of its own writes returned false, i.e. above its own
     // high-water mark; a low-water mark at least that high guarantees we either see 'drain' or can
     // fire right after a flush.
-    this.lowWaterMark = Math.max(options.lowWaterMark ?? 64 * 1024, socket.writableHighWaterMark);
+    this.drain = new DrainSignal(
+      options.highWaterMark ?? 1024 * 1024,
+      Math.max(options.lowWaterMark ?? 64 * 1024, socket.writableHighWaterMark),
+    );
     this.endTimeoutMs = options.endTimeoutMs ?? 5000;
     socket.setNoDelay(true);
     socket.on('drain', () => this.checkDrain());
     socket.once('close', () => {
       this.socketClosed = true;
-      this.pending = [];
-      this.pendingBytes = 0;
-      this.drainListeners = [];
+      this.output.clear();
+      this.drain.clear();
       if (this.endTimer) clearTimeout(this.endTimer);
     });
   }
@@ -72,33 +69,13 @@ export class TcpTransport implements Transport {
 
   /** Bytes accepted by `write` and not yet handed to the kernel. */
   get bufferedBytes(): number {
-    return this.pendingBytes + this.socket.writableLength;
+    return this.output.bytes + this.socket.writableLength;
   }
 
   write(chunk: Uint8Array): boolean {
     if (this.closed) return false;
-    if (chunk.byteLength > 0) {
-      const n = this.pending.length;
-      const last = n > 0 ? this.pending[n - 1]! : undefined;
-      if (
-        last !== undefined &&
-        last.buffer === chunk.buffer &&
-        last.byteOffset + last.byteLength === chunk.byteOffset
-      ) {
-        // The chunk continues the previous one in the same memory (frames cut one after the other from
-        // one slab): one view over both, so the batch needs no copy to become a single write.
-        this.pending[n - 1] = Buffer.from(last.buffer, last.byteOffset, last.byteLength + chunk.byteLength);
-      } else {
-        this.pending.push(chunk);
-      }
-      this.pendingBytes += chunk.byteLength;
-      if (!this.flushScheduled) {
-        this.flushScheduled = true;
-        setImmediate(() => this.flush());
-      }
-    }
-    if (this.bufferedBytes > this.highWaterMark) this.needDrain = true;
-    return !this.needDrain;
+    this.output.add(chunk);
+    return this.drain.accept(this.bufferedBytes);
   }
 
   /**
@@ -107,7 +84,7 @@ export class TcpTransport implements Transport {
    */
   onDrain(listener: () => void): void {
     if (this.socketClosed) return;
-    this.drainListeners.push(listener);
+    this.drain.onDrain(listener);
   }
 
   pauseReading(): void {
@@ -129,19 +106,15 @@ export class TcpTransport implements Transport {
   }
 
   destroy(): void {
-    this.pending = [];
-    this.pendingBytes = 0;
+    this.output.clear();
     this.ending = true;
     this.socket.destroy();
   }
 
   private flush(): void {
-    this.flushScheduled = false;
-    if (this.pendingBytes === 0 || this.closed) return;
-    const chunks = this.pending;
-    const bytes = this.pendingBytes;
-    this.pending = [];
-    this.pendingBytes = 0;
+    if (this.output.bytes === 0 || this.closed) return;
+    const bytes = this.output.bytes;
+    const chunks = this.output.take();
     if (chunks.length === 1) {
       this.socket.write(chunks[0]!);
     } else if (bytes <= CONCAT_LIMIT && bytes < chunks.length * WRITEV_MIN_AVERAGE) {
@@ -155,12 +128,7 @@ export class TcpTransport implements Transport {
   }
 
   private checkDrain(): void {
-    if (!this.needDrain || this.socketClosed) return;
-    if (this.bufferedBytes > this.lowWaterMark) return;
-    this.needDrain = false;
-    const listeners = this.drainListeners;
-    this.drainListeners = [];
-    for (const l of listeners) l();
+    if (!this.socketClosed) this.drain.check(this.bufferedBytes);
   }
 }
 

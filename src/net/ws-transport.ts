@@ -18,6 +18,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type WebSocket, WebSocketServer } from 'ws';
 import type { Logger } from '../util/logger.js';
+import { DrainSignal, OutputBatch } from './output-batch.js';
 import type { ProtocolFactory, ProtocolSession, Transport } from './transport.js';
 
 /**
@@ -40,15 +41,10 @@ export interface WsTransportOptions {
 export class WsTransport implements Transport {
   readonly remoteAddress: string;
   private readonly ws: WebSocket;
-  private readonly highWaterMark: number;
-  private readonly lowWaterMark: number;
   private readonly endTimeoutMs: number;
   private readonly messageType: WsMessageType;
-  private pending: Uint8Array[] = [];
-  private pendingBytes = 0;
-  private flushScheduled = false;
-  private needDrain = false;
-  private drainListeners: Array<() => void> = [];
+  private readonly output = new OutputBatch(() => this.flush());
+  private readonly drain: DrainSignal;
   private ending = false;
   private wsClosed = false;
   private endTimer: NodeJS.Timeout | undefined;
@@ -56,18 +52,19 @@ export class WsTransport implements Transport {
   constructor(ws: WebSocket, socket: Duplex, remoteAddress: string, options: WsTransportOptions = {}) {
     this.ws = ws;
     this.remoteAddress = remoteAddress;
-    this.highWaterMark = options.highWaterMark ?? 1024 * 1024;
     // The socket emits 'drain' only after a write above its own high-water mark; a low-water mark at
     // least that high guarantees we either see 'drain' or can fire right after a flush.
-    this.lowWaterMark = Math.max(options.lowWaterMark ?? 64 * 1024, socket.writableHighWaterMark);
+    this.drain = new DrainSignal(
+      options.highWaterMark ?? 1024 * 1024,
+      Math.max(options.lowWaterMark ?? 64 * 1024, socket.writableHighWaterMark),
+    );
     this.endTimeoutMs = options.endTimeoutMs ?? 5000;
     this.messageType = options.messageType ?? 'binary';
     socket.on('drain', () => this.checkDrain());
     ws.once('close', () => {
       this.wsClosed = true;
-      this.pending = [];
-      this.pendingBytes = 0;
-      this.drainListeners = [];
+      this.output.clear();
+      this.drain.clear();
       if (this.endTimer) clearTimeout(this.endTimer);
     });
   }
@@ -78,27 +75,19 @@ export class WsTransport implements Transport {
 
   /** Bytes accepted by `write` and not yet handed to the kernel. */
   get bufferedBytes(): number {
-    return this.pendingBytes + this.ws.bufferedAmount;
+    return this.output.bytes + this.ws.bufferedAmount;
   }
 
   write(chunk: Uint8Array): boolean {
     if (this.closed) return false;
-    if (chunk.byteLength > 0) {
-      this.pending.push(chunk);
-      this.pendingBytes += chunk.byteLength;
-      if (!this.flushScheduled) {
-        this.flushScheduled = true;
-        setImmediate(() => this.flush());
-      }
-    }
-    if (this.bufferedBytes > this.highWaterMark) this.needDrain = true;
-    return !this.needDrain;
+    this.output.add(chunk);
+    return this.drain.accept(this.bufferedBytes);
   }
 
   /** Called once, the next time output drains to the low-water mark after `write` returned false. */
   onDrain(listener: () => void): void {
     if (this.wsClosed) return;
-    this.drainListeners.push(listener);
+    this.drain.onDrain(listener);
   }
 
   pauseReading(): void {
@@ -120,19 +109,16 @@ export class WsTransport implements Transport {
   }
 
   destroy(): void {
-    this.pending = [];
-    this.pendingBytes = 0;
+    this.output.clear();
     this.ending = true;
     this.ws.terminate();
   }
 
   private flush(): void {
-    this.flushScheduled = false;
-    if (this.pendingBytes === 0 || this.closed) return;
-    const data =
-      this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending, this.pendingBytes);
-    this.pending = [];
-    this.pendingBytes = 0;
+    if (this.output.bytes === 0 || this.closed) return;
+    const bytes = this.output.bytes;
+    const chunks = this.output.take();
+    const data = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, bytes);
     const buf = Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
     const binary = this.messageType === 'binary' || !isUtf8(buf);
     this.ws.send(buf, { binary });
@@ -140,12 +126,7 @@ export class WsTransport implements Transport {
   }
 
   private checkDrain(): void {
-    if (!this.needDrain || this.wsClosed) return;
-    if (this.bufferedBytes > this.lowWaterMark) return;
-    this.needDrain = false;
-    const listeners = this.drainListeners;
-    this.drainListeners = [];
-    for (const l of listeners) l();
+    if (!this.wsClosed) this.drain.check(this.bufferedBytes);
   }
 }
 

@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import { DrainSignal, OutputBatch } from '../../../src/net/output-batch.js';
+
+const turn = () => new Promise((r) => setImmediate(r));
+
+describe('OutputBatch', () => {
+  it('hands everything added in one turn to one flush, in order', async () => {
+    const flushed: string[][] = [];
+    const batch: OutputBatch = new OutputBatch(() =>
+      flushed.push(batch.take().map((c) => Buffer.from(c).toString())),
+    );
+    batch.add(Buffer.from('a'));
+    batch.add(Buffer.from('b'));
+    batch.add(new Uint8Array(0));
+    expect(batch.bytes).toBe(2);
+    await turn();
+    batch.add(Buffer.from('c'));
+    await turn();
+    expect(flushed).toEqual([['a', 'b'], ['c']]);
+    expect(batch.bytes).toBe(0);
+  });
+
+  it('merges chunks that follow each other in the same memory into one view', () => {
+    const slab = Buffer.from('hello world');
+    const batch = new OutputBatch(() => {});
+    batch.add(slab.subarray(0, 5));
+    batch.add(slab.subarray(5, 11));
+    batch.add(Buffer.from('!'));
+    const chunks = batch.take();
+    expect(chunks.map((c) => Buffer.from(c).toString())).toEqual(['hello world', '!']);
+    expect(chunks[0]!.buffer).toBe(slab.buffer);
+  });
+});
+
+describe('DrainSignal', () => {
+  it('says stop above the high-water mark and calls listeners once at or below the low-water mark', () => {
+    const d = new DrainSignal(100, 10);
+    let calls = 0;
+    expect(d.accept(100)).toBe(true);
+    expect(d.accept(101)).toBe(false);
+    d.onDrain(() => calls++);
+    d.check(50);
+    expect(calls).toBe(0);
+    expect(d.accept(50)).toBe(false); // still owes a drain
+    d.check(10);
+    d.check(0);
+    expect(calls).toBe(1);
+    expect(d.accept(50)).toBe(true);
+  });
+});

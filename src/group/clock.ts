@@ -22,20 +22,7 @@ export const realClock: Clock = {
   },
 };
 
-/** A source of uniform numbers in [0, 1). */
-export type Random = () => number;
-
-/** mulberry32: tiny, fast and good enough to make simulated runs reproducible from one seed. */
-export function seededRandom(seed: number): Random {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { type Random, seededRandom } from '../util/random.js';
 
 /** A repeating timer built on `Clock`, rescheduled after each run so that a slow tick never overlaps. */
 export function every(clock: Clock, ms: number, fn: () => void): Timer {

@@ -11,22 +11,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { verifyJournal } from '../../src/store/journal/index.js';
+import { seededRandom } from '../../src/util/random.js';
 import { type BrokerProcess, startBroker } from '../integration/helpers/broker.js';
 import { type Frame, StompPeer } from './stomp-peer.js';
 
 const CYCLES = Number(process.env['CHAOS_CYCLES'] ?? 20);
 const SEED = Number(process.env['CHAOS_SEED'] ?? Date.now() % 1_000_000);
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const root = mkdtempSync(join(tmpdir(), 'blazemq-chaos-'));
@@ -36,7 +26,7 @@ describe('crash safety under kill -9', () => {
   it(`keeps every receipted send and every receipted ack across ${CYCLES} crashes`, {
     timeout: 60_000 + CYCLES * 3_000,
   }, async () => {
-    const rng = mulberry32(SEED);
+    const rng = seededRandom(SEED);
     const dataDir = join(root, 'data');
     const config = join(root, 'blazemq.yaml');
     // Small segments so that rotation, preallocation and reclaim all happen under fire.

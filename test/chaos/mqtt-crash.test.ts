@@ -20,22 +20,12 @@ import { join } from 'node:path';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { afterAll, describe, expect, it } from 'vitest';
 import { verifyJournal } from '../../src/store/journal/index.js';
+import { seededRandom } from '../../src/util/random.js';
 import { type BrokerProcess, startBroker } from '../integration/helpers/broker.js';
 
 const CYCLES = Number(process.env['MQTT_CHAOS_CYCLES'] ?? 6);
 const SEED = Number(process.env['CHAOS_SEED'] ?? Date.now() % 1_000_000);
 const WINDOW = 20;
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -64,7 +54,7 @@ describe('MQTT persistent sessions under kill -9', () => {
   it(`delivers every acknowledged QoS 1/2 message, QoS 2 exactly once, across ${CYCLES} kills`, {
     timeout: 30_000 + CYCLES * 4_000,
   }, async () => {
-    const rng = mulberry32(SEED);
+    const rng = seededRandom(SEED);
     const dataDir = join(root, 'data');
     const config = join(root, 'blazemq.yaml');
     // Small segments, so that rotation and reclaim run under fire too.

@@ -17,6 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { verifyJournal } from '../../src/store/journal/index.js';
+import { seededRandom } from '../../src/util/random.js';
 import { type BrokerProcess, startBroker } from '../integration/helpers/broker.js';
 import { type Frame, StompPeer } from './stomp-peer.js';
 
@@ -24,17 +25,6 @@ const CYCLES = Number(process.env['TX_CHAOS_CYCLES'] ?? 5);
 const SEED = Number(process.env['CHAOS_SEED'] ?? Date.now() % 1_000_000);
 const WORKERS = 4;
 const SOURCE_MESSAGES = 300;
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const root = mkdtempSync(join(tmpdir(), 'blazemq-txchaos-'));
@@ -177,7 +167,7 @@ describe('transactions under kill -9', () => {
   it(`applies each transaction entirely or not at all across ${CYCLES} crashes`, {
     timeout: 30_000 + CYCLES * 5_000,
   }, async () => {
-    const rng = mulberry32(SEED);
+    const rng = seededRandom(SEED);
     const dataDir = join(root, 'data');
     const config = join(root, 'blazemq.yaml');
     // Small segments: rotation and reclaim happen during the run too.

@@ -1,7 +1,7 @@
 /**
  * A session's output: the one place where its bytes go to the transport.
  *
- * Batching: while any MQTT session handles input (`onData`, bracketed by `enterInput` / `leaveInput`),
+ * Batching (util/input-turn.ts): while any session handles input (`onData`, bracketed by `enterInput` / `leaveInput`),
  * what that input causes - acks, and PUBLISHes to this or other sessions (one PUBLISH fans out) - is
  * collected per session and handed to the transport when the outermost `onData` returns. Packets cut one
  * after another from the encoder's slab (codec/encoder.ts) are adjacent in memory, so a run of them is
@@ -14,6 +14,7 @@
  * until the transport drains, and a peer that never drains is dropped after `slowConsumerTimeoutMs`.
  */
 import type { Transport } from '../../net/transport.js';
+import { flushAfterTurn, inInputTurn, type TurnOutput } from '../../util/input-turn.js';
 import type { MqttTimers } from './context.js';
 
 export interface OutputOwner {
@@ -26,26 +27,7 @@ export interface OutputOwner {
 /** A run of collected bytes is handed over once it reaches this size. */
 const BATCH_BYTES = 64 * 1024;
 
-let inputDepth = 0;
-const queued: SessionOutput[] = [];
-
-/** An `onData` begins: output is collected until the outermost one ends. */
-export function enterInput(): void {
-  inputDepth++;
-}
-
-/** An `onData` ended; the outermost one writes what every session collected. */
-export function leaveInput(): void {
-  if (--inputDepth !== 0) return;
-  for (let i = 0; i < queued.length; i++) {
-    const out = queued[i]!;
-    out.queued = false;
-    out.flush();
-  }
-  queued.length = 0;
-}
-
-export class SessionOutput {
+export class SessionOutput implements TurnOutput {
   /** Set while the session is in the module's flush list. */
   queued = false;
   /** First chunk of the collected run, which extends to `runEnd` in the same memory. */
@@ -74,7 +56,7 @@ export class SessionOutput {
       this.held.push(bytes);
       return;
     }
-    if (inputDepth === 0) {
+    if (!inInputTurn()) {
       this.flush();
       this.send(bytes);
       return;
@@ -95,8 +77,13 @@ export class SessionOutput {
     this.runEnd = bytes.byteOffset + bytes.byteLength;
     if (!this.queued) {
       this.queued = true;
-      queued.push(this);
+      flushAfterTurn(this);
     }
+  }
+
+  flushTurn(): void {
+    this.queued = false;
+    this.flush();
   }
 
   /** Hands the collected run to the transport. */

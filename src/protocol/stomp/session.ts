@@ -15,6 +15,7 @@ import type { CoreConnection, Delivery, Principal, SubscribeOptions } from '../.
 import { ACCEPTED } from '../../core/index.js';
 import type { ProtocolSession, Transport } from '../../net/transport.js';
 import { BlazeError } from '../../util/errors.js';
+import { enterInput, flushAfterTurn, inInputTurn, leaveInput } from '../../util/input-turn.js';
 import type { Logger } from '../../util/logger.js';
 import { StompDecoder } from './codec/decoder.js';
 import { encodeFrame, FrameAllocator, HEARTBEAT } from './codec/encoder.js';
@@ -36,24 +37,11 @@ type Phase = 'awaiting-connect' | 'connecting' | 'connected' | 'closed';
 /** Shared by every session: frames are cut from common slabs (see FrameAllocator). */
 const allocator = new FrameAllocator();
 
-/**
- * MESSAGE batching. While any session handles input (`onData`), the MESSAGE frames that input causes,
- * for this session or any other (a SEND delivers to other connections), are queued per session and
- * written when the outermost `onData` returns: one encoding pass and one transport write per session,
- * instead of one per frame. Deliveries from anywhere else (timers, drain, store completions) are written
- * at once, as are frames other than MESSAGE, after the session's queued ones so that order is kept.
- */
-let inputDepth = 0;
+/** MESSAGE batching per input turn: see util/input-turn.ts. */
 /** Tag out-parameter of StompDecoder.nextAck. */
 const fastTag = [0];
-const queuedSessions: StompSession[] = [];
 /** A session's queued frames are written once their worst-case size reaches this. */
 const BATCH_BYTES = 64 * 1024;
-
-function flushQueuedSessions(): void {
-  for (let i = 0; i < queuedSessions.length; i++) queuedSessions[i]!.flushMessages();
-  queuedSessions.length = 0;
-}
 
 export interface ConnectParams {
   version: StompVersion;
@@ -85,7 +73,7 @@ export class StompSession implements ProtocolSession, DeliveryTarget, Completion
   private writeBlocked = false;
   private slowTimer: unknown = null;
   private expectEvery = 0;
-  /** MESSAGE frames not written yet (see `inputDepth`): subscription and delivery, side by side. */
+  /** MESSAGE frames not written yet (see util/input-turn.ts): subscription and delivery, side by side. */
   private readonly outSubs: StompSubscription[] = [];
   private readonly outDeliveries: Delivery[] = [];
   private outBound = 0;
@@ -127,7 +115,7 @@ export class StompSession implements ProtocolSession, DeliveryTarget, Completion
     if (this.phase === 'closed') return;
     if (this.expectEvery > 0) this.heartbeats.markRead();
     this.decoder.push(chunk);
-    inputDepth++;
+    enterInput();
     try {
       this.pump();
     } catch (e) {
@@ -136,7 +124,7 @@ export class StompSession implements ProtocolSession, DeliveryTarget, Completion
       this.teardown();
       this.transport.destroy();
     } finally {
-      if (--inputDepth === 0) flushQueuedSessions();
+      leaveInput();
     }
   }
 
@@ -369,11 +357,15 @@ export class StompSession implements ProtocolSession, DeliveryTarget, Completion
     this.outSubs.push(sub);
     this.outDeliveries.push(delivery);
     this.outBound += bound;
-    if (inputDepth === 0 || this.outBound >= BATCH_BYTES) this.flushMessages();
+    if (!inInputTurn() || this.outBound >= BATCH_BYTES) this.flushMessages();
     else if (!this.queued) {
       this.queued = true;
-      queuedSessions.push(this);
+      flushAfterTurn(this);
     }
+  }
+
+  flushTurn(): void {
+    this.flushMessages();
   }
 
   /** Writes the queued MESSAGE frames, contiguously, in one transport write. */

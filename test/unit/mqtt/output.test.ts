@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { Transport } from '../../../src/net/transport.js';
 import { systemTimers } from '../../../src/protocol/mqtt/index.js';
-import { enterInput, leaveInput, SessionOutput } from '../../../src/protocol/mqtt/output.js';
+import { SessionOutput } from '../../../src/protocol/mqtt/output.js';
+import { enterInput, leaveInput } from '../../../src/util/input-turn.js';
 
 function fakeTransport(accept = true) {
   const writes: Buffer[] = [];

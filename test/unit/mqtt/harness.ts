@@ -8,8 +8,9 @@ import type { Authenticator } from '../../../src/core/api.js';
 import { type BlazeCore, createBrokerCore, RetainedStore } from '../../../src/core/index.js';
 import type { Transport } from '../../../src/net/transport.js';
 import type { MqttProtocol } from '../../../src/protocol/mqtt/index.js';
-import { type MqttLimits, type MqttTimers, mqttProtocol } from '../../../src/protocol/mqtt/index.js';
+import { type MqttLimits, mqttProtocol } from '../../../src/protocol/mqtt/index.js';
 import type { Logger } from '../../../src/util/logger.js';
+import { ManualTimers } from '../../helpers/manual-timers.js';
 
 export class FakeTransport implements Transport {
   readonly remoteAddress = '192.0.2.1:1883';
@@ -50,47 +51,7 @@ export class FakeTransport implements Transport {
   }
 }
 
-/** Timers advanced by hand; `now` starts at 1,000,000. */
-export class ManualTimers implements MqttTimers {
-  private time = 1_000_000;
-  private seq = 0;
-  private readonly tasks = new Map<number, { at: number; fn: () => void; every: number }>();
-
-  now(): number {
-    return this.time;
-  }
-  setTimeout(fn: () => void, ms: number): unknown {
-    const id = ++this.seq;
-    this.tasks.set(id, { at: this.time + ms, fn, every: 0 });
-    return id;
-  }
-  clearTimeout(handle: unknown): void {
-    this.tasks.delete(handle as number);
-  }
-  setInterval(fn: () => void, ms: number): unknown {
-    const id = ++this.seq;
-    this.tasks.set(id, { at: this.time + ms, fn, every: ms });
-    return id;
-  }
-  clearInterval(handle: unknown): void {
-    this.tasks.delete(handle as number);
-  }
-  advance(ms: number): void {
-    const end = this.time + ms;
-    for (;;) {
-      let next: [number, { at: number; fn: () => void; every: number }] | undefined;
-      for (const entry of this.tasks)
-        if (entry[1].at <= end && (!next || entry[1].at < next[1].at)) next = entry;
-      if (!next) break;
-      const [id, task] = next;
-      this.time = task.at;
-      if (task.every > 0) task.at += task.every;
-      else this.tasks.delete(id);
-      task.fn();
-    }
-    this.time = end;
-  }
-}
+export { ManualTimers };
 
 /** Users: anyone, except password `bad`; user `reader` may not write (see `authorizer` below). */
 export const testAuthenticator: Authenticator = {

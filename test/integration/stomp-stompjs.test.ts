@@ -213,6 +213,20 @@ describe('topics', () => {
     expect(got.map((m) => m.body)).toEqual(['while-away-1', 'while-away-2']);
   });
 
+  it('accepts the durable-subscriber-name header for durable subscriptions too', async () => {
+    const t = `/topic/${unique('dsn')}`;
+    const clientId = unique('dsn-client');
+    const sub = { 'durable-subscriber-name': 'dsn-sub' };
+    const first = await connectStomp(broker.stomp, { headers: { 'client-id': clientId } });
+    subscribe(first, t, sub);
+    await sleep(50);
+    await first.deactivate();
+    const p = await client();
+    await sendWithReceipt(p, t, 'kept');
+    const again = await client({ 'client-id': clientId });
+    expect((await subscribe(again, t, sub).waitFor(1))[0]!.body).toBe('kept');
+  });
+
   it('a non-durable subscriber does not get what was published before it subscribed', async () => {
     const t = `/topic/${unique('live')}`;
     const p = await client();
@@ -270,6 +284,20 @@ describe('transactions', () => {
 });
 
 describe('temporary destinations', () => {
+  it('delivers replies through a temporary topic', async () => {
+    const service = `/queue/${unique('svc-topic')}`;
+    const server = await client();
+    server.subscribe(service, (m) => {
+      server.publish({ destination: m.headers['reply-to']!, body: `re:${m.body}` });
+    });
+    const requester = await client();
+    const events = subscribe(requester, '/temp-topic/events');
+    await sleep(50);
+    requester.publish({ destination: service, body: 'hello', headers: { 'reply-to': '/temp-topic/events' } });
+    const [r] = await events.waitFor(1);
+    expect(r!.body).toBe('re:hello');
+  });
+
   it('supports request/reply through a temporary queue', async () => {
     const service = `/queue/${unique('svc')}`;
     const server = await client();

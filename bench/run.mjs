@@ -1,8 +1,10 @@
 #!/usr/bin/env node
-// `npm run bench`: starts BlazeMQ (the built dist/) on free ports and runs the STOMP workloads of the issue,
-// producer and consumers in separate processes. Prints one table. For the side-by-side comparison with
-// ActiveMQ and RabbitMQ see bench/compare.sh and docs/PERFORMANCE.md.
-//   node bench/run.mjs [--only queue,persistent,fanout,latency] [--runs N] [--target stomp://127.0.0.1:PORT]
+// `npm run bench`: starts BlazeMQ (the built dist/) on free ports and runs the STOMP and MQTT workloads of the
+// issues, producer and consumers in separate processes. Prints one table, with the broker's peak RSS per
+// workload. For the side-by-side comparison with ActiveMQ, RabbitMQ, Mosquitto and NATS see bench/compare.sh
+// and docs/PERFORMANCE.md.
+//   node bench/run.mjs [--only queue,persistent,fanout,latency,mqtt-w1,mqtt-w2,mqtt-w3,mqtt-w5] [--runs N]
+//                      [--target stomp://127.0.0.1:PORT --mqtt-port PORT]   (a broker already running)
 import { fork, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,7 +17,7 @@ for (let i = 2; i < process.argv.length; i++) {
   if (process.argv[i].startsWith('--')) args[process.argv[i].slice(2)] = process.argv[i + 1];
 }
 const runs = Number(args.runs ?? 3);
-const only = (args.only ?? 'queue,persistent,fanout,latency').split(',');
+const only = (args.only ?? 'queue,persistent,fanout,latency,mqtt-w1,mqtt-w2,mqtt-w3,mqtt-w5').split(',');
 
 const WORKLOADS = {
   queue: {
@@ -53,6 +55,45 @@ const WORKLOADS = {
     rate: 5000,
     consumers: [{ connections: 1, ack: 'client-individual' }],
   },
+  // The MQTT workloads have the shapes of the shared harness's W1, W2, W3 and W5 (../shared/bench/brokers).
+  'mqtt-w1': {
+    title: 'MQTT QoS 0 topic 1->1, 256 B (W1)',
+    protocol: 'mqtt',
+    destination: 'bench/w1',
+    messages: 200_000,
+    size: 256,
+    qos: 0,
+    consumers: [{ connections: 1 }],
+  },
+  'mqtt-w2': {
+    title: 'MQTT QoS 0 topic fan-out 1->10, 256 B (W2, deliveries/s)',
+    protocol: 'mqtt',
+    destination: 'bench/w2',
+    messages: 50_000,
+    size: 256,
+    qos: 0,
+    consumers: [{ connections: 10 }],
+  },
+  'mqtt-w3': {
+    title: 'MQTT QoS 1 1->1, 1 KiB, persistent session (clean=false), <= 1,000 unacked PUBLISH (W3)',
+    protocol: 'mqtt',
+    destination: 'bench/w3',
+    messages: 50_000,
+    size: 1024,
+    qos: 1,
+    window: 1000,
+    consumers: [{ connections: 1, clean: false }],
+  },
+  'mqtt-w5': {
+    title: 'MQTT QoS 0 1->1 at a fixed 5,000 msg/s for 5 s, 256 B, one-way latency (W5)',
+    protocol: 'mqtt',
+    destination: 'bench/w5',
+    messages: 25_000,
+    size: 256,
+    qos: 0,
+    rate: 5000,
+    consumers: [{ connections: 1 }],
+  },
 };
 
 async function startBroker() {
@@ -70,7 +111,7 @@ async function startBroker() {
       '--http',
       'off',
       '--mqtt',
-      'off',
+      '0',
       '--ports-file',
       portsFile,
       '--log-level',
@@ -83,6 +124,7 @@ async function startBroker() {
       const ports = JSON.parse(readFileSync(portsFile, 'utf8'));
       return {
         port: ports.stomp,
+        mqttPort: ports.mqtt,
         pid: child.pid,
         stop: () => {
           child.kill('SIGTERM');
@@ -96,8 +138,8 @@ async function startBroker() {
   throw new Error('broker did not start');
 }
 
-function worker(cfg) {
-  const child = fork(join(ROOT, 'bench/stomp-worker.mjs'), [JSON.stringify(cfg)]);
+function worker(cfg, protocol) {
+  const child = fork(join(ROOT, `bench/${protocol}-worker.mjs`), [JSON.stringify(cfg)]);
   const next = (type) =>
     new Promise((resolve, reject) => {
       const onMsg = (m) => {
@@ -111,37 +153,69 @@ function worker(cfg) {
   return { child, next };
 }
 
-async function runOnce(port, wl, round) {
-  const dest = `${wl.destination}.${round}`;
+/** Peak resident set of a process, sampled from /proc every 100 ms while `until` is pending. */
+async function peakRss(pid, until) {
+  let peak = 0;
+  let running = true;
+  until.finally(() => {
+    running = false;
+  });
+  while (running) {
+    try {
+      const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+      if (m) peak = Math.max(peak, Number(m[1]) * 1024);
+    } catch {
+      return 0;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return peak;
+}
+
+async function runOnce(target, wl, round) {
+  const protocol = wl.protocol ?? 'stomp';
+  const port = protocol === 'mqtt' ? target.mqttPort : target.port;
+  const dest = `${wl.destination}${protocol === 'mqtt' ? '/' : '.'}${round}`;
   const consumers = wl.consumers.map((c) =>
-    worker({
-      role: 'consumer',
-      port,
-      destination: dest,
-      prefetch: 1000,
-      expect: wl.messages,
-      sampleEvery: wl.rate ? 1 : 50,
-      ...c,
-    }),
+    worker(
+      {
+        role: 'consumer',
+        port,
+        destination: dest,
+        prefetch: 1000,
+        qos: wl.qos,
+        expect: wl.messages,
+        sampleEvery: wl.rate ? 1 : 50,
+        ...c,
+      },
+      protocol,
+    ),
   );
   await Promise.all(consumers.map((c) => c.next('ready')));
-  const producer = worker({
-    role: 'producer',
-    port,
-    destination: dest,
-    messages: wl.messages,
-    size: wl.size,
-    persistent: wl.persistent === true,
-    rate: wl.rate ?? 0,
-    receipts: wl.receipts ?? 0,
-  });
+  const producer = worker(
+    {
+      role: 'producer',
+      port,
+      destination: dest,
+      messages: wl.messages,
+      size: wl.size,
+      persistent: wl.persistent === true,
+      rate: wl.rate ?? 0,
+      receipts: wl.receipts ?? 0,
+      qos: wl.qos,
+      window: wl.window ?? 0,
+    },
+    protocol,
+  );
   await new Promise((r) => setTimeout(r, 100));
   const sent = producer.next('sent');
   producer.child.send({ type: 'go' });
   const timeout = new Promise((_, rej) =>
     setTimeout(() => rej(new Error('workload timed out (lost messages?)')), 120_000),
   );
-  const dones = await Promise.race([Promise.all(consumers.map((c) => c.next('done'))), timeout]);
+  const finished = Promise.race([Promise.all(consumers.map((c) => c.next('done'))), timeout]);
+  const rss = target.pid ? peakRss(target.pid, finished) : Promise.resolve(0);
+  const dones = await finished;
   const { first } = await sent;
   for (const w of [producer, ...consumers]) w.child.send({ type: 'stop' });
   const last = Math.max(...dones.map((d) => d.last));
@@ -149,17 +223,20 @@ async function runOnce(port, wl, round) {
   return {
     rate: deliveries / ((last - first) / 1000),
     latency: percentiles(dones.flatMap((d) => d.latencies)),
+    rss: await rss,
   };
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const target = args.target ? { port: Number(new URL(args.target).port), stop() {} } : await startBroker();
+const target = args.target
+  ? { port: Number(new URL(args.target).port), mqttPort: Number(args['mqtt-port'] ?? 1883), stop() {} }
+  : await startBroker();
 const rows = [];
 try {
   for (const name of only) {
     const wl = WORKLOADS[name];
     const results = [];
-    for (let r = 0; r < runs; r++) results.push(await runOnce(target.port, wl, r));
+    for (let r = 0; r < runs; r++) results.push(await runOnce(target, wl, r));
     const rates = results.map((x) => x.rate);
     const lat = results.map((x) => x.latency);
     rows.push({
@@ -167,6 +244,7 @@ try {
       'msgs/s (median)': Math.round(median(rates)).toLocaleString('en'),
       'min-max': `${Math.round(Math.min(...rates)).toLocaleString('en')}-${Math.round(Math.max(...rates)).toLocaleString('en')}`,
       'p50/p99 ms': `${median(lat.map((l) => l.p50))} / ${median(lat.map((l) => l.p99))}`,
+      'peak RSS MB': Math.round(Math.max(...results.map((x) => x.rss)) / 2 ** 20),
     });
   }
 } finally {

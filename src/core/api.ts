@@ -96,6 +96,12 @@ export interface ConnectOptions {
   /** For logs and admin: 'stomp', 'mqtt'... and the remote address. */
   protocol: string;
   remoteAddress?: string;
+  /**
+   * Called when an operator closes the connection (management API): the session should end the client
+   * properly (STOMP ERROR, MQTT 5 DISCONNECT 0x98) and close its core connection. If it has not closed it
+   * when this returns, the core closes it, ending its subscriptions with `DeliverySink.closed`.
+   */
+  onEvict?: (reason: string) => void;
 }
 
 export interface CoreConnection {
@@ -110,6 +116,13 @@ export interface CoreConnection {
    */
   send(message: MessageInit, txId?: string): Promise<void>;
   subscribe(options: SubscribeOptions, sink: DeliverySink): Subscription;
+  /**
+   * The pending messages of a queue in delivery order, without consuming them (JMS QueueBrowser); in-flight
+   * messages are not included. Authorized as `read`. Queues (and this connection's temporary queues)
+   * only: INVALID_ADDRESS otherwise, INVALID_SELECTOR for a bad selector. An unknown queue browses empty
+   * (and is not created). `max` defaults to DEFAULT_BROWSE_MAX.
+   */
+  browse(address: string, options?: { selector?: string; max?: number }): Message[];
   /** Remove a durable subscription of this client id (and its stored messages). */
   unsubscribeDurable(name: string): void;
   begin(txId: string): void;
@@ -119,9 +132,39 @@ export interface CoreConnection {
   rollback(txId: string): void;
   /** Creates a temporary destination owned by this connection; it dies when the connection closes. */
   createTemporary(kind: 'queue' | 'topic'): string;
-  /** Rolls back open transactions, closes subscriptions (returning unacked messages), deletes temporaries. */
+  /**
+   * Starts (flags TMNOFLAGS) or joins/resumes (TMJOIN/TMRESUME) branch xid, bound on this connection to
+   * txId: send/ack/nack with that txId join the branch. XA semantics and errors: core/xa.ts,
+   * docs/TRANSACTIONS.md; flag values: XA_FLAGS (core/xa.ts).
+   */
+  xaStart(xid: Xid, txId: string, flags?: number): void;
+  /** TMSUCCESS (default), TMFAIL (the branch becomes rollback-only) or TMSUSPEND. Unbinds the txId. */
+  xaEnd(xid: Xid, flags?: number): void;
+  /** Durable before it resolves; 'readonly' when the branch did nothing (it is then forgotten). */
+  xaPrepare(xid: Xid): Promise<'prepared' | 'readonly'>;
+  xaCommit(xid: Xid, onePhase: boolean): Promise<void>;
+  xaRollback(xid: Xid): Promise<void>;
+  /** Prepared branches, from any connection or before a restart. */
+  xaRecover(): Xid[];
+  /**
+   * Rolls back open transactions (and XA branches it worked in that are not prepared; prepared ones
+   * belong to the broker and survive), closes subscriptions (returning unacked messages), deletes
+   * temporaries.
+   */
   close(): void;
 }
+
+/** An X/Open XA transaction branch identifier (JTA javax.transaction.xa.Xid). */
+export interface Xid {
+  readonly formatId: number;
+  /** Global transaction id, 1..64 bytes. */
+  readonly globalId: Uint8Array;
+  /** Branch qualifier, 0..64 bytes. */
+  readonly branchId: Uint8Array;
+}
+
+/** Messages returned by `CoreConnection.browse` when no `max` is given. */
+export const DEFAULT_BROWSE_MAX = 1000;
 
 export interface BrokerCore {
   connect(options: ConnectOptions): CoreConnection;

@@ -11,6 +11,7 @@ import {
   parseAddress,
   parseSendAddress,
 } from './address.js';
+import { CoreAdmin } from './admin.js';
 import type { Authorizer, BrokerCore, ConnectOptions, Permission, Principal } from './api.js';
 import { Connection } from './connection.js';
 import type { CoreContext, DeadLetterReason } from './context.js';
@@ -35,6 +36,7 @@ import type { DurableRecord, MessageStore, RecoveredState } from './store.js';
 import { StoreWriter } from './store-writer.js';
 import type { TopicSubscriber, TopicTarget } from './topic-subscriber.js';
 import { TopicIndex } from './wildcard.js';
+import { XaRegistry } from './xa.js';
 
 export interface BrokerCoreOptions {
   /** Where persistent messages and durable subscriptions live; omitted = nothing survives a restart. */
@@ -72,6 +74,8 @@ export interface ConnectionStats {
   readonly user: string;
   readonly protocol: string;
   readonly remoteAddress?: string;
+  /** Epoch ms when the connection was made. */
+  readonly connectedAt: number;
   readonly subscriptions: number;
   /** Deliveries handed over and not yet acknowledged. */
   readonly inFlight: number;
@@ -106,6 +110,8 @@ export interface BlazeCore extends BrokerCore {
   readonly retained: RetainedStore;
   /** Durable key/value records for protocol state (core/kv.ts), e.g. `kv('mqtt-sessions')`. */
   kv(namespace: string): KeyValueNamespace;
+  /** Operator views and actions for the management API (core/admin.ts). */
+  readonly admin: CoreAdmin;
 }
 
 const MAX_CACHED_ADDRESSES = 10_000;
@@ -126,6 +132,9 @@ export class Broker implements BlazeCore, CoreContext {
   private readonly protocolState: ProtocolState;
   readonly memory: MemoryMeter;
   readonly flow = new FlowCollector();
+  /** XA branches (core/xa.ts): broker-wide, since a prepared branch outlives its connection. */
+  readonly xa: XaRegistry = new XaRegistry(this);
+  readonly admin: CoreAdmin = new CoreAdmin(this);
 
   readonly queues = new Map<string, Queue>();
   readonly tempQueues = new Map<string, Queue>();
@@ -401,6 +410,8 @@ export class Broker implements BlazeCore, CoreContext {
       }
       for (const m of rq.messages) queue.recover(m.message, m.deliveryCount);
     }
+    // After the queues: prepared branches lock messages recovered into them.
+    this.xa.restore(state.prepared ?? [], (key) => this.durables.get(key)?.queue ?? this.queues.get(key));
   }
 
   private armSweep(): void {
@@ -425,7 +436,8 @@ export class Broker implements BlazeCore, CoreContext {
     for (const s of this.topicSubscribers) s.sweepExpired(now);
   }
 
-  stats(): CoreStats {
+  /** Topics published to (bounded, see `route`) with the subscriptions matching each now. */
+  topicStats(): TopicStats[] {
     const topics: TopicStats[] = [];
     for (const [address, p] of this.published) {
       topics.push({
@@ -434,6 +446,11 @@ export class Broker implements BlazeCore, CoreContext {
         subscribers: this.topicIndex.match(address.slice('topic://'.length)).length,
       });
     }
+    return topics;
+  }
+
+  stats(): CoreStats {
+    const topics = this.topicStats();
     const durables: DurableStats[] = [];
     for (const d of this.durables.values()) {
       durables.push({

@@ -5,13 +5,15 @@
  */
 import { BlazeError } from '../util/errors.js';
 import { type Address, parseAddress } from './address.js';
-import type {
-  ConnectOptions,
-  CoreConnection,
-  DeliverySink,
-  Principal,
-  SubscribeOptions,
-  Subscription,
+import {
+  type ConnectOptions,
+  type CoreConnection,
+  DEFAULT_BROWSE_MAX,
+  type DeliverySink,
+  type Principal,
+  type SubscribeOptions,
+  type Subscription,
+  type Xid,
 } from './api.js';
 import type { Broker, ConnectionStats } from './broker.js';
 import { durableKey } from './durable.js';
@@ -40,11 +42,15 @@ function priorityOf(p: number | undefined): number {
 export class Connection implements CoreConnection, SubscriptionOwner {
   readonly clientId?: string;
   readonly principal: Principal;
+  /** Epoch ms (broker clock), for the management API. */
+  readonly connectedAt: number;
   private readonly subscriptions = new Set<BaseSubscription<unknown>>();
   private readonly transactions = new Map<string, Transaction>();
   private readonly temporaries = new Set<string>();
   private subscriptionSeq = 0;
   private closed = false;
+  /** Id given to the last message sent (for `sendForId`; one field write, no allocation per send). */
+  private lastMessageId = '';
 
   constructor(
     readonly id: string,
@@ -53,6 +59,7 @@ export class Connection implements CoreConnection, SubscriptionOwner {
   ) {
     this.clientId = options.clientId;
     this.principal = options.principal;
+    this.connectedAt = broker.clock.now();
   }
 
   checkOpen(): void {
@@ -60,10 +67,24 @@ export class Connection implements CoreConnection, SubscriptionOwner {
     this.broker.checkOpen();
   }
 
+  /** A local transaction, or the XA branch bound to txId on this connection (core/xa.ts). */
   transaction(txId: string): Transaction {
-    const tx = this.transactions.get(txId);
+    const tx = this.transactions.get(txId) ?? this.broker.xa.boundTransaction(this.id, txId);
     if (tx === undefined) throw new BlazeError('NOT_FOUND', `no transaction '${txId}'`);
     return tx;
+  }
+
+  private localTransaction(txId: string): Transaction {
+    const tx = this.transactions.get(txId);
+    if (tx !== undefined) return tx;
+    // JTA: a local commit/rollback of an XA branch is a protocol error; it ends through xaCommit etc.
+    if (this.broker.xa.boundTransaction(this.id, txId) !== undefined) {
+      throw new BlazeError(
+        'XA_PROTO',
+        `transaction '${txId}' is an XA branch: use xaEnd/xaCommit/xaRollback`,
+      );
+    }
+    throw new BlazeError('NOT_FOUND', `no transaction '${txId}'`);
   }
 
   forget(sub: BaseSubscription<unknown>): void {
@@ -80,6 +101,15 @@ export class Connection implements CoreConnection, SubscriptionOwner {
     }
   }
 
+  /**
+   * `send` that also tells the broker-assigned message id (management API). Throws at once when the
+   * send is refused; `accepted` settles as `send`'s promise does.
+   */
+  sendForId(init: MessageInit): { id: string; accepted: Promise<void> } {
+    const accepted = this.doSend(init, undefined);
+    return { id: this.lastMessageId, accepted };
+  }
+
   private doSend(init: MessageInit, txId: string | undefined): Promise<void> {
     this.checkOpen();
     const broker = this.broker;
@@ -87,6 +117,7 @@ export class Connection implements CoreConnection, SubscriptionOwner {
     for (let i = 0; i < targets.length; i++) this.checkSendTarget(targets[i]!);
     const tx = txId === undefined ? undefined : this.transaction(txId);
     const id = broker.nextMessageId();
+    this.lastMessageId = id;
     const timestamp = broker.clock.now();
     if (tx !== undefined) {
       for (let i = 0; i < targets.length; i++) {
@@ -288,18 +319,46 @@ export class Connection implements CoreConnection, SubscriptionOwner {
     this.broker.removeDurable(durable);
   }
 
+  // --- browse -------------------------------------------------------------------------------------
+
+  browse(text: string, options: { selector?: string; max?: number } = {}): Message[] {
+    this.checkOpen();
+    const broker = this.broker;
+    const address = parseAddress(text);
+    if (address.kind !== 'queue' && address.kind !== 'temp-queue') {
+      throw new BlazeError('INVALID_ADDRESS', `only queues can be browsed, not ${address.canonical}`);
+    }
+    const max = options.max ?? DEFAULT_BROWSE_MAX;
+    if (!Number.isInteger(max) || max < 0) {
+      throw new BlazeError('BAD_REQUEST', `browse max must be an integer >= 0, got ${max}`);
+    }
+    const selectorText = options.selector?.trim() ? options.selector : undefined;
+    const selector = selectorText === undefined ? undefined : broker.compileSelector(selectorText);
+    broker.authorize(this.principal, 'read', address.canonical);
+    const queue =
+      address.kind === 'queue'
+        ? broker.queues.get(address.canonical)
+        : broker.tempQueues.get(address.canonical);
+    if (queue === undefined) return [];
+    // JMS: only the connection that created a temporary queue may consume (hence browse) it.
+    if (queue.owner !== undefined && queue.owner !== this.id)
+      throw new BlazeError('FORBIDDEN', `${address.canonical} belongs to another connection`);
+    return queue.browse(max, selector).map((e) => e.message);
+  }
+
   // --- transactions ---------------------------------------------------------------------------------
 
   begin(txId: string): void {
     this.checkOpen();
-    if (this.transactions.has(txId)) throw new BlazeError('CONFLICT', `transaction '${txId}' already begun`);
+    if (this.transactions.has(txId) || this.broker.xa.boundTransaction(this.id, txId) !== undefined)
+      throw new BlazeError('CONFLICT', `transaction '${txId}' already begun`);
     this.transactions.set(txId, new Transaction(txId));
   }
 
   commit(txId: string): Promise<void> {
     try {
       this.checkOpen();
-      const tx = this.transaction(txId);
+      const tx = this.localTransaction(txId);
       this.transactions.delete(txId);
       const flow = this.broker.flow;
       const outer = flow.begin();
@@ -315,9 +374,55 @@ export class Connection implements CoreConnection, SubscriptionOwner {
 
   rollback(txId: string): void {
     this.checkOpen();
-    const tx = this.transaction(txId);
+    const tx = this.localTransaction(txId);
     this.transactions.delete(txId);
     tx.returnSettlements();
+  }
+
+  // --- XA (core/xa.ts) -------------------------------------------------------------------------------
+
+  xaStart(xid: Xid, txId: string, flags?: number): void {
+    this.checkOpen();
+    if (this.transactions.has(txId))
+      throw new BlazeError('CONFLICT', `transaction id '${txId}' is a local transaction`);
+    this.broker.xa.start(this.id, xid, txId, flags);
+  }
+
+  xaEnd(xid: Xid, flags?: number): void {
+    this.checkOpen();
+    this.broker.xa.end(this.id, xid, flags);
+  }
+
+  xaPrepare(xid: Xid): Promise<'prepared' | 'readonly'> {
+    try {
+      this.checkOpen();
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return this.broker.xa.prepare(xid);
+  }
+
+  xaCommit(xid: Xid, onePhase: boolean): Promise<void> {
+    try {
+      this.checkOpen();
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return this.broker.xa.commit(xid, onePhase);
+  }
+
+  xaRollback(xid: Xid): Promise<void> {
+    try {
+      this.checkOpen();
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return this.broker.xa.rollback(xid);
+  }
+
+  xaRecover(): Xid[] {
+    this.checkOpen();
+    return this.broker.xa.recover();
   }
 
   // --- temporaries and lifecycle --------------------------------------------------------------------
@@ -329,6 +434,35 @@ export class Connection implements CoreConnection, SubscriptionOwner {
     return address;
   }
 
+  /**
+   * An operator closes the connection: the protocol session is asked to end its client properly
+   * (ConnectOptions.onEvict); whatever it left open is closed here, subscriptions first so that their
+   * sinks learn why (an HTTP long poll ends at once instead of at its timeout).
+   */
+  evict(reason: string): void {
+    if (this.closed) return;
+    const onEvict = this.options.onEvict;
+    if (onEvict !== undefined) {
+      try {
+        onEvict(reason);
+      } catch (err) {
+        this.broker.log.warn({ err, conn: this.id }, 'onEvict threw');
+      }
+    }
+    if (this.closed) return;
+    for (const sub of [...this.subscriptions]) sub.closeByCore(reason);
+    this.close();
+  }
+
+  /** Live subscriptions, for the management API. */
+  listSubscriptions(): readonly BaseSubscription<unknown>[] {
+    return [...this.subscriptions];
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
   close(): void {
     if (this.closed) return;
     this.closed = true;
@@ -336,6 +470,8 @@ export class Connection implements CoreConnection, SubscriptionOwner {
     for (const sub of [...this.subscriptions]) sub.close();
     for (const tx of this.transactions.values()) tx.returnSettlements();
     this.transactions.clear();
+    // XA branches it worked in roll back unless prepared (those belong to the broker now).
+    this.broker.xa.connectionClosed(this.id);
     for (const address of this.temporaries) this.broker.deleteTemporary(address);
     this.temporaries.clear();
     this.broker.forgetConnection(this);
@@ -350,6 +486,7 @@ export class Connection implements CoreConnection, SubscriptionOwner {
       user: this.principal.user,
       protocol: this.options.protocol,
       remoteAddress: this.options.remoteAddress,
+      connectedAt: this.connectedAt,
       subscriptions: this.subscriptions.size,
       inFlight,
       transactions: this.transactions.size,

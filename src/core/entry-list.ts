@@ -105,6 +105,19 @@ export class PriorityList {
     return undefined;
   }
 
+  /**
+   * The entry enqueued first (lowest `seq`): each level is in `seq` order, so it is one of the heads.
+   * O(levels), for the admin "oldest message age" without walking the list.
+   */
+  oldest(): QueueEntry | undefined {
+    let best: QueueEntry | undefined;
+    for (let p = 0; p <= this.top; p++) {
+      const head = this.levels[p]!.head;
+      if (head !== undefined && (best === undefined || head.seq < best.seq)) best = head;
+    }
+    return best;
+  }
+
   /** The entry after `e` in delivery order; `e` must still be linked. */
   after(e: QueueEntry): QueueEntry | undefined {
     if (e.next !== undefined) return e.next;

@@ -14,6 +14,15 @@ export {
   parseSendAddress,
 } from './address.js';
 export type {
+  BrowsedMessage,
+  BrowseOptions,
+  CoreAdmin,
+  CoreTotals,
+  QueueInfo,
+  SubscriptionInfo,
+  TopicInfo,
+} from './admin.js';
+export type {
   AckMode,
   Authenticator,
   Authorizer,
@@ -26,6 +35,7 @@ export type {
   Principal,
   SubscribeOptions,
   Subscription,
+  Xid,
 } from './api.js';
 export type {
   BlazeCore,
@@ -70,6 +80,7 @@ export type {
   DurableRecord,
   KvEntry,
   MessageStore,
+  PreparedBranch,
   RecoveredMessage,
   RecoveredQueue,
   RecoveredState,
@@ -77,6 +88,7 @@ export type {
 } from './store.js';
 export { ACCEPTED } from './store-writer.js';
 export { matchPattern } from './wildcard.js';
+export { checkXid, MAX_XID_PART, XA_FLAGS, xidKey } from './xa.js';
 
 /**
  * Creates a core and, when a store is given, recovers its queues, messages and durable subscriptions

@@ -330,6 +330,43 @@ export class Queue {
     if (!wasDispatching && this.again) this.requestDispatch();
   }
 
+  // --- management (core/admin.ts) ------------------------------------------------------------------
+
+  /**
+   * Up to `max` pending entries in delivery order, unexpired, accepted by `accept`; nothing is taken
+   * (JMS QueueBrowser sees the messages a consumer would get next, not those in flight).
+   */
+  browse(max: number, accept?: (m: Message) => boolean, now = this.ctx.clock.now()): QueueEntry[] {
+    const out: QueueEntry[] = [];
+    if (this.deleted) return out;
+    for (const e of this.pending) {
+      if (out.length >= max) break;
+      if (isExpired(e.message, now)) continue;
+      if (accept === undefined || accept(e.message)) out.push(e);
+    }
+    return out;
+  }
+
+  /** Timestamp of the pending message enqueued first; undefined when none is pending. */
+  oldestPendingTimestamp(): number | undefined {
+    return this.pending.oldest()?.message.timestamp;
+  }
+
+  /**
+   * Removes the pending messages `which` selects (all when omitted) as consumed: counted dequeued and
+   * dequeued from the store. In-flight messages stay with their consumers (ActiveMQ purge does the same).
+   */
+  purge(which?: (m: Message) => boolean): Message[] {
+    const removed: Message[] = [];
+    for (const e of this.pending) {
+      if (which !== undefined && !which(e.message)) continue;
+      this.removePending(e);
+      this.drop(e);
+      removed.push(e.message);
+    }
+    return removed;
+  }
+
   /** Drops everything (temporary queue deleted, durable subscription removed). No store ops here. */
   delete(): void {
     this.deleted = true;

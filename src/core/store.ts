@@ -26,7 +26,10 @@
  *   and they ride in the same atomic batches as the message operations, so that a message and the
  *   protocol state naming it (an incoming QoS 2 packet id) become durable together.
  * - Queue keys starting `retained://` hold retained messages (core/retained-persistence.ts), one per key.
+ * - `xa-prepare` / `xa-forget` hold prepared XA branches (core/xa.ts). A prepare must be durable and
+ *   recovered whole, and the messages its acks name stay stored until the commit's dequeues.
  */
+import type { Xid } from './api.js';
 import type { Message } from './message.js';
 
 /** A durable topic subscription as stored; its messages are those of the queue `queue`. */
@@ -58,7 +61,26 @@ export type StoreOp =
   | { readonly type: 'durable-remove'; readonly queue: string }
   /** Sets the value of `key` in `namespace` (replacing any previous value). */
   | { readonly type: 'kv-put'; readonly namespace: string; readonly key: string; readonly value: Uint8Array }
-  | { readonly type: 'kv-delete'; readonly namespace: string; readonly key: string };
+  | { readonly type: 'kv-delete'; readonly namespace: string; readonly key: string }
+  /**
+   * An XA branch prepared (core/xa.ts): everything it would do on commit. Live until an `xa-forget` of
+   * the same xid; a second prepare of the same xid replaces the first (compaction copies it forward).
+   */
+  | ({ readonly type: 'xa-prepare' } & PreparedBranch)
+  /**
+   * The branch is finished. Commit = forget + the real enqueue/dequeue ops in the same batch (so a crash
+   * leaves the branch either prepared or applied); rollback = forget alone.
+   */
+  | { readonly type: 'xa-forget'; readonly xid: Xid };
+
+/** A prepared XA branch as stored: its sends (held, not routed) and the messages it acked (locked). */
+export interface PreparedBranch {
+  readonly xid: Xid;
+  /** Persistent messages to route on commit; `address` is the send target (canonical, may be a topic). */
+  readonly sends: readonly { readonly address: string; readonly message: Message }[];
+  /** Stored messages consumed on commit; they stay locked (delivered to nobody) while prepared. */
+  readonly acks: readonly { readonly queue: string; readonly messageId: string }[];
+}
 
 /** A key/value record as stored. */
 export interface KvEntry {
@@ -84,6 +106,8 @@ export interface RecoveredState {
   readonly durables: readonly DurableRecord[];
   /** Live key/value records, in no particular order; absent from stores that predate them (= none). */
   readonly kv?: readonly KvEntry[];
+  /** XA branches prepared and not yet committed or rolled back; absent = none. */
+  readonly prepared?: readonly PreparedBranch[];
 }
 
 export interface MessageStore {

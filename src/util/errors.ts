@@ -15,6 +15,12 @@ export type ErrorCode =
   | 'CLOSED' // operation on a closed connection/subscription/broker
   | 'CONFIG' // invalid configuration
   | 'STORE' // storage failure
+  | 'XA_NOTA' // XA: unknown transaction branch (XAER_NOTA)
+  | 'XA_PROTO' // XA: call not allowed in the branch's state (XAER_PROTO)
+  | 'XA_RBROLLBACK' // XA: the branch was rolled back instead (XA_RBROLLBACK)
+  | 'XA_DUPID' // XA: the branch already exists (XAER_DUPID)
+  | 'PROTOCOL' // a frame that breaks its wire format (undecodable, out of sequence)
+  | 'NOT_SUPPORTED' // a valid request this broker does not implement (yet)
   | 'INTERNAL';
 
 export class BlazeError extends Error {

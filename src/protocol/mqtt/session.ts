@@ -249,6 +249,7 @@ export class MqttSession
         clientId,
         protocol: 'mqtt',
         remoteAddress: this.transport.remoteAddress,
+        onEvict: (reason) => this.evict(reason),
       });
     } catch (e) {
       registry.release(clientId, this, state);
@@ -582,6 +583,32 @@ export class MqttSession
   disconnect(publishWill: boolean): void {
     this.halted = true;
     this.teardown(publishWill);
+    this.transport.end();
+  }
+
+  /**
+   * An operator closed the connection (management API): MQTT 5 DISCONNECT 0x98 Administrative action
+   * (3.14.2.1); MQTT 3.1.1 has no server DISCONNECT, so the network connection is just closed. The Will
+   * is published: the server closed the connection without a DISCONNECT 0x00 from the client (3.1.2.5).
+   */
+  private evict(reason: string): void {
+    if (this.phase === 'closed') return;
+    this.log.info({ clientId: this.clientId, reason }, 'connection closed by an administrator');
+    if (this.version === 5) {
+      this.output.dropHeld();
+      this.write(
+        encodePacket(
+          {
+            cmd: 'disconnect',
+            reasonCode: RC.ADMINISTRATIVE_ACTION,
+            properties: { reasonString: reason.slice(0, 200) },
+          },
+          5,
+        ),
+      );
+    }
+    this.halted = true;
+    this.teardown(true);
     this.transport.end();
   }
 

@@ -235,6 +235,7 @@ export class StompSession implements ProtocolSession, DeliveryTarget, Completion
         clientId: params.clientId,
         protocol: 'stomp',
         remoteAddress: this.transport.remoteAddress,
+        onEvict: (reason) => this.evict(reason),
       });
     } catch (e) {
       this.fail(e, frame);
@@ -460,6 +461,14 @@ export class StompSession implements ProtocolSession, DeliveryTarget, Completion
     this.transport.write(encodeFrame(errorFrame(err, undefined, undefined), this.version));
     this.teardown();
     this.transport.destroy();
+  }
+
+  /** An operator closed the connection (management API): ERROR with the reason, at once, then close. */
+  private evict(reason: string): void {
+    if (this.phase === 'closed') return;
+    this.log.info({ conn: this.connection?.id, reason }, 'connection closed by an administrator');
+    this.writeFrame(errorFrame(new BlazeError('CLOSED', reason), undefined, undefined));
+    this.close();
   }
 
   private peerSilent(silentMs: number): void {

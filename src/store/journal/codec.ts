@@ -25,7 +25,14 @@
  *                     a live message copied forward from a segment about to be deleted)
  *   7 kv-put          str namespace, str key, bytes value          (format version 2)
  *   8 kv-delete       str namespace, str key                       (format version 2)
+ *   9 xa-prepare      xid, varuint send count, each (str address, message),
+ *                     varuint ack count, each (str queue, str messageId)   (format version 3)
+ *  10 xa-forget       xid                                          (format version 3)
+ *
+ * Xid: u32 format id (two's complement of the signed 32-bit value), bytes global id, bytes branch id.
  */
+
+import type { Xid } from '../../core/api.js';
 import type { Message, PropertyValue } from '../../core/message.js';
 import type { DurableRecord, StoreOp } from '../../core/store.js';
 import { type ByteReader, type ByteWriter, JournalDecodeError } from './bytes.js';
@@ -50,6 +57,8 @@ export const OP_CODES = {
   relocate: 6,
   'kv-put': 7,
   'kv-delete': 8,
+  'xa-prepare': 9,
+  'xa-forget': 10,
 } as const satisfies Record<JournalOp['type'], number>;
 
 const F_PERSISTENT = 1;
@@ -157,6 +166,23 @@ export function decodeMessage(r: ByteReader): Message {
 
 const EMPTY = new Uint8Array(0);
 
+function encodeXid(w: ByteWriter, xid: Xid): void {
+  w.u32(xid.formatId >>> 0);
+  w.bytes(xid.globalId);
+  w.bytes(xid.branchId);
+}
+
+function decodeXid(r: ByteReader): Xid {
+  return { formatId: r.u32() | 0, globalId: r.bytes(), branchId: r.bytes() };
+}
+
+/** A count read back must fit in what remains (each item takes at least one byte): no huge allocation. */
+function count(r: ByteReader): number {
+  const n = r.varuint();
+  if (n > r.remaining) throw new JournalDecodeError(`count ${n} too large`, r.pos);
+  return n;
+}
+
 export function encodeOp(w: ByteWriter, op: JournalOp): void {
   w.u8(OP_CODES[op.type]);
   switch (op.type) {
@@ -201,6 +227,22 @@ export function encodeOp(w: ByteWriter, op: JournalOp): void {
       w.str(op.namespace);
       w.str(op.key);
       return;
+    case 'xa-prepare':
+      encodeXid(w, op.xid);
+      w.varuint(op.sends.length);
+      for (const s of op.sends) {
+        w.str(s.address);
+        encodeMessage(w, s.message);
+      }
+      w.varuint(op.acks.length);
+      for (const a of op.acks) {
+        w.str(a.queue);
+        w.str(a.messageId);
+      }
+      return;
+    case 'xa-forget':
+      encodeXid(w, op.xid);
+      return;
   }
 }
 
@@ -243,6 +285,16 @@ export function decodeOp(r: ByteReader): JournalOp {
       return { type: 'kv-put', namespace: r.str(), key: r.str(), value: r.bytes() };
     case 8:
       return { type: 'kv-delete', namespace: r.str(), key: r.str() };
+    case 9: {
+      const xid = decodeXid(r);
+      const sends: { address: string; message: Message }[] = [];
+      for (let i = count(r); i > 0; i--) sends.push({ address: r.str(), message: decodeMessage(r) });
+      const acks: { queue: string; messageId: string }[] = [];
+      for (let i = count(r); i > 0; i--) acks.push({ queue: r.str(), messageId: r.str() });
+      return { type: 'xa-prepare', xid, sends, acks };
+    }
+    case 10:
+      return { type: 'xa-forget', xid: decodeXid(r) };
     default:
       throw new JournalDecodeError(`unknown operation code ${code}`, r.pos - 1);
   }

@@ -13,7 +13,8 @@
  *   then, in a preallocated segment, zeros up to the end of the file.
  *
  * segment-start (the first record of every segment): u32 segment number, u32 format version: the
- *   operations the segment may hold (1: messages and durable subscriptions; 2: also key/value records).
+ *   operations the segment may hold (1: messages and durable subscriptions; 2: also key/value records;
+ *   3: also prepared XA branches, `xa-prepare` / `xa-forget`).
  *   A reader accepts every version up to its own and refuses a newer one by name instead of misreading
  *   operations it does not know.
  * group: one group commit: f64 base order, u32 op count, ops (codec.ts). Everything written by one
@@ -28,7 +29,7 @@ import { crc32 } from 'node:zlib';
 
 export const SEGMENT_MAGIC = Buffer.from('BLZJRNL\x01', 'latin1');
 /** Written into new segments; read: 1 ... FORMAT_VERSION. */
-export const FORMAT_VERSION = 2;
+export const FORMAT_VERSION = 3;
 export const RECORD_HEADER = 17;
 /** Magic + segment-start record: where the first group of a segment begins. */
 export const SEGMENT_HEADER_SIZE = 8 + RECORD_HEADER + 8;

@@ -24,7 +24,8 @@ import type { FileHandle } from 'node:fs/promises';
 import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Message } from '../../core/message.js';
-import type { MessageStore, RecoveredState, StoreOp } from '../../core/store.js';
+import type { MessageStore, PreparedBranch, RecoveredState, StoreOp } from '../../core/store.js';
+import { xidKey } from '../../core/xa.js';
 import { BlazeError, isBlazeError } from '../../util/errors.js';
 import { type Logger, silentLogger } from '../../util/logger.js';
 import { ByteReader, ByteWriter } from './bytes.js';
@@ -88,6 +89,8 @@ export interface JournalStats {
   liveMessages: number;
   /** Live key/value records (MQTT session state). */
   liveKv: number;
+  /** Prepared XA branches (xa-prepare records not yet forgotten). */
+  preparedXa: number;
   segmentsDeleted: number;
   compactions: number;
   relocatedOps: number;
@@ -107,7 +110,8 @@ type MoveCandidate =
   | { readonly kind: 'message'; readonly queue: string; readonly message: Message }
   | { readonly kind: 'count'; readonly queue: string; readonly id: string }
   | { readonly kind: 'durable'; readonly queue: string }
-  | { readonly kind: 'kv'; readonly namespace: string; readonly key: string; readonly value: Uint8Array };
+  | { readonly kind: 'kv'; readonly namespace: string; readonly key: string; readonly value: Uint8Array }
+  | { readonly kind: 'xa'; readonly branch: PreparedBranch };
 
 interface Waiter {
   readonly resolve: () => void;
@@ -190,7 +194,7 @@ export class JournalStore implements MessageStore {
 
   private readonly counters: Omit<
     JournalStats,
-    'segments' | 'dataBytes' | 'liveBytes' | 'liveMessages' | 'liveKv' | 'failed'
+    'segments' | 'dataBytes' | 'liveBytes' | 'liveMessages' | 'liveKv' | 'preparedXa' | 'failed'
   > = {
     syncs: 0,
     batches: 0,
@@ -311,6 +315,7 @@ export class JournalStore implements MessageStore {
         queues: state.queues.length,
         durables: state.durables.length,
         kv: state.kv?.length ?? 0,
+        preparedXa: state.prepared?.length ?? 0,
         tornTails: this.counters.tornTailsTruncated,
         ms: this.counters.recoveryMs,
       },
@@ -673,6 +678,12 @@ export class JournalStore implements MessageStore {
             }
             ns.set(op.key, op.value);
           }
+        } else if (op.type === 'xa-prepare') {
+          // A prepared branch lives until its forget, however old: it is copied forward like a message.
+          if (this.index.xa.get(xidKey(op.xid))?.seg === id) {
+            items.push({ kind: 'xa', branch: { xid: op.xid, sends: op.sends, acks: op.acks } });
+            bytes += reader.pos - start;
+          }
         }
         if (bytes >= this.compactStepBytes) await submit();
         // Decoding a whole segment in one go would stall the event loop: let traffic in.
@@ -746,6 +757,11 @@ export class JournalStore implements MessageStore {
         const e = index.getKv(c.namespace, c.key);
         if (e === undefined || e.seg !== seg) return undefined;
         return { type: 'kv-put', namespace: c.namespace, key: c.key, value: c.value };
+      }
+      case 'xa': {
+        const e = index.xa.get(xidKey(c.branch.xid));
+        if (e === undefined || e.seg !== seg) return undefined;
+        return { type: 'xa-prepare', ...c.branch };
       }
     }
   }
@@ -822,6 +838,7 @@ export class JournalStore implements MessageStore {
       liveBytes,
       liveMessages: this.index.liveMessages,
       liveKv: this.index.liveKv,
+      preparedXa: this.index.xa.size,
       failed: this.failure !== undefined,
     };
   }

@@ -10,10 +10,18 @@
  * segment holding the dequeue while the enqueue's segment still exists would bring the message back on
  * the next recovery. So a segment may be deleted only when nothing in it is live AND every segment it
  * holds a cancellation for is already gone (`deletable`). A kv-put cancels the older put of its key and
- * a kv-delete the put it deletes, in the same way.
+ * a kv-delete the put it deletes, in the same way. An xa-forget cancels the xa-prepare of its xid (and
+ * the copy compaction moved it from), in the same way.
  */
 import type { Message } from '../../core/message.js';
-import type { DurableRecord, KvEntry, RecoveredQueue, RecoveredState } from '../../core/store.js';
+import type {
+  DurableRecord,
+  KvEntry,
+  PreparedBranch,
+  RecoveredQueue,
+  RecoveredState,
+} from '../../core/store.js';
+import { xidKey } from '../../core/xa.js';
 import type { JournalOp } from './codec.js';
 import { IdTable } from './id-table.js';
 import { MessageSlots } from './message-slots.js';
@@ -37,6 +45,19 @@ export class LiveDurable {
 export class LiveKv {
   /** Held only between recovery and the end of load(). */
   value: Uint8Array | undefined;
+
+  constructor(
+    public seg: number,
+    public bytes: number,
+  ) {}
+}
+
+/** A prepared XA branch: where its live xa-prepare record is. */
+export class LiveXa {
+  /** The record, held only between recovery and the end of load() (compaction reads it from disk). */
+  branch: PreparedBranch | undefined;
+  /** The segment of the copy this one replaced (compaction), which a forget must also outlive. */
+  prevSeg = 0;
 
   constructor(
     public seg: number,
@@ -69,6 +90,8 @@ export class JournalIndex {
   /** Key/value records: namespace -> key -> where the live put is. */
   readonly kv = new Map<string, Map<string, LiveKv>>();
   liveKv = 0;
+  /** Prepared XA branches: xid key (core/xa.ts) -> where the live xa-prepare is. */
+  readonly xa = new Map<string, LiveXa>();
   /** Existing segments, in id order. */
   readonly segments = new Map<number, SegmentInfo>();
   liveMessages = 0;
@@ -185,7 +208,43 @@ export class JournalIndex {
         this.dropKv(old, seg);
         return;
       }
+      case 'xa-prepare': {
+        const key = xidKey(op.xid);
+        const e = new LiveXa(seg, bytes);
+        const old = this.xa.get(key);
+        if (old !== undefined) {
+          // Compaction's copy (or a repeated prepare) replaces the record: the old copy stops being live.
+          this.unlinkXa(old);
+          this.xa.delete(key);
+          e.prevSeg = old.seg;
+        }
+        if (keep) e.branch = { xid: op.xid, sends: op.sends, acks: op.acks };
+        this.xa.set(key, e);
+        const s = this.addSegment(seg);
+        s.live++;
+        s.liveBytes += bytes;
+        return;
+      }
+      case 'xa-forget': {
+        const key = xidKey(op.xid);
+        const e = this.xa.get(key);
+        if (e === undefined) return;
+        this.xa.delete(key);
+        this.unlinkXa(e);
+        this.addDep(seg, e.seg);
+        this.addDep(seg, e.prevSeg);
+        return;
+      }
     }
+  }
+
+  private unlinkXa(e: LiveXa): void {
+    const s = this.segments.get(e.seg);
+    if (s !== undefined) {
+      s.live--;
+      s.liveBytes -= e.bytes;
+    }
+    e.branch = undefined;
   }
 
   /** A put replaced or deleted by a record in `seg`: that record now cancels it. */
@@ -335,6 +394,13 @@ export class JournalIndex {
         e.value = undefined;
       }
     }
-    return { queues, durables: [...this.durables.values()].map((d) => d.record), kv };
+    const prepared: PreparedBranch[] = [];
+    for (const e of this.xa.values()) {
+      if (e.branch !== undefined) prepared.push(e.branch);
+      e.branch = undefined;
+    }
+    const state: RecoveredState = { queues, durables: [...this.durables.values()].map((d) => d.record), kv };
+    // Only when there are any: a journal without XA recovers exactly what it did before.
+    return prepared.length === 0 ? state : { ...state, prepared };
   }
 }

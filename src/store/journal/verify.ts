@@ -35,6 +35,8 @@ export interface VerifyReport {
   readonly durables: number;
   /** Live key/value records (MQTT session state). */
   readonly kv: number;
+  /** Prepared XA branches waiting for commit or rollback. */
+  readonly preparedXa: number;
   readonly dataBytes: number;
   readonly liveBytes: number;
   readonly issues: readonly JournalIssue[];
@@ -56,6 +58,7 @@ export async function verifyJournal(dir: string): Promise<VerifyReport> {
     queues: index.queues.size,
     durables: index.durables.size,
     kv: index.liveKv,
+    preparedXa: index.xa.size,
     dataBytes: index.dataBytes,
     liveBytes: index.liveBytes,
     issues: r.issues,

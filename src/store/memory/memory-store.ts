@@ -10,10 +10,12 @@ import type {
   DurableRecord,
   KvEntry,
   MessageStore,
+  PreparedBranch,
   RecoveredQueue,
   RecoveredState,
   StoreOp,
 } from '../../core/store.js';
+import { xidKey } from '../../core/xa.js';
 
 interface Stored {
   message: Message;
@@ -32,6 +34,8 @@ export class MemoryStore implements MessageStore {
   private readonly durables = new Map<string, DurableRecord>();
   /** Namespace -> key -> value. */
   private readonly kv = new Map<string, Map<string, Uint8Array>>();
+  /** Prepared XA branches by xid key (core/xa.ts), in prepare order. */
+  private readonly prepared = new Map<string, PreparedBranch>();
   private held: PendingWrite[] | undefined;
   private failure: unknown;
   /** Number of write() calls (batches) applied; lets tests check batching. */
@@ -45,6 +49,8 @@ export class MemoryStore implements MessageStore {
     'durable-remove': 0,
     'kv-put': 0,
     'kv-delete': 0,
+    'xa-prepare': 0,
+    'xa-forget': 0,
   };
 
   async load(): Promise<RecoveredState> {
@@ -58,7 +64,9 @@ export class MemoryStore implements MessageStore {
     }
     const kv: KvEntry[] = [];
     for (const [namespace, m] of this.kv) for (const [key, value] of m) kv.push({ namespace, key, value });
-    return { queues, durables: [...this.durables.values()], kv };
+    const state: RecoveredState = { queues, durables: [...this.durables.values()], kv };
+    // Only when there are any, so that stores without XA compare equal to before.
+    return this.prepared.size === 0 ? state : { ...state, prepared: [...this.prepared.values()] };
   }
 
   write(ops: readonly StoreOp[]): Promise<void> {
@@ -106,6 +114,11 @@ export class MemoryStore implements MessageStore {
 
   durableRecords(): DurableRecord[] {
     return [...this.durables.values()];
+  }
+
+  /** Prepared XA branches (tests). */
+  preparedBranches(): PreparedBranch[] {
+    return [...this.prepared.values()];
   }
 
   /** Key/value records of a namespace (tests). */
@@ -157,6 +170,17 @@ export class MemoryStore implements MessageStore {
           if (m?.size === 0) this.kv.delete(op.namespace);
           break;
         }
+        case 'xa-prepare': {
+          const { type: _, ...branch } = op;
+          const key = xidKey(op.xid);
+          // A repeated prepare replaces the earlier record (and moves it last, as the journal's replay does).
+          this.prepared.delete(key);
+          this.prepared.set(key, branch);
+          break;
+        }
+        case 'xa-forget':
+          this.prepared.delete(xidKey(op.xid));
+          break;
       }
     }
   }

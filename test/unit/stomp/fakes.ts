@@ -12,6 +12,7 @@ import type {
   Principal,
   SubscribeOptions,
   Subscription,
+  Xid,
 } from '../../../src/core/api.js';
 import type { Message, MessageInit } from '../../../src/core/message.js';
 import type { ProtocolSession, Transport } from '../../../src/net/transport.js';
@@ -145,8 +146,30 @@ export class FakeConnection implements CoreConnection {
     this.onSubscribe?.(sub);
     return sub;
   }
+  browse(): Message[] {
+    return [];
+  }
   unsubscribeDurable(name: string): void {
     this.durableRemoved.push(name);
+  }
+  // XA is not used by STOMP sessions; the fake refuses it loudly if a test ever reaches it.
+  xaStart(): void {
+    throw new BlazeError('INTERNAL', 'FakeConnection: XA not faked');
+  }
+  xaEnd(): void {
+    throw new BlazeError('INTERNAL', 'FakeConnection: XA not faked');
+  }
+  xaPrepare(): Promise<'prepared' | 'readonly'> {
+    return Promise.reject(new BlazeError('INTERNAL', 'FakeConnection: XA not faked'));
+  }
+  xaCommit(): Promise<void> {
+    return Promise.reject(new BlazeError('INTERNAL', 'FakeConnection: XA not faked'));
+  }
+  xaRollback(): Promise<void> {
+    return Promise.reject(new BlazeError('INTERNAL', 'FakeConnection: XA not faked'));
+  }
+  xaRecover(): Xid[] {
+    return [];
   }
   begin(txId: string): void {
     this.begun.push(txId);

@@ -202,7 +202,7 @@ describe('journal key/value records', () => {
 });
 
 describe('journal format versions', () => {
-  it('reads a version 1 journal and continues in a new version 2 segment', async () => {
+  it('reads a version 1 journal and continues in a new segment of the current version', async () => {
     const d = dir();
     const a = openJournal(d);
     await a.load();
@@ -216,11 +216,11 @@ describe('journal format versions', () => {
     expect(state.queues[0]!.messages.map((m) => m.message.id)).toEqual(['old']);
     await b.write([put('k', 'v')]);
     await b.close();
-    // The version 1 segment was sealed untouched: the record went to a segment that says version 2.
+    // The version 1 segment was sealed untouched: the record went to a segment of the current version (3).
     const files = segFiles(d);
     expect(files).toHaveLength(2);
     expect(readFileSync(files[0]!).readUInt32LE(29)).toBe(1);
-    expect(readFileSync(files[1]!).readUInt32LE(29)).toBe(2);
+    expect(readFileSync(files[1]!).readUInt32LE(29)).toBe(3);
     const report = await verifyJournal(join(d, 'journal'));
     expect(report.ok).toBe(true);
     expect(report.issues).toEqual([]);
@@ -239,7 +239,7 @@ describe('journal format versions', () => {
     await a.close();
     const files = segFiles(d);
     expect(files.length).toBeGreaterThan(1);
-    setHeaderVersion(files[0]!, 3);
+    setHeaderVersion(files[0]!, 4);
     const before = readFileSync(files[0]!);
     const b = openJournal(d);
     const err = await b.load().then(
@@ -247,7 +247,7 @@ describe('journal format versions', () => {
       (e: unknown) => e,
     );
     expect(isBlazeError(err) && err.code).toBe('STORE');
-    expect(String((err as Error).message)).toMatch(/unsupported format version 3/);
+    expect(String((err as Error).message)).toMatch(/unsupported format version 4/);
     expect(readFileSync(files[0]!)).toEqual(before);
   });
 });

@@ -9,28 +9,56 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type BrokerState, type HttpServer, startHttpServer } from './admin/http.js';
+import {
+  adminOpenApiPaths,
+  createMetrics,
+  type ManagementApi,
+  managementApi,
+  packageVersion,
+} from './admin/management/index.js';
+import { staticAssets } from './admin/static.js';
 import { type BlazeConfig, usersFilePath } from './config/schema.js';
 import { type BlazeCore, createBrokerCore } from './core/index.js';
 import { type Listener, listen } from './net/listener.js';
+import { listenTls } from './net/tls-listener.js';
 import { createWsGateway, type WsGateway, type WsRoute } from './net/ws-transport.js';
-import { type HttpMessaging, httpMessaging, type SseEndpoint, sseEndpoint } from './protocol/http/index.js';
+import { authenticateRequest } from './protocol/http/auth.js';
+import {
+  browserScript,
+  createHttpAuthenticator,
+  type HttpMessaging,
+  httpMessaging,
+  type SseEndpoint,
+  sseEndpoint,
+  type V1Api,
+  v1Api,
+} from './protocol/http/index.js';
 import {
   KvSessionStore,
   MQTT_SESSION_NAMESPACE,
   type MqttProtocol,
   mqttProtocol,
 } from './protocol/mqtt/index.js';
+import {
+  NATIVE_STORE_NAMESPACE,
+  type NativeProtocol,
+  nativeProtocol,
+  PRODUCERS_NAMESPACE,
+  storeIdentity,
+} from './protocol/native/index.js';
 import { stompProtocol } from './protocol/stomp/index.js';
 import { createAuthenticator } from './security/authenticator.js';
 import { createAuthorizer } from './security/authorizer.js';
+import { TokenStore } from './security/tokens.js';
 import { UserDirectory } from './security/user-directory.js';
 import { JournalStore } from './store/journal/index.js';
 import { MemoryStore } from './store/memory/index.js';
+import { BlazeError } from './util/errors.js';
 import { type Logger, silentLogger } from './util/logger.js';
 
 export interface RunningBroker {
   /** Bound ports of the listeners that are on. */
-  readonly ports: { stomp?: number; mqtt?: number; http?: number };
+  readonly ports: { stomp?: number; mqtt?: number; http?: number; native?: number; nativeTls?: number };
   /** Address the protocol listeners are bound to (after the loopback rule). */
   readonly host: string;
   readonly core: BlazeCore;
@@ -73,7 +101,7 @@ export async function startBroker(config: BlazeConfig, options: StartOptions = {
   const logger = options.logger ?? silentLogger;
   let state: BrokerState = 'starting';
   const started = Date.now();
-  const ports: { stomp?: number; mqtt?: number; http?: number } = {};
+  const ports: { stomp?: number; mqtt?: number; http?: number; native?: number; nativeTls?: number } = {};
   // Everything opened so far, closed in reverse if a later step fails.
   const cleanups: Array<() => Promise<void>> = [];
   const unwind = async () => {
@@ -170,10 +198,59 @@ export async function startBroker(config: BlazeConfig, options: StartOptions = {
       }
     }
 
+    // Native protocol (docs/NATIVE.md): one factory for TCP, TLS and WebSocket, so that duplicate
+    // detection (producer sequences, stored with the messages) is shared by every connection.
+    let native: Listener | undefined;
+    let nativeTls: Listener | undefined;
+    let nativeFactory: NativeProtocol | undefined;
+    const nativeOn = config.listeners.native !== 'off' || config.listeners.nativeTls !== 'off';
+    if (nativeOn || config.listeners.http !== 'off') {
+      nativeFactory = nativeProtocol({
+        core,
+        authenticator,
+        limits: config.limits.native,
+        logger: logger.child({ protocol: 'native' }),
+        serverName: `blazemq/${packageVersion()}`,
+        storeId: storeIdentity(core.kv(NATIVE_STORE_NAMESPACE)),
+        producers: core.kv(PRODUCERS_NAMESPACE),
+      });
+      const common = {
+        host,
+        maxConnections: config.limits.maxConnections,
+        logger,
+        protocol: nativeFactory,
+      };
+      if (config.listeners.native !== 'off') {
+        const l = await listen({ ...common, name: 'native', port: config.listeners.native });
+        native = l;
+        cleanups.push(() => l.close());
+        ports.native = l.port;
+        logger.info({ protocol: 'native', host, port: l.port }, 'listening');
+      }
+      if (config.listeners.nativeTls !== 'off') {
+        const { cert, key } = config.tls;
+        if (cert === undefined || key === undefined) {
+          throw new BlazeError('CONFIG', 'listeners.nativeTls needs tls.cert and tls.key (PEM files)');
+        }
+        const l = await listenTls({
+          ...common,
+          name: 'native-tls',
+          port: config.listeners.nativeTls,
+          tls: { cert, key },
+        });
+        nativeTls = l;
+        cleanups.push(() => l.close());
+        ports.nativeTls = l.port;
+        logger.info({ protocol: 'native-tls', host, port: l.port }, 'listening');
+      }
+    }
+
     let http: HttpServer | undefined;
     let ws: WsGateway | undefined;
     let rest: HttpMessaging | undefined;
     let sse: SseEndpoint | undefined;
+    let v1: V1Api | undefined;
+    let adminApi: ManagementApi | undefined;
     if (config.listeners.http !== 'off') {
       const httpLog = logger.child({ component: 'http' });
       const routes: WsRoute[] = [
@@ -195,6 +272,16 @@ export async function startBroker(config: BlazeConfig, options: StartOptions = {
           messageType: 'binary',
         });
       }
+      if (nativeFactory) {
+        routes.push({
+          path: '/native',
+          subprotocols: ['blazemq.v1'],
+          protocol: nativeFactory,
+          // A WebSocket message carries whole length-prefixed frames, possibly several (docs/NATIVE.md).
+          maxPayload: 2 * (config.limits.native.maxFrameSize + 4),
+          messageType: 'binary',
+        });
+      }
       const gateway = createWsGateway({
         routes,
         maxConnections: config.limits.maxConnections,
@@ -202,9 +289,18 @@ export async function startBroker(config: BlazeConfig, options: StartOptions = {
       });
       ws = gateway;
       cleanups.push(() => gateway.close());
+      // Every HTTP endpoint: Basic (with a credential cache) or bearer tokens (protocol/http/auth.ts).
+      const httpAuthenticator = createHttpAuthenticator(authenticator, {
+        tokens: new TokenStore({
+          ttlMs: config.limits.http.tokenTtlMs,
+          maxTokens: config.limits.http.maxTokens,
+        }),
+        credentialCacheTtlMs: config.limits.http.credentialCacheTtlMs,
+        credentialCacheSize: config.limits.http.credentialCacheSize,
+      });
       const messaging = httpMessaging({
         core,
-        authenticator,
+        authenticator: httpAuthenticator,
         limits: config.limits.http,
         logger: logger.child({ protocol: 'http' }),
       });
@@ -212,18 +308,50 @@ export async function startBroker(config: BlazeConfig, options: StartOptions = {
       cleanups.push(async () => messaging.close());
       const streams = sseEndpoint({
         core,
-        authenticator,
+        authenticator: httpAuthenticator,
         limits: config.limits.http,
         logger: logger.child({ protocol: 'sse' }),
       });
       sse = streams;
       cleanups.push(async () => streams.close());
+      const api = v1Api({
+        core,
+        authenticator: httpAuthenticator,
+        limits: config.limits.http,
+        logger: logger.child({ protocol: 'http-v1' }),
+        extraOpenApiPaths: () => adminOpenApiPaths,
+        version: packageVersion(),
+      });
+      v1 = api;
+      cleanups.push(async () => api.close());
+      // Management API and /metrics (admin/management); before the static assets, which own `/`.
+      const management = managementApi({
+        core,
+        authenticate: (req) => authenticateRequest(httpAuthenticator, req),
+        logger: logger.child({ component: 'management' }),
+        version: packageVersion(),
+        startedAt: started,
+        metrics: createMetrics({
+          core,
+          ...(store instanceof JournalStore ? { storeStats: () => store.stats() } : {}),
+        }),
+      });
+      adminApi = management;
+      cleanups.push(async () => management.close());
       // Health must be reachable by an orchestrator on another host, so HTTP follows the same rule.
       http = await startHttpServer({
         host,
         port: config.listeners.http,
         logger: httpLog,
-        handlers: [messaging.handle, streams.handle],
+        // The web assets own `/`, so they come last (admin/static.ts).
+        handlers: [
+          messaging.handle,
+          streams.handle,
+          api.handle,
+          browserScript(),
+          management.handle,
+          staticAssets({ logger: httpLog }),
+        ],
         upgrade: gateway.handleUpgrade,
         // A long poll may wait maxReadTimeoutMs after its request arrived.
         requestTimeoutMs: Math.max(30_000, config.limits.http.maxReadTimeoutMs + 10_000),
@@ -249,7 +377,11 @@ export async function startBroker(config: BlazeConfig, options: StartOptions = {
       logger.info('stopping');
       stomp?.stopAccepting();
       mqtt?.stopAccepting();
+      native?.stopAccepting();
+      nativeTls?.stopAccepting();
       ws?.stopAccepting();
+      // Messages held by /v1 receive leases go back to their queues while the core can still record it.
+      v1?.close();
       try {
         await core.shutdown();
       } catch (err) {
@@ -257,9 +389,12 @@ export async function startBroker(config: BlazeConfig, options: StartOptions = {
       }
       await stomp?.close();
       await mqtt?.close();
+      await native?.close();
+      await nativeTls?.close();
       await ws?.close();
       rest?.close();
       sse?.close();
+      adminApi?.close();
       await store.close();
       await http?.close();
       logger.info('stopped');

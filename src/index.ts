@@ -3,6 +3,8 @@
  * core. Everything not exported here is internal.
  */
 export { type RunningBroker, type StartOptions, startBroker } from './broker.js';
+// vm:// for an embedded broker: it registers itself here and `blazemq/client` finds it (docs/CLIENT.md#vm).
+export { registerVmBroker, type VmBroker, type VmConnection } from './client/vm-registry.js';
 export {
   type AclRule,
   type BlazeConfig,

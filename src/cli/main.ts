@@ -6,6 +6,8 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { isBlazeError } from '../util/errors.js';
+import { registerAdminCommands } from './admin/register.js';
+import { registerDemoFeedCommand } from './demo-feed.js';
 import { registerGroupCommand } from './group.js';
 import { registerStoreCommand } from './store.js';
 import { userAdd, userList, userRemove } from './user.js';
@@ -45,6 +47,8 @@ program
   .option('--stomp <port>', 'STOMP port, or "off" (default 61613)')
   .option('--http <port>', 'HTTP port for /health, or "off" (default 8161)')
   .option('--mqtt <port>', 'MQTT port, or "off" (default 1883)')
+  .option('--native <port>', 'native protocol port, or "off" (default 61616)')
+  .option('--native-tls <port>', 'native protocol over TLS port (tls.cert, tls.key), or "off" (default)')
   .option('--log-level <level>', 'trace, debug, info, warn, error, fatal or silent (default info)')
   .option('--ports-file <file>', 'write the bound ports as JSON to this file once listening')
   // Loaded on demand: `user` commands should not pay for loading the whole broker.
@@ -73,5 +77,7 @@ fileOptions(users.command('remove <name>'))
 
 registerGroupCommand(program, fatal);
 registerStoreCommand(program, fatal);
+registerAdminCommands(program);
+registerDemoFeedCommand(program, fatal);
 
 program.parseAsync().catch(fatal);

@@ -22,6 +22,8 @@ export interface FlagOverrides {
   stomp?: string;
   http?: string;
   mqtt?: string;
+  native?: string;
+  nativeTls?: string;
   logLevel?: string;
 }
 
@@ -69,6 +71,8 @@ export function applyFlags(config: BlazeConfig, flags: FlagOverrides): BlazeConf
   if (flags.stomp !== undefined) out.listeners.stomp = portFlag(flags.stomp, '--stomp');
   if (flags.http !== undefined) out.listeners.http = portFlag(flags.http, '--http');
   if (flags.mqtt !== undefined) out.listeners.mqtt = portFlag(flags.mqtt, '--mqtt');
+  if (flags.native !== undefined) out.listeners.native = portFlag(flags.native, '--native');
+  if (flags.nativeTls !== undefined) out.listeners.nativeTls = portFlag(flags.nativeTls, '--native-tls');
   return out;
 }
 

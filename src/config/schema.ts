@@ -13,6 +13,7 @@ import {
 } from '../core/policy.js';
 import { DEFAULT_HTTP_LIMITS, type HttpLimits } from '../protocol/http/request.js';
 import { DEFAULT_MQTT_LIMITS, type MqttLimits } from '../protocol/mqtt/context.js';
+import { DEFAULT_NATIVE_LIMITS, type NativeLimits } from '../protocol/native/context.js';
 import {
   DEFAULT_HEARTBEAT,
   DEFAULT_SESSION_LIMITS,
@@ -50,7 +51,16 @@ export interface ListenersConfig {
   mqtt: PortSetting;
   /** Reserved for the protocols still to come; only 'off' is accepted until they exist. */
   amqp: PortSetting;
+  /** Native protobuf protocol over TCP (docs/NATIVE.md). */
   native: PortSetting;
+  /** Native protocol over TLS; needs `tls.cert` and `tls.key`. */
+  nativeTls: PortSetting;
+}
+
+/** Certificate and key (PEM files) of the TLS listeners. */
+export interface TlsConfig {
+  cert: string | undefined;
+  key: string | undefined;
 }
 
 /** STOMP 1.2 "Heart-beating": the `heart-beat:sx,sy` the broker offers in CONNECTED; 0 = none. */
@@ -66,6 +76,8 @@ export interface LimitsConfig {
   mqtt: MqttLimits;
   /** REST messaging on the HTTP listener (protocol/http/request.ts). */
   http: HttpLimits;
+  /** Per native-protocol connection (protocol/native/context.ts). */
+  native: NativeLimits;
 }
 
 /** The core's policies (core/policy.ts), with the same names and defaults. */
@@ -106,6 +118,7 @@ export interface BlazeConfig {
   core: CoreConfig;
   security: SecurityConfig;
   store: StoreConfig;
+  tls: TlsConfig;
 }
 
 export const parseLogLevel: Parse<LogLevel> = oneOf(LOG_LEVELS);
@@ -225,6 +238,13 @@ function mqttField<K extends keyof MqttLimits>(key: K, parse: Parse<MqttLimits[K
   return field(parse, DEFAULT_MQTT_LIMITS[key]);
 }
 
+function nativeField<K extends keyof NativeLimits>(
+  key: K,
+  parse: Parse<NativeLimits[K]>,
+): Field<NativeLimits[K]> {
+  return field(parse, DEFAULT_NATIVE_LIMITS[key]);
+}
+
 function httpField<K extends keyof HttpLimits>(key: K, parse: Parse<HttpLimits[K]>): Field<HttpLimits[K]> {
   return field(parse, DEFAULT_HTTP_LIMITS[key]);
 }
@@ -245,7 +265,8 @@ export const configSchema: Field<BlazeConfig> = section<BlazeConfig>({
     http: field(port, 8161),
     mqtt: field(port, 1883),
     amqp: field(notYet, 'off'),
-    native: field(notYet, 'off'),
+    native: field(port, 61616),
+    nativeTls: field(port, 'off'),
   }),
   limits: section<LimitsConfig>({
     maxConnections: field(integer(1, 1_000_000), 10_000),
@@ -289,6 +310,33 @@ export const configSchema: Field<BlazeConfig> = section<BlazeConfig>({
         'sseSlowConsumerTimeoutMs',
         integer(100, 3_600_000, 'milliseconds'),
       ),
+      sseHistorySize: httpField('sseHistorySize', integer(0, 1_000_000, 'a message count')),
+      sseHistoryBytes: httpField('sseHistoryBytes', integer(0, 1024 * MB, 'a size in bytes')),
+      sseHistoryRetentionMs: httpField('sseHistoryRetentionMs', integer(0, 86_400_000, 'milliseconds')),
+      sseHistoryMaxAddresses: httpField('sseHistoryMaxAddresses', integer(0, 100_000)),
+      tokenTtlMs: httpField('tokenTtlMs', integer(1000, 30 * 86_400_000, 'milliseconds')),
+      maxTokens: httpField('maxTokens', integer(0, 10_000_000)),
+      credentialCacheTtlMs: httpField('credentialCacheTtlMs', integer(0, 86_400_000, 'milliseconds')),
+      credentialCacheSize: httpField('credentialCacheSize', integer(0, 1_000_000)),
+      visibilityTimeoutMs: httpField('visibilityTimeoutMs', integer(100, 43_200_000, 'milliseconds')),
+      maxReceiveMessages: httpField('maxReceiveMessages', integer(1, 10_000)),
+      maxLeases: httpField('maxLeases', integer(0, 1_000_000)),
+      maxBatchMessages: httpField('maxBatchMessages', integer(1, 100_000)),
+    }),
+    native: section<NativeLimits>({
+      maxFrameSize: nativeField('maxFrameSize', integer(1024, 1024 * MB, 'a size in bytes')),
+      maxInflight: nativeField('maxInflight', integer(1, 1_000_000)),
+      maxSubscriptions: nativeField('maxSubscriptions', integer(1, 1_000_000)),
+      maxTransactions: nativeField('maxTransactions', integer(1, 1_000_000)),
+      maxTemporaries: nativeField('maxTemporaries', integer(0, 1_000_000)),
+      maxUnacked: nativeField('maxUnacked', integer(1, 10_000_000)),
+      maxBrowse: nativeField('maxBrowse', integer(1, 1_000_000)),
+      minHeartbeatMs: nativeField('minHeartbeatMs', integer(10, 3_600_000, 'milliseconds')),
+      maxHeartbeatMs: nativeField('maxHeartbeatMs', integer(10, 3_600_000, 'milliseconds')),
+      slowConsumerTimeoutMs: nativeField('slowConsumerTimeoutMs', integer(100, 3_600_000, 'milliseconds')),
+      deliverBatchBytes: nativeField('deliverBatchBytes', integer(1024, 64 * MB, 'a size in bytes')),
+      maxProducers: nativeField('maxProducers', integer(1, 100_000_000)),
+      producerIdleMs: nativeField('producerIdleMs', integer(1000, 365 * 86_400_000, 'milliseconds')),
     }),
     heartbeat: section<HeartbeatConfig>({
       sendMs: field(integer(0, 3_600_000, 'milliseconds'), DEFAULT_HEARTBEAT.sendMs),
@@ -321,6 +369,10 @@ export const configSchema: Field<BlazeConfig> = section<BlazeConfig>({
     type: field(oneOf(['journal', 'memory'] as const), 'journal'),
     segmentSize: field(integer(64 * KB, 4096 * MB, 'a size in bytes'), 64 * MB),
     preallocate: field(boolean, true),
+  }),
+  tls: section<TlsConfig>({
+    cert: field(optional(nonEmptyString('a PEM certificate file path')), undefined),
+    key: field(optional(nonEmptyString('a PEM private key file path')), undefined),
   }),
 });
 

@@ -20,6 +20,11 @@ export interface ListenOptions {
   maxConnections: number;
   logger: Logger;
   transport?: TcpTransportOptions;
+  /**
+   * The server to accept on (default: a plain TCP server) and the event that hands over a connection
+   * ready for the protocol: tls-listener.ts passes a TLS server and 'secureConnection'.
+   */
+  server?: { create: () => Server; connectionEvent: 'connection' | 'secureConnection' };
 }
 
 export interface Listener {
@@ -42,8 +47,8 @@ export async function listen(options: ListenOptions): Promise<Listener> {
   let accepting = true;
   let nextId = 1;
 
-  const server: Server = createServer({ pauseOnConnect: false });
-  server.on('connection', (socket) => {
+  const server: Server = options.server?.create() ?? createServer({ pauseOnConnect: false });
+  server.on(options.server?.connectionEvent ?? 'connection', (socket: Socket) => {
     if (!accepting) {
       socket.destroy();
       return;

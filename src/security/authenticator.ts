@@ -8,7 +8,17 @@ import type { UserDirectory } from './user-directory.js';
 
 export const ANONYMOUS: Principal = Object.freeze({ user: 'anonymous', anonymous: true });
 
-export function createAuthenticator(directory: UserDirectory): Authenticator {
+/**
+ * What a cached login (HTTP credential cache, bearer tokens) is checked against on each use: a cheap
+ * fingerprint of the user's stored credentials, so that removing a user or changing a password ends
+ * cached logins at once, without running scrypt again.
+ */
+export interface CredentialStamps {
+  /** `anonymous` while no users exist; the stored hash's salt+hash for a user; undefined if unknown. */
+  credentialStamp(user: string): Promise<string | undefined>;
+}
+
+export function createAuthenticator(directory: UserDirectory): Authenticator & CredentialStamps {
   // Unknown user names are checked against this hash so that a refusal takes as long whether or not the
   // user exists (no user enumeration by timing).
   let decoy: Promise<PasswordHash> | undefined;
@@ -27,6 +37,12 @@ export function createAuthenticator(directory: UserDirectory): Authenticator {
         return null;
       }
       return (await verifyPassword(passcode, user.password)) ? { user: user.name, anonymous: false } : null;
+    },
+    async credentialStamp(name) {
+      await directory.refresh();
+      if (directory.size === 0) return 'anonymous';
+      const user = directory.get(name);
+      return user ? `${user.password.salt}:${user.password.hash}` : undefined;
     },
   };
 }

@@ -13,7 +13,7 @@ import { authenticate } from './auth.js';
 import { readBody } from './body.js';
 import { HttpConsumer, type Taken } from './consumer.js';
 import { ConsumerRegistry } from './consumers.js';
-import { HttpError, toHttpError } from './errors.js';
+import { errorBody, HttpError, toHttpError } from './errors.js';
 import { messageHeaders, toMessageInit } from './mapping.js';
 import { type HttpLimits, type MessageRequest, parseMessageRequest, SESSION_COOKIE } from './request.js';
 
@@ -71,7 +71,7 @@ export function httpMessaging(ctx: HttpMessagingContext): HttpMessaging {
     const e = toHttpError(err);
     if (e.status >= 500 && e.status !== 503) log.error({ err }, 'http messaging request failed');
     if (res.headersSent || res.destroyed) res.destroy();
-    else sendJson(res, e.status, { error: e.message }, e.headers);
+    else sendJson(res, e.status, errorBody(e), e.headers);
   };
 
   const connect = (principal: Principal, req: IncomingMessage) =>

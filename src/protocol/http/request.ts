@@ -27,6 +27,29 @@ export interface HttpLimits {
   sseHeartbeatMs: number;
   /** A stream whose browser has not drained its output for this long is closed. */
   sseSlowConsumerTimeoutMs: number;
+  /** Topic streams keep the last this many messages per address for `Last-Event-ID` resume; 0 = none. */
+  sseHistorySize: number;
+  /** ...and at most this many body bytes per address. */
+  sseHistoryBytes: number;
+  /** A topic's history is kept this long after its last stream closed, for the browser to come back. */
+  sseHistoryRetentionMs: number;
+  /** Addresses with a history at once; beyond it new streams go without one (live only). */
+  sseHistoryMaxAddresses: number;
+  /** Bearer tokens from `POST /v1/auth/token` expire after this long. */
+  tokenTtlMs: number;
+  /** Tokens alive at once, all users together; beyond it token requests get 503. */
+  maxTokens: number;
+  /** A verified Basic login is reused for this long without scrypt (credential-cache.ts); 0 = off. */
+  credentialCacheTtlMs: number;
+  credentialCacheSize: number;
+  /** `/v1` receive: messages stay invisible (held unacked) this long unless the request says otherwise. */
+  visibilityTimeoutMs: number;
+  /** `/v1` receive: most messages one request may take (`max`). */
+  maxReceiveMessages: number;
+  /** `/v1` receive: leases (requests' held messages) open at once; beyond it 503. */
+  maxLeases: number;
+  /** `POST /v1/messages:batch`: most messages in one batch. */
+  maxBatchMessages: number;
 }
 
 export const DEFAULT_HTTP_LIMITS: Readonly<HttpLimits> = Object.freeze({
@@ -38,6 +61,18 @@ export const DEFAULT_HTTP_LIMITS: Readonly<HttpLimits> = Object.freeze({
   maxStreams: 10_000,
   sseHeartbeatMs: 15_000,
   sseSlowConsumerTimeoutMs: 10_000,
+  sseHistorySize: 1000,
+  sseHistoryBytes: 4 * 1024 * 1024,
+  sseHistoryRetentionMs: 60_000,
+  sseHistoryMaxAddresses: 100,
+  tokenTtlMs: 3_600_000,
+  maxTokens: 10_000,
+  credentialCacheTtlMs: 60_000,
+  credentialCacheSize: 1000,
+  visibilityTimeoutMs: 30_000,
+  maxReceiveMessages: 100,
+  maxLeases: 10_000,
+  maxBatchMessages: 1000,
 });
 
 export const MESSAGE_PATH = '/api/message';

@@ -7,10 +7,10 @@
  * cut off, as STOMP does, so that a blocked producer is never held by it for longer. Memory per stream is
  * bounded by the socket buffers plus one turn's deliveries (prefetch).
  *
- * Delivery is at-most-once: an SSE stream has no acknowledgement, so the subscription acks on hand-over
- * (core `auto`); on a queue, a message written to a stream whose browser then vanishes is lost.
+ * Delivery: an SSE stream has no acknowledgement. On a topic the subscription acks on hand-over (core
+ * `auto`: at-most-once). On a queue (`ackOnFlush`) a message is acked once its event is flushed to the OS,
+ * so only what was in the socket buffers of a browser that vanished can be lost; the rest is redelivered.
  */
-import { isUtf8 } from 'node:buffer';
 import type {
   CoreConnection,
   Delivery,
@@ -19,10 +19,11 @@ import type {
   Subscription,
 } from '../../core/api.js';
 import { encodeComment, encodeEvent } from './sse-codec.js';
+import { messageEvent, type SseFormat } from './sse-format.js';
 
 /** What the stream needs of a response (a `ServerResponse`, or any Writable in tests). */
 export interface SseOutput {
-  write(chunk: string): boolean;
+  write(chunk: string, flushed?: (err?: Error | null) => void): boolean;
   once(event: 'drain', listener: () => void): unknown;
   removeListener(event: 'drain', listener: () => void): unknown;
   end(): void;
@@ -36,9 +37,14 @@ export interface SseStreamOptions {
   heartbeatMs: number;
   slowConsumerTimeoutMs: number;
   /** `text`: data = the body (base64 in a `binary` event when not UTF-8). `json`: data = id, address, properties, body. */
-  format: 'text' | 'json';
-  /** Deliveries handed over per turn. */
+  format: SseFormat;
+  /** Deliveries handed over per turn (auto), or written but not yet flushed (ackOnFlush). */
   prefetch: number;
+  /**
+   * Queues: ack each message once its event is flushed to the OS (individual acks) instead of on hand-over,
+   * so that what a vanished browser never got goes back to the queue.
+   */
+  ackOnFlush?: boolean;
   now?: () => number;
 }
 
@@ -62,7 +68,11 @@ export class SseStream implements DeliverySink {
   ) {
     this.now = options.now ?? Date.now;
     this.lastWrite = this.now();
-    const sub: SubscribeOptions = { address: options.address, ackMode: 'auto', prefetch: options.prefetch };
+    const sub: SubscribeOptions = {
+      address: options.address,
+      ackMode: options.ackOnFlush ? 'individual' : 'auto',
+      prefetch: options.prefetch,
+    };
     if (options.selector !== undefined) sub.selector = options.selector;
     // Throws FORBIDDEN / INVALID_ADDRESS / INVALID_SELECTOR before anything is written.
     this.subscription = connection.subscribe(sub, this);
@@ -82,7 +92,16 @@ export class SseStream implements DeliverySink {
 
   deliver(_subscription: Subscription, delivery: Delivery): void {
     if (this.closedReason) return;
-    this.write(encodeEvent(this.toEvent(delivery)));
+    const m = delivery.message;
+    const event = encodeEvent(messageEvent(m, this.options.format, m.id));
+    if (this.options.ackOnFlush) {
+      // Acked once the bytes are handed to the OS: a message still in our buffers when the browser goes
+      // away is unacked, so closing the subscription puts it back in the queue (redelivered).
+      this.write(event, (err) => {
+        if (!err && !this.closedReason)
+          void Promise.resolve(this.subscription.ack(delivery.tag)).catch(() => undefined);
+      });
+    } else this.write(event);
   }
 
   /** The core ended the subscription (temporary destination deleted, admin). */
@@ -104,31 +123,9 @@ export class SseStream implements DeliverySink {
     this.onClosed(reason);
   }
 
-  private toEvent(d: Delivery) {
-    const m = d.message;
-    const body = Buffer.from(m.body.buffer, m.body.byteOffset, m.body.byteLength);
-    if (this.options.format === 'json') {
-      const text = isUtf8(body);
-      return {
-        id: m.id,
-        data: JSON.stringify({
-          id: m.id,
-          address: m.address,
-          timestamp: m.timestamp,
-          properties: m.properties,
-          ...(m.contentType !== undefined ? { contentType: m.contentType } : {}),
-          ...(text ? { body: body.toString('utf8') } : { bodyBase64: body.toString('base64') }),
-        }),
-      };
-    }
-    return isUtf8(body)
-      ? { id: m.id, data: body.toString('utf8') }
-      : { id: m.id, event: 'binary', data: body.toString('base64') };
-  }
-
-  private write(text: string): void {
+  private write(text: string, flushed?: (err?: Error | null) => void): void {
     this.lastWrite = this.now();
-    if (this.out.write(text) || this.paused) return;
+    if ((flushed ? this.out.write(text, flushed) : this.out.write(text)) || this.paused) return;
     this.paused = true;
     this.subscription.pause();
     this.out.once('drain', this.onDrain);

@@ -14,6 +14,10 @@ export interface BrokerProcess {
   readonly stomp: number;
   readonly mqtt: number;
   readonly http: number;
+  /** Native protocol (TCP); 0 when turned off with `--native off`. */
+  readonly native: number;
+  /** Native protocol over TLS, when started with `--native-tls 0` (and a tls config). */
+  readonly nativeTls?: number;
   readonly dataDir: string;
   readonly child: ChildProcess;
   /** Everything the broker printed, for assertions and for debugging failures. */
@@ -47,6 +51,8 @@ export async function startBroker(options: StartOptions = {}): Promise<BrokerPro
     '0',
     '--http',
     '0',
+    '--native',
+    '0',
     '--ports-file',
     portsFile,
   ];
@@ -63,7 +69,7 @@ export async function startBroker(options: StartOptions = {}): Promise<BrokerPro
     out += d;
   });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  let ports: { stomp: number; mqtt: number; http: number } | undefined;
+  let ports: { stomp: number; mqtt: number; http: number; native?: number; nativeTls?: number } | undefined;
   for (let i = 0; i < 300 && !ports; i++) {
     if (child.exitCode !== null) throw new Error(`broker exited ${child.exitCode}: ${out}`);
     try {
@@ -83,6 +89,8 @@ export async function startBroker(options: StartOptions = {}): Promise<BrokerPro
     stomp: ports.stomp,
     mqtt: ports.mqtt,
     http: ports.http,
+    native: ports.native ?? 0,
+    ...(ports.nativeTls === undefined ? {} : { nativeTls: ports.nativeTls }),
     dataDir,
     child,
     output: () => out,

@@ -1,0 +1,208 @@
+// Minimal native-protocol client for the benchmarks (not the client library): cold frames encoded and
+// decoded with protobufjs, the hot ones (Send, Deliver, Ack, Credit) by hand so that the client side is
+// not what a benchmark measures. Payload layout as in stomp-worker.mjs: [0..3] sequence, [8..15] send time.
+import { connect } from 'node:net';
+import protobuf from 'protobufjs';
+
+const root = new protobuf.Root();
+root.loadSync(new URL('../proto/blaze/v1/native.proto', import.meta.url).pathname, { keepCase: true });
+export const Frame = root.lookupType('blaze.v1.Frame');
+
+export function encode(kind, value) {
+  const body = Frame.encode(Frame.fromObject({ [kind]: value })).finish();
+  const out = Buffer.allocUnsafe(4 + body.length);
+  out.writeUInt32BE(body.length, 0);
+  out.set(body, 4);
+  return out;
+}
+
+function varint(buf, p) {
+  let v = 0;
+  let mul = 1;
+  for (;;) {
+    const c = buf[p++];
+    v += (c & 0x7f) * mul;
+    if (c < 0x80) return [v, p];
+    mul *= 128;
+  }
+}
+
+function putVarint(arr, v) {
+  while (v >= 0x80) {
+    arr.push((v & 0x7f) | 0x80);
+    v = Math.floor(v / 128);
+  }
+  arr.push(v);
+}
+
+/** Frame bytes for Ack{subscription_id, tags (packed)} and Credit{subscription_id, credit}. */
+export function ackFrame(sub, tags) {
+  const packed = [];
+  for (const t of tags) putVarint(packed, t);
+  const inner = [0x10];
+  putVarint(inner, sub);
+  inner.push(0x1a);
+  putVarint(inner, packed.length);
+  const head = [];
+  head.push(0xca, 0x01); // Frame.ack = field 25
+  putVarint(head, inner.length + packed.length);
+  const body = Buffer.from([...head, ...inner, ...packed]);
+  const out = Buffer.allocUnsafe(4 + body.length);
+  out.writeUInt32BE(body.length, 0);
+  body.copy(out, 4);
+  return out;
+}
+
+export function creditFrame(sub, credit) {
+  return encode('credit', { subscription_id: sub, credit });
+}
+
+export class NativeRaw {
+  constructor({ port, host = '127.0.0.1' }) {
+    this.port = port;
+    this.host = host;
+    this.buf = Buffer.alloc(0);
+    this.waiters = new Map();
+    this.nextId = 1;
+    /** (buf, bodyStart, bodyEnd, tag, subscriptionId) for every delivery. */
+    this.onDelivery = null;
+    this.afterData = null;
+    this.onOk = null;
+  }
+
+  connect() {
+    return new Promise((resolve, reject) => {
+      this.sock = connect({ port: this.port, host: this.host }, async () => {
+        this.sock.setNoDelay(true);
+        resolve(await this.request('connect', { versions: [1] }));
+      });
+      this.sock.on('error', reject);
+      this.sock.on('data', (d) => this.onData(d));
+    });
+  }
+
+  request(kind, value) {
+    const id = this.nextId++;
+    this.sock.write(encode(kind, { ...value, request_id: id }));
+    return new Promise((resolve) => this.waiters.set(id, resolve));
+  }
+
+  write(bytes) {
+    return this.sock.write(bytes);
+  }
+
+  onData(chunk) {
+    let buf = this.buf.length ? Buffer.concat([this.buf, chunk]) : chunk;
+    let p = 0;
+    while (buf.length - p >= 4) {
+      const n = buf.readUInt32BE(p);
+      if (buf.length - p - 4 < n) break;
+      this.frame(buf, p + 4, p + 4 + n);
+      p += 4 + n;
+    }
+    this.buf = buf.subarray(p);
+    this.afterData?.();
+  }
+
+  frame(buf, start, end) {
+    // Frame.deliver = field 24 (0xc2 0x01), Frame.ok = field 5 (0x2a).
+    if (buf[start] === 0xc2 && buf[start + 1] === 0x01) {
+      let [, p] = varint(buf, start + 2);
+      while (p < end) {
+        let len;
+        [len, p] = varint(buf, p + 1); // Delivery (field 1)
+        const dEnd = p + len;
+        let tag = 0;
+        let sub = 0;
+        let bs = 0;
+        let be = 0;
+        while (p < dEnd) {
+          const key = buf[p++];
+          if (key === 0x08) [sub, p] = varint(buf, p);
+          else if (key === 0x10) [tag, p] = varint(buf, p);
+          else if (key === 0x1a) {
+            let mlen;
+            [mlen, p] = varint(buf, p);
+            const mEnd = p + mlen;
+            while (p < mEnd) {
+              const k = buf[p++];
+              const wt = k & 7;
+              if (wt === 2) {
+                let l;
+                [l, p] = varint(buf, p);
+                if (k === 0x12) {
+                  bs = p;
+                  be = p + l;
+                }
+                p += l;
+              } else if (wt === 0) [, p] = varint(buf, p);
+              else if (wt === 1) p += 8;
+              else p += 4;
+            }
+          } else [, p] = varint(buf, p);
+        }
+        this.onDelivery?.(buf, bs, be, tag, sub);
+      }
+      return;
+    }
+    if (buf[start] === 0x2a && this.onOk && this.waiters.size === 0) {
+      this.onOk();
+      return;
+    }
+    const msg = Frame.decode(buf.subarray(start, end));
+    const value = msg[msg.kind];
+    const id = value?.request_id;
+    const w = id ? this.waiters.get(id) : undefined;
+    if (w) {
+      this.waiters.delete(id);
+      w({ kind: msg.kind, ...value });
+    } else if (msg.kind === 'ok') this.onOk?.();
+    else if (msg.kind === 'error') console.error('native error', value);
+  }
+
+  async disconnect() {
+    await this.request('disconnect', {});
+    this.sock.end();
+  }
+}
+
+/**
+ * Builds Send frames by hand: Frame.send (0x52) { request_id (0x08), message (0x12) { address (0x0a),
+ * body (0x12), persistent (0x18) } }. `frame(seq, requestId)` writes seq and send time into the body.
+ */
+export function sendBuilder(address, size, persistent, now) {
+  const addr = Buffer.from(address);
+  const msgHead = [0x0a];
+  putVarint(msgHead, addr.length);
+  const bodyHead = [0x12];
+  putVarint(bodyHead, size);
+  const tail = persistent ? [0x18, 0x01] : [];
+  const msgLen = msgHead.length + addr.length + bodyHead.length + size + tail.length;
+  const msgPrefix = Buffer.concat([Buffer.from(msgHead), addr, Buffer.from(bodyHead)]);
+  return (seq, requestId) => {
+    const send = [];
+    if (requestId) {
+      send.push(0x08);
+      putVarint(send, requestId);
+    }
+    send.push(0x12);
+    putVarint(send, msgLen);
+    const sendLen = send.length + msgLen;
+    const head = [0x52];
+    putVarint(head, sendLen);
+    const total = head.length + sendLen;
+    const out = Buffer.allocUnsafe(4 + total);
+    out.writeUInt32BE(total, 0);
+    let p = 4;
+    for (const b of head) out[p++] = b;
+    for (const b of send) out[p++] = b;
+    msgPrefix.copy(out, p);
+    p += msgPrefix.length;
+    out.fill(0x61, p, p + size);
+    out.writeUInt32LE(seq, p);
+    out.writeDoubleLE(now(), p + 8);
+    p += size;
+    for (const b of tail) out[p++] = b;
+    return out;
+  };
+}

@@ -1,0 +1,96 @@
+// One benchmark process for bench/native.mjs: a native producer or a group of native consumers.
+// Consumers grant credit as they consume and ack (individual) once per received chunk.
+import { nowMs } from './lib/clock.mjs';
+import { ackFrame, creditFrame, NativeRaw, sendBuilder } from './native-raw.mjs';
+
+const cfg = JSON.parse(process.argv[2]);
+const send = (m) => process.send(m);
+
+async function consumers() {
+  const { port, address, connections, ack, credit, expect, sampleEvery = 50 } = cfg;
+  let done = 0;
+  let last = 0;
+  const latencies = [];
+  const clients = [];
+  for (let c = 0; c < connections; c++) {
+    const client = new NativeRaw({ port });
+    await client.connect();
+    let count = 0;
+    let consumed = 0;
+    const tags = [];
+    client.onDelivery = (buf, bs, _be, tag) => {
+      count++;
+      consumed++;
+      if (count % sampleEvery === 0) latencies.push(nowMs() - buf.readDoubleLE(bs + 8));
+      if (ack) tags.push(tag);
+      if (count === expect) {
+        last = Math.max(last, nowMs());
+        if (++done === connections) send({ type: 'done', last, latencies });
+      }
+    };
+    client.afterData = () => {
+      if (tags.length > 0) {
+        client.write(ackFrame(1, tags));
+        tags.length = 0;
+      }
+      if (consumed > 0) {
+        client.write(creditFrame(1, consumed));
+        consumed = 0;
+      }
+    };
+    const r = await client.request('subscribe', {
+      subscription_id: 1,
+      address,
+      ack_mode: ack ? 2 : 0,
+      credit,
+    });
+    if (r.kind !== 'subscribed') throw new Error(JSON.stringify(r));
+    clients.push(client);
+  }
+  send({ type: 'ready' });
+  process.on('message', async (m) => {
+    if (m.type === 'stop') {
+      await Promise.all(clients.map((c) => c.disconnect()));
+      process.exit(0);
+    }
+  });
+}
+
+async function producer() {
+  const { port, address, messages, size, persistent, window } = cfg;
+  const client = new NativeRaw({ port });
+  await client.connect();
+  const build = sendBuilder(address, size, persistent, nowMs);
+  let outstanding = 0;
+  let wake = null;
+  client.onOk = () => {
+    outstanding--;
+    if (wake) {
+      const w = wake;
+      wake = null;
+      w();
+    }
+  };
+  await new Promise((resolve) => process.once('message', resolve));
+  const first = nowMs();
+  let requestId = 1000;
+  for (let seq = 0; seq < messages; seq++) {
+    if (window && outstanding >= window) await new Promise((r) => (wake = r));
+    if (window) outstanding++;
+    const ok = client.write(build(seq, window ? requestId++ : 0));
+    if (!ok || seq % 256 === 255) {
+      if (client.sock.writableLength > 1024 * 1024) await new Promise((r) => client.sock.once('drain', r));
+      else await new Promise((r) => setImmediate(r));
+    }
+  }
+  send({ type: 'sent', first, elapsed: nowMs() - first });
+  process.on('message', async (m) => {
+    if (m.type === 'stop') {
+      await client.disconnect();
+      process.exit(0);
+    }
+  });
+}
+
+if (cfg.role === 'producer') await producer();
+else await consumers();

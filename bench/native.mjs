@@ -1,0 +1,152 @@
+#!/usr/bin/env node
+// Native-protocol workloads (issue 6): starts BlazeMQ (the built dist/) with only the native listener and
+// runs producer and consumers in separate processes (native-worker.mjs). Prints one table.
+//   node bench/native.mjs [--only q1k,q128,fan1k,p1k] [--runs N]
+import { fork, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { percentiles } from './lib/clock.mjs';
+
+const ROOT = new URL('../', import.meta.url).pathname;
+const args = {};
+for (let i = 2; i < process.argv.length; i++) {
+  if (process.argv[i].startsWith('--')) args[process.argv[i].slice(2)] = process.argv[i + 1];
+}
+const runs = Number(args.runs ?? 1);
+
+const WORKLOADS = {
+  q1k: {
+    title: 'native queue 1->1, 1 KiB, non-persistent, individual acks, credit 1000',
+    address: 'queue://bench.n1k',
+    messages: 100_000,
+    size: 1024,
+    consumers: [{ connections: 1, ack: true }],
+  },
+  q128: {
+    title: 'native queue 1->1, 128 B, non-persistent, individual acks, credit 1000',
+    address: 'queue://bench.n128',
+    messages: 200_000,
+    size: 128,
+    consumers: [{ connections: 1, ack: true }],
+  },
+  fan1k: {
+    title: 'native topic fan-out 1->10, 1 KiB, non-persistent (deliveries/s)',
+    address: 'topic://bench.nfan',
+    messages: 20_000,
+    size: 1024,
+    consumers: [
+      { connections: 5, ack: false },
+      { connections: 5, ack: false },
+    ],
+  },
+  fan128: {
+    title: 'native topic fan-out 1->10, 128 B, non-persistent (deliveries/s)',
+    address: 'topic://bench.nfan128',
+    messages: 40_000,
+    size: 128,
+    consumers: [
+      { connections: 5, ack: false },
+      { connections: 5, ack: false },
+    ],
+  },
+  p1k: {
+    title: 'native queue 1->1, 1 KiB, persistent (journal, group commit), <= 1,000 unanswered sends',
+    address: 'queue://bench.np1k',
+    messages: 20_000,
+    size: 1024,
+    persistent: true,
+    window: 1000,
+    consumers: [{ connections: 1, ack: true }],
+  },
+};
+const only = (args.only ?? Object.keys(WORKLOADS).join(',')).split(',');
+
+async function startBroker() {
+  const data = mkdtempSync(join(tmpdir(), 'blazemq-bench-'));
+  const portsFile = join(data, 'ports.json');
+  const flags = ['--stomp', 'off', '--mqtt', 'off', '--http', 'off', '--native', '0', '--log-level', 'warn'];
+  const child = spawn(
+    process.execPath,
+    [join(ROOT, 'dist/cli/main.js'), 'start', '--data', data, ...flags, '--ports-file', portsFile],
+    { stdio: ['ignore', 'inherit', 'inherit'] },
+  );
+  for (let i = 0; i < 200; i++) {
+    try {
+      const ports = JSON.parse(readFileSync(portsFile, 'utf8'));
+      return {
+        port: ports.native,
+        stop: () => {
+          child.kill('SIGTERM');
+          rmSync(data, { recursive: true, force: true });
+        },
+      };
+    } catch {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  throw new Error('broker did not start');
+}
+
+function worker(cfg) {
+  const child = fork(join(ROOT, 'bench/native-worker.mjs'), [JSON.stringify(cfg)]);
+  const next = (type) =>
+    new Promise((resolve, reject) => {
+      const onMsg = (m) => {
+        if (m.type !== type) return;
+        child.off('message', onMsg);
+        resolve(m);
+      };
+      child.on('message', onMsg);
+      child.once('exit', (code) => reject(new Error(`${cfg.role} exited ${code} waiting for ${type}`)));
+    });
+  return { child, next };
+}
+
+async function runOnce(port, wl, round) {
+  const address = `${wl.address}.${round}`;
+  const consumers = wl.consumers.map((c) =>
+    worker({ role: 'consumer', port, address, credit: 1000, expect: wl.messages, ...c }),
+  );
+  await Promise.all(consumers.map((c) => c.next('ready')));
+  const producer = worker({
+    role: 'producer',
+    port,
+    address,
+    messages: wl.messages,
+    size: wl.size,
+    persistent: wl.persistent === true,
+    window: wl.window ?? 0,
+  });
+  await new Promise((r) => setTimeout(r, 100));
+  const sent = producer.next('sent');
+  producer.child.send({ type: 'go' });
+  const timeout = new Promise((_, rej) => setTimeout(() => rej(new Error('workload timed out')), 120_000));
+  const dones = await Promise.race([Promise.all(consumers.map((c) => c.next('done'))), timeout]);
+  const { first, elapsed } = await sent;
+  if (process.env.BENCH_DEBUG) console.log({ producerMs: elapsed, totalMs: Math.max(...dones.map((d) => d.last)) - first });
+  for (const w of [producer, ...consumers]) w.child.send({ type: 'stop' });
+  const last = Math.max(...dones.map((d) => d.last));
+  const deliveries = wl.messages * wl.consumers.reduce((n, c) => n + c.connections, 0);
+  return { rate: deliveries / ((last - first) / 1000), latency: percentiles(dones.flatMap((d) => d.latencies)) };
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const broker = await startBroker();
+const rows = [];
+try {
+  for (const name of only) {
+    const wl = WORKLOADS[name];
+    const results = [];
+    for (let r = 0; r < runs; r++) results.push(await runOnce(broker.port, wl, r));
+    const rates = results.map((x) => x.rate);
+    rows.push({
+      workload: wl.title,
+      'msgs/s (median)': Math.round(median(rates)).toLocaleString('en'),
+      'p50/p99 ms': `${median(results.map((x) => x.latency.p50))} / ${median(results.map((x) => x.latency.p99))}`,
+    });
+  }
+} finally {
+  broker.stop();
+}
+console.table(rows);

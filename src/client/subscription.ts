@@ -1,0 +1,455 @@
+/**
+ * A subscription as the application sees it: an async iterable of messages (and `receive()`), with
+ * credit-based flow control (native.proto Subscribe/Credit): the broker sends at most `prefetch`
+ * messages ahead; credit goes back only as the application takes messages, so a slow `for await` loop
+ * slows the broker down instead of filling memory.
+ *
+ * Across reconnects (client.ts calls interrupted()/resumed()): messages buffered but not yet taken are
+ * dropped when the broker will redeliver them (every ack mode but AUTO), the subscription is made again
+ * on the new connection, and a redelivered message the application already acked is acked again
+ * silently instead of being handed over twice (AckedIds).
+ */
+
+import { AckedIds } from './acked-ids.js';
+import { ClientCodes, ClientError } from './codec/errors.js';
+import { AckModeWire, type Delivery, type Frame } from './codec/frames.js';
+import { fromWireMessage, type PropertyValue, type ReceivedMessage } from './message.js';
+
+export type AckMode = 'auto' | 'individual' | 'cumulative';
+
+export interface SubscribeOptions {
+  /** auto: acked by the broker when sent (at most once). individual (default): ack() each message.
+   *  cumulative: ack() of a message acks every earlier one of this subscription too. */
+  ackMode?: AckMode;
+  /** Messages the broker may send ahead of the application (credit). Default 100. */
+  prefetch?: number;
+  selector?: string;
+  /** Durable topic subscription name (the client needs a clientId). */
+  durableName?: string;
+  noLocal?: boolean;
+  /** Subscriptions of one share group on one topic share its messages. */
+  shareGroup?: string;
+  /** Ends the subscription (the iteration finishes; receive() rejects with ABORTED). */
+  signal?: AbortSignal;
+}
+
+export interface ReceiveOptions {
+  /** ms; resolves undefined when no message came in time. Absent: wait indefinitely. */
+  timeout?: number;
+  signal?: AbortSignal;
+}
+
+/** What a subscription needs from its client. */
+export interface SubscriptionHost {
+  /** Increments with every new connection; deliveries and tags are only valid in their epoch. */
+  readonly epoch: number;
+  post(frame: Frame): void;
+  request(build: (requestId: number) => Frame): Promise<unknown>;
+  /** On the current connection only: fails at once while reconnecting (acks with stale tags must not wait). */
+  requestNow(build: (requestId: number) => Frame): Promise<unknown>;
+  removeSubscription(id: number): void;
+}
+
+/** A received message that can be acknowledged. */
+export interface Message extends ReceivedMessage {
+  /** Resolves once the broker has the ack (durably for persistent messages). No-op for ackMode auto. */
+  ack(): Promise<void>;
+  /** Gives the message back for redelivery (or the dead-letter queue past the redelivery limit). */
+  nack(): Promise<void>;
+}
+
+interface Internal {
+  readonly tag: number;
+  readonly epoch: number;
+  readonly sub: Subscription;
+}
+
+const INTERNAL = Symbol('blazemq.delivery');
+type Delivered = Message & { [INTERNAL]: Internal };
+
+function deliveredOf(m: ReceivedMessage): Internal {
+  const i = (m as Partial<Delivered>)[INTERNAL];
+  if (!i) throw new ClientError(ClientCodes.ILLEGAL_STATE, 'not a message received by this client');
+  return i;
+}
+
+/** The subscription a received message came from (transactions ack through it). */
+export function subscriptionOf(m: ReceivedMessage): Subscription {
+  return deliveredOf(m).sub;
+}
+
+interface Waiter {
+  resolve(m: Message | undefined): void;
+  reject(e: Error): void;
+}
+
+const ACK_MODE_WIRE = {
+  auto: AckModeWire.AUTO,
+  individual: AckModeWire.INDIVIDUAL,
+  cumulative: AckModeWire.CUMULATIVE,
+};
+
+export class Subscription implements AsyncIterable<Message> {
+  readonly ackMode: AckMode;
+  readonly prefetch: number;
+  private readonly buffer: Delivered[] = [];
+  private head = 0;
+  private readonly waiters: Waiter[] = [];
+  private readonly acked = new AckedIds();
+  /** Consumed since the last Credit frame. */
+  private toGrant = 0;
+  private ended = false;
+  private failure: Error | undefined;
+  /** Tags to ack in the next Ack frame (one frame per microtask), with their ack() promises. */
+  private ackBatch: { tags: number[]; done: Array<() => void>; fail: Array<(e: Error) => void> } | undefined;
+  /** Handed to the application and not acked yet, by tag: cumulative acks cover every earlier one. */
+  private readonly unacked = new Map<number, string>();
+  private readySettle!: { resolve(): void; reject(e: Error): void };
+  /** Resolves once the broker has made the subscription (Subscribed); rejects if it refused. */
+  readonly ready: Promise<void> = new Promise((resolve, reject) => {
+    this.readySettle = { resolve, reject };
+  });
+  private readonly onAbort = () =>
+    void this.close(new ClientError(ClientCodes.ABORTED, 'subscription aborted'));
+
+  constructor(
+    readonly id: number,
+    readonly address: string,
+    private readonly options: SubscribeOptions & { endOnInterrupt?: boolean },
+    private readonly host: SubscriptionHost,
+  ) {
+    this.ackMode = options.ackMode ?? 'individual';
+    this.prefetch = Math.max(1, options.prefetch ?? 100);
+    // Callers that never await `ready` learn of a refusal from the iteration instead.
+    this.ready.catch(() => {});
+    if (options.signal?.aborted) queueMicrotask(this.onAbort);
+    else options.signal?.addEventListener('abort', this.onAbort, { once: true });
+  }
+
+  /** @internal Subscribed. */
+  markReady(): void {
+    this.readySettle.resolve();
+  }
+
+  /** @internal The broker refused the Subscribe. */
+  failSubscribe(error: Error): void {
+    this.readySettle.reject(error);
+    this.finish(error);
+  }
+
+  /** @internal The client is closed for good. */
+  interruptedForGood(error: Error): void {
+    this.readySettle.reject(error);
+    this.buffer.length = 0;
+    this.head = 0;
+    this.finish(error.message === 'client closed' ? undefined : error);
+  }
+
+  /** The Subscribe frame for the current connection; the credit accounts for what is still buffered. */
+  subscribeFrame(requestId: number): Frame {
+    const o = this.options;
+    return {
+      subscribe: {
+        request_id: requestId,
+        subscription_id: this.id,
+        address: this.address,
+        ack_mode: ACK_MODE_WIRE[this.ackMode],
+        credit: Math.max(0, this.prefetch - this.buffered),
+        selector: o.selector,
+        durable_name: o.durableName,
+        no_local: o.noLocal,
+        share_group: o.shareGroup,
+      },
+    };
+  }
+
+  get buffered(): number {
+    return this.buffer.length - this.head;
+  }
+
+  get isClosed(): boolean {
+    return this.ended;
+  }
+
+  /** Whether the client should make this subscription again after a reconnect. */
+  get survivesReconnect(): boolean {
+    return !this.ended && !this.options.endOnInterrupt;
+  }
+
+  onDelivery(d: Delivery): void {
+    if (this.ended) return;
+    const wire = d.message ?? {};
+    const tag = d.tag ?? 0;
+    if (this.ackMode !== 'auto' && wire.id && this.acked.has(wire.id)) {
+      // Redelivery of a message the application already acked (the ack was lost with a connection).
+      this.host.post({ ack: { subscription_id: this.id, tags: [tag], up_to: this.cumulativeUpTo(tag) } });
+      this.grant(1);
+      return;
+    }
+    const m = fromWireMessage(wire, d.redelivered ?? false, d.delivery_count ?? 1) as Delivered;
+    const internal: Internal = { tag, epoch: this.host.epoch, sub: this };
+    Object.defineProperty(m, INTERNAL, { value: internal });
+    m.ack = () => this.ack(m);
+    m.nack = () => this.nack(m);
+    const w = this.waiters.shift();
+    if (w) {
+      this.handOut(m);
+      w.resolve(m);
+    } else this.buffer.push(m);
+  }
+
+  /** The connection is gone. Buffered messages the broker will redeliver are dropped. */
+  interrupted(): void {
+    this.ackBatch = undefined;
+    this.toGrant = 0;
+    this.unacked.clear();
+    if (this.options.endOnInterrupt) {
+      this.finish(new ClientError(ClientCodes.CONNECTION_LOST, `${this.address} ended with its connection`));
+      this.host.removeSubscription(this.id);
+      return;
+    }
+    if (this.ackMode !== 'auto') {
+      this.buffer.length = 0;
+      this.head = 0;
+    }
+  }
+
+  /** The broker ended the subscription (SubscriptionClosed). */
+  closedByBroker(reason: string): void {
+    this.finish(new ClientError('SUBSCRIPTION_CLOSED', `the broker closed the subscription: ${reason}`));
+  }
+
+  next(): Promise<IteratorResult<Message>> {
+    return this.take().then((m) => (m ? { value: m, done: false } : { value: undefined, done: true }));
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<Message> {
+    return {
+      next: () => this.next(),
+      // `break` out of a for-await loop ends the subscription.
+      return: async () => {
+        await this.close();
+        return { value: undefined, done: true };
+      },
+    };
+  }
+
+  /** The next message; undefined after `timeout` ms or when the subscription has ended. */
+  receive(options: ReceiveOptions = {}): Promise<Message | undefined> {
+    const { timeout, signal } = options;
+    if (signal?.aborted) return Promise.reject(new ClientError(ClientCodes.ABORTED, 'receive aborted'));
+    if (this.buffered > 0 || this.ended || timeout === 0) {
+      return this.take(true);
+    }
+    return new Promise<Message | undefined>((resolve, reject) => {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const cleanup = () => {
+        if (timer !== undefined) clearTimeout(timer);
+        signal?.removeEventListener('abort', abort);
+      };
+      const waiter: Waiter = {
+        resolve: (m) => {
+          cleanup();
+          resolve(m);
+        },
+        reject: (e) => {
+          cleanup();
+          reject(e);
+        },
+      };
+      const drop = () => {
+        const i = this.waiters.indexOf(waiter);
+        if (i >= 0) this.waiters.splice(i, 1);
+      };
+      const abort = () => {
+        drop();
+        waiter.reject(new ClientError(ClientCodes.ABORTED, 'receive aborted'));
+      };
+      signal?.addEventListener('abort', abort, { once: true });
+      if (timeout !== undefined) {
+        timer = setTimeout(() => {
+          drop();
+          waiter.resolve(undefined);
+        }, timeout);
+      }
+      this.waiters.push(waiter);
+    });
+  }
+
+  /** Ends the subscription: Unsubscribe, the iteration finishes. Unacked messages return to the broker. */
+  async close(reason?: Error): Promise<void> {
+    if (this.ended) return;
+    this.finish(reason instanceof ClientError && reason.code === ClientCodes.ABORTED ? undefined : reason);
+    // Unacked deliveries go back to the broker with the Unsubscribe; the application must not get them.
+    if (this.ackMode !== 'auto') {
+      this.buffer.length = 0;
+      this.head = 0;
+    }
+    this.host.removeSubscription(this.id);
+    await this.host
+      .requestNow((request_id) => ({ unsubscribe: { request_id, subscription_id: this.id } }))
+      .catch(() => {
+        // Gone with the connection or unknown to the broker: either way it is unsubscribed.
+      });
+  }
+
+  ack(message: ReceivedMessage): Promise<void> {
+    const d = deliveredOf(message);
+    if (this.ackMode === 'auto') return Promise.resolve();
+    this.acked.add(message.id);
+    if (d.epoch !== this.host.epoch) {
+      // Its tag died with its connection; the broker redelivers it: ack the copy if it is already here.
+      this.dropRedeliveredCopy(message.id);
+      return Promise.resolve();
+    }
+    this.unacked.delete(d.tag);
+    if (this.ackMode === 'cumulative')
+      for (const t of this.unacked.keys()) if (t < d.tag) this.forgetUnacked(t);
+    return new Promise<void>((resolve, reject) => {
+      if (!this.ackBatch) {
+        const batch = {
+          tags: [] as number[],
+          done: [] as Array<() => void>,
+          fail: [] as Array<(e: Error) => void>,
+        };
+        this.ackBatch = batch;
+        queueMicrotask(() => this.flushAcks(batch));
+      }
+      this.ackBatch.tags.push(d.tag);
+      this.ackBatch.done.push(resolve);
+      this.ackBatch.fail.push(reject);
+    });
+  }
+
+  /** Acks inside a transaction: the ids count as acked (for redelivery filtering) only once committed. */
+  async ackInTransaction(messages: readonly ReceivedMessage[], txId: string): Promise<void> {
+    const tags = messages
+      .map((m) => deliveredOf(m))
+      .filter((d) => d.epoch === this.host.epoch)
+      .map((d) => d.tag);
+    if (tags.length !== messages.length) {
+      throw new ClientError(
+        ClientCodes.TRANSACTION_ROLLED_BACK,
+        'the connection was lost during the transaction',
+      );
+    }
+    for (const t of tags) this.unacked.delete(t);
+    if (tags.length === 0) return;
+    await this.host.requestNow((request_id) => ({
+      ack: {
+        request_id,
+        subscription_id: this.id,
+        tags,
+        up_to: this.ackMode === 'cumulative' ? Math.max(...tags) : 0,
+        tx_id: txId,
+      },
+    }));
+  }
+
+  /** After a commit: these messages must never reach the application again. */
+  markAcked(messages: readonly ReceivedMessage[]): void {
+    for (const m of messages) this.acked.add(m.id);
+  }
+
+  async nack(message: ReceivedMessage): Promise<void> {
+    const d = deliveredOf(message);
+    this.unacked.delete(d.tag);
+    // AUTO deliveries are the broker's already; an old epoch's delivery is redelivered anyway.
+    if (this.ackMode === 'auto' || d.epoch !== this.host.epoch) return;
+    await this.host.requestNow((request_id) => ({
+      nack: { request_id, subscription_id: this.id, tags: [d.tag] },
+    }));
+  }
+
+  private flushAcks(batch: NonNullable<Subscription['ackBatch']>): void {
+    if (this.ackBatch === batch) this.ackBatch = undefined;
+    const tags = batch.tags;
+    const cumulative = this.ackMode === 'cumulative';
+    this.host
+      .requestNow((request_id) => ({
+        ack: cumulative
+          ? { request_id, subscription_id: this.id, up_to: Math.max(...tags) }
+          : { request_id, subscription_id: this.id, tags },
+      }))
+      .then(
+        () => {
+          for (const f of batch.done) f();
+        },
+        (e: ClientError) => {
+          // Lost with the connection: the ids are in `acked`, so a redelivery is acked again, silently.
+          if (e.code === ClientCodes.CONNECTION_LOST) for (const f of batch.done) f();
+          else for (const f of batch.fail) f(e);
+        },
+      );
+  }
+
+  private cumulativeUpTo(tag: number): number {
+    return this.ackMode === 'cumulative' ? tag : 0;
+  }
+
+  private forgetUnacked(tag: number): void {
+    const id = this.unacked.get(tag);
+    if (id) this.acked.add(id);
+    this.unacked.delete(tag);
+  }
+
+  private dropRedeliveredCopy(id: string): void {
+    for (let i = this.head; i < this.buffer.length; i++) {
+      const m = this.buffer[i]!;
+      if (m.id !== id) continue;
+      this.buffer.splice(i, 1);
+      const tag = m[INTERNAL].tag;
+      this.host.post({ ack: { subscription_id: this.id, tags: [tag], up_to: this.cumulativeUpTo(tag) } });
+      this.grant(1);
+      return;
+    }
+  }
+
+  private take(nowOrNothing = false): Promise<Message | undefined> {
+    if (this.buffered > 0) {
+      const m = this.buffer[this.head++]!;
+      if (this.head > 1024 && this.head * 2 > this.buffer.length) {
+        this.buffer.splice(0, this.head);
+        this.head = 0;
+      }
+      this.handOut(m);
+      return Promise.resolve(m);
+    }
+    if (this.failure) {
+      const f = this.failure;
+      this.failure = undefined;
+      return Promise.reject(f);
+    }
+    if (this.ended || nowOrNothing) return Promise.resolve(undefined);
+    return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }));
+  }
+
+  /** The application has taken `m`: give the broker credit for one more. */
+  private handOut(m: Delivered): void {
+    if (this.ackMode !== 'auto') this.unacked.set(m[INTERNAL].tag, m.id);
+    this.grant(1);
+  }
+
+  /** Credit goes back in batches of a quarter of the prefetch: one Credit frame per few messages. */
+  private grant(n: number): void {
+    this.toGrant += n;
+    if (this.ended || this.toGrant < Math.max(1, this.prefetch >> 2)) return;
+    const credit = this.toGrant;
+    this.toGrant = 0;
+    this.host.post({ credit: { subscription_id: this.id, credit } });
+  }
+
+  private finish(error?: Error): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.options.signal?.removeEventListener('abort', this.onAbort);
+    const waiters = this.waiters.splice(0);
+    if (error && waiters.length === 0) this.failure = error;
+    for (const w of waiters) {
+      if (error) w.reject(error);
+      else w.resolve(undefined);
+    }
+  }
+}
+
+export type { PropertyValue };

@@ -1,0 +1,79 @@
+/**
+ * tcp:// and tls:// in Node. Loaded only through a dynamic import (transport/select.ts), so that the
+ * rest of the client bundles for browsers. Frames written in one event-loop turn go out in one socket
+ * write (the measured first rule of the hot path: DEPENDENCIES.md), and write() reports the socket's
+ * back-pressure instead of buffering without bound.
+ */
+import net from 'node:net';
+import tls from 'node:tls';
+import { ClientCodes, ClientError } from '../codec/errors.js';
+import type { Endpoint } from '../url.js';
+import type { ClientTransport, TransportHandlers, TransportOptions } from './types.js';
+
+export async function connectTcp(
+  endpoint: Endpoint,
+  handlers: TransportHandlers,
+  options: TransportOptions,
+): Promise<ClientTransport> {
+  const socket =
+    endpoint.scheme === 'tls'
+      ? tls.connect({ host: endpoint.host, port: endpoint.port, servername: endpoint.host, ...options.tls })
+      : net.connect({ host: endpoint.host, port: endpoint.port });
+  socket.setNoDelay(true);
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new ClientError(ClientCodes.TIMEOUT, `connect to ${endpoint.url} timed out`));
+    }, options.connectTimeout);
+    const fail = (e: Error) => {
+      clearTimeout(timer);
+      reject(
+        new ClientError(ClientCodes.CONNECTION_LOST, `cannot connect to ${endpoint.url}: ${e.message}`, {
+          cause: e,
+        }),
+      );
+    };
+    socket.once('error', fail);
+    socket.once(endpoint.scheme === 'tls' ? 'secureConnect' : 'connect', () => {
+      clearTimeout(timer);
+      socket.off('error', fail);
+      resolve();
+    });
+  });
+  let closed = false;
+  let failure: Error | undefined;
+  socket.on('data', (b: Buffer) => handlers.onData(b));
+  socket.on('drain', () => handlers.onDrain());
+  socket.on('error', (e) => {
+    failure = e;
+  });
+  socket.on('close', () => {
+    closed = true;
+    handlers.onClose(failure);
+  });
+
+  let pending: Uint8Array[] = [];
+  let pendingBytes = 0;
+  const flush = () => {
+    const frames = pending;
+    pending = [];
+    if (closed || frames.length === 0) return;
+    socket.write(frames.length === 1 ? frames[0]! : Buffer.concat(frames, pendingBytes));
+    pendingBytes = 0;
+  };
+  return {
+    write(frame) {
+      if (closed) return false;
+      if (pending.length === 0) queueMicrotask(flush);
+      pending.push(frame);
+      pendingBytes += frame.length;
+      return socket.writableLength + pendingBytes < socket.writableHighWaterMark;
+    },
+    close() {
+      flush();
+      socket.end();
+      // A peer that never closes its side must not keep the client alive.
+      setTimeout(() => socket.destroy(), 1000).unref();
+    },
+  };
+}

@@ -1,0 +1,380 @@
+/**
+ * `blaze.v1.Message` by hand, both ways, byte-compatible with protobufjs (test/unit/native checks both
+ * directions). Field numbers and wire types, from native.proto:
+ *
+ *    1 address LEN  2 body LEN  3 persistent VARINT  4 priority VARINT (proto3 optional: presence kept)
+ *    5 expiration VARINT  6 correlation_id LEN  7 reply_to LEN  8 group_id LEN  9 content_type LEN
+ *   10 properties LEN (map entry: 1 key LEN, 2 value LEN = Value)  11 time_to_live_ms VARINT
+ *   12 id LEN  13 timestamp VARINT  14 original_address LEN
+ *   Value: 1 string LEN | 2 double I64 | 3 int sint64 VARINT | 4 bool VARINT | 5 null VARINT (oneof)
+ *
+ * Decoding leaves `body` a view of the frame. Encoding writes proto3's canonical form (defaults omitted,
+ * fields in number order), one pass into one buffer.
+ */
+import type { Message, PropertyValue } from '../../../core/message.js';
+import { malformed } from './errors.js';
+import type { WireMessage, WireValue } from './types.js';
+import {
+  type Reader,
+  SINT_SAFE,
+  tagOf,
+  varintSize,
+  WT_I64,
+  WT_LEN,
+  WT_VARINT,
+  writeVarint,
+  zigzag,
+} from './wire.js';
+
+const EMPTY_BODY = new Uint8Array(0);
+
+function expect(wireType: number, wanted: number, field: string): void {
+  if (wireType !== wanted) throw malformed(`Message.${field} has wire type ${wireType}`);
+}
+
+/** Decodes the Message occupying r.pos..end. */
+export function decodeMessage(r: Reader, end: number): WireMessage {
+  const m: WireMessage = {
+    address: '',
+    body: EMPTY_BODY,
+    persistent: false,
+    priority: undefined,
+    expiration: 0,
+    correlation_id: '',
+    reply_to: '',
+    group_id: '',
+    content_type: '',
+    properties: NO_PROPERTIES,
+    time_to_live_ms: 0,
+    id: '',
+    timestamp: 0,
+    original_address: '',
+  };
+  const outer = r.end;
+  r.end = end;
+  while (r.pos < end) {
+    const tag = r.uint32();
+    const wt = tag & 7;
+    switch (tag >>> 3) {
+      case 1:
+        expect(wt, WT_LEN, 'address');
+        m.address = r.string();
+        break;
+      case 2:
+        expect(wt, WT_LEN, 'body');
+        m.body = r.bytes();
+        break;
+      case 3:
+        expect(wt, WT_VARINT, 'persistent');
+        m.persistent = r.bool();
+        break;
+      case 4:
+        expect(wt, WT_VARINT, 'priority');
+        m.priority = r.uint32();
+        break;
+      case 5:
+        expect(wt, WT_VARINT, 'expiration');
+        m.expiration = r.uint64();
+        break;
+      case 6:
+        expect(wt, WT_LEN, 'correlation_id');
+        m.correlation_id = r.string();
+        break;
+      case 7:
+        expect(wt, WT_LEN, 'reply_to');
+        m.reply_to = r.string();
+        break;
+      case 8:
+        expect(wt, WT_LEN, 'group_id');
+        m.group_id = r.string();
+        break;
+      case 9:
+        expect(wt, WT_LEN, 'content_type');
+        m.content_type = r.string();
+        break;
+      case 10:
+        expect(wt, WT_LEN, 'properties');
+        if (m.properties === NO_PROPERTIES) m.properties = Object.create(null) as Record<string, WireValue>;
+        decodeEntry(r, m.properties);
+        break;
+      case 11:
+        expect(wt, WT_VARINT, 'time_to_live_ms');
+        m.time_to_live_ms = r.uint64();
+        break;
+      case 12:
+        expect(wt, WT_LEN, 'id');
+        m.id = r.string();
+        break;
+      case 13:
+        expect(wt, WT_VARINT, 'timestamp');
+        m.timestamp = r.uint64();
+        break;
+      case 14:
+        expect(wt, WT_LEN, 'original_address');
+        m.original_address = r.string();
+        break;
+      default:
+        r.skip(wt);
+    }
+  }
+  if (r.pos !== end) throw malformed('Message overruns its length');
+  r.end = outer;
+  return m;
+}
+
+/** Shared empty map of messages without properties; replaced (never mutated) on the first entry. */
+const NO_PROPERTIES: Record<string, WireValue> = Object.freeze(Object.create(null)) as Record<
+  string,
+  WireValue
+>;
+
+const NULL_VALUE: WireValue = Object.freeze({ null_value: true });
+
+function decodeEntry(r: Reader, into: Record<string, WireValue>): void {
+  const end = r.lenEnd();
+  const outer = r.end;
+  r.end = end;
+  let key = '';
+  // A map entry without a value is the value message's default: no kind set, read as null.
+  let value: WireValue = NULL_VALUE;
+  while (r.pos < end) {
+    const tag = r.uint32();
+    const wt = tag & 7;
+    switch (tag >>> 3) {
+      case 1:
+        expect(wt, WT_LEN, 'properties.key');
+        key = r.string();
+        break;
+      case 2:
+        expect(wt, WT_LEN, 'properties.value');
+        value = decodeValue(r);
+        break;
+      default:
+        r.skip(wt);
+    }
+  }
+  r.end = outer;
+  into[key] = value;
+}
+
+function decodeValue(r: Reader): WireValue {
+  const end = r.lenEnd();
+  const outer = r.end;
+  r.end = end;
+  let value: WireValue = NULL_VALUE;
+  while (r.pos < end) {
+    const tag = r.uint32();
+    const wt = tag & 7;
+    switch (tag >>> 3) {
+      case 1:
+        expect(wt, WT_LEN, 'Value.string_value');
+        value = { string_value: r.string() };
+        break;
+      case 2:
+        expect(wt, WT_I64, 'Value.double_value');
+        value = { double_value: r.double() };
+        break;
+      case 3:
+        expect(wt, WT_VARINT, 'Value.int_value');
+        value = { int_value: r.sint64() };
+        break;
+      case 4:
+        expect(wt, WT_VARINT, 'Value.bool_value');
+        value = { bool_value: r.bool() };
+        break;
+      case 5:
+        expect(wt, WT_VARINT, 'Value.null_value');
+        r.uint64();
+        value = NULL_VALUE;
+        break;
+      default:
+        r.skip(wt);
+    }
+  }
+  r.end = outer;
+  return value;
+}
+
+/** A wire Value as the core's property value. */
+export function propertyOf(v: WireValue): PropertyValue {
+  if ('string_value' in v) return v.string_value;
+  if ('int_value' in v) return v.int_value;
+  if ('double_value' in v) return v.double_value;
+  if ('bool_value' in v) return v.bool_value;
+  return null;
+}
+
+// ---------------------------------------------------------------------------------------------- encode
+
+const T_ADDRESS = tagOf(1, WT_LEN);
+const T_BODY = tagOf(2, WT_LEN);
+const T_PERSISTENT = tagOf(3, WT_VARINT);
+const T_PRIORITY = tagOf(4, WT_VARINT);
+const T_EXPIRATION = tagOf(5, WT_VARINT);
+const T_CORRELATION = tagOf(6, WT_LEN);
+const T_REPLY_TO = tagOf(7, WT_LEN);
+const T_GROUP = tagOf(8, WT_LEN);
+const T_CONTENT_TYPE = tagOf(9, WT_LEN);
+const T_PROPERTY = tagOf(10, WT_LEN);
+const T_ID = tagOf(12, WT_LEN);
+const T_TIMESTAMP = tagOf(13, WT_VARINT);
+const T_ORIGINAL = tagOf(14, WT_LEN);
+
+/** UTF-8 length; short ASCII strings (ids, addresses) are measured in JS, cheaper than a native call. */
+export function utf8Length(s: string): number {
+  const n = s.length;
+  if (n > 64) return Buffer.byteLength(s);
+  for (let i = 0; i < n; i++) if (s.charCodeAt(i) >= 0x80) return Buffer.byteLength(s);
+  return n;
+}
+
+/** Writes `s` of UTF-8 length `len` at `p`; returns the position after it. */
+function putUtf8(buf: Buffer, p: number, s: string, len: number): number {
+  if (len === s.length && len <= 64) {
+    for (let i = 0; i < len; i++) buf[p + i] = s.charCodeAt(i);
+    return p + len;
+  }
+  return p + buf.write(s, p, len, 'utf8');
+}
+
+function strField(s: string | undefined): number {
+  if (s === undefined || s.length === 0) return 0;
+  const n = utf8Length(s);
+  return 1 + varintSize(n) + n;
+}
+
+function putStr(buf: Buffer, p: number, tag: number, s: string | undefined): number {
+  if (s === undefined || s.length === 0) return p;
+  buf[p++] = tag;
+  const n = utf8Length(s);
+  p = writeVarint(buf, p, n);
+  return putUtf8(buf, p, s, n);
+}
+
+/** Integers whose zigzag form is exact in a double go as int_value; others (and fractions) as doubles. */
+function isSmallInt(v: number): boolean {
+  return Number.isInteger(v) && v < SINT_SAFE && v > -SINT_SAFE;
+}
+
+/** Encoded size of a Value message holding `v`. */
+function valueSize(v: PropertyValue): number {
+  if (v === null || typeof v === 'boolean') return 2;
+  if (typeof v === 'string') return strField(v) || 2;
+  if (isSmallInt(v)) return 1 + varintSize(zigzag(v));
+  return 9;
+}
+
+function entrySize(key: string, v: PropertyValue): number {
+  const value = valueSize(v);
+  return strField(key) + 1 + varintSize(value) + value;
+}
+
+function putValue(buf: Buffer, p: number, v: PropertyValue): number {
+  if (v === null) {
+    buf[p++] = tagOf(5, WT_VARINT);
+    buf[p++] = 1;
+  } else if (typeof v === 'boolean') {
+    buf[p++] = tagOf(4, WT_VARINT);
+    buf[p++] = v ? 1 : 0;
+  } else if (typeof v === 'string') {
+    // An empty string is still a set oneof member: written explicitly (tag + length 0).
+    if (v.length === 0) {
+      buf[p++] = tagOf(1, WT_LEN);
+      buf[p++] = 0;
+    } else p = putStr(buf, p, tagOf(1, WT_LEN), v);
+  } else if (isSmallInt(v)) {
+    buf[p++] = tagOf(3, WT_VARINT);
+    p = writeVarint(buf, p, zigzag(v));
+  } else {
+    buf[p++] = tagOf(2, WT_I64);
+    buf.writeDoubleLE(v, p);
+    p += 8;
+  }
+  return p;
+}
+
+let sizedMessage: Message | undefined;
+let sizedBytes = 0;
+
+/**
+ * Encoded size of `m` as a `blaze.v1.Message` (without tag or length). Remembers the last message: a
+ * topic hands one Message to every subscriber in a row.
+ */
+export function messageSize(m: Message): number {
+  if (m === sizedMessage) return sizedBytes;
+  const bodyLen = m.body.length;
+  let size = 0;
+  size += strField(m.address);
+  if (bodyLen > 0) size += 1 + varintSize(bodyLen) + bodyLen;
+  if (m.persistent) size += 2;
+  if (m.priority !== 4) size += 1 + varintSize(m.priority);
+  if (m.expiration > 0) size += 1 + varintSize(m.expiration);
+  size += strField(m.correlationId);
+  size += strField(m.replyTo);
+  size += strField(m.groupId);
+  size += strField(m.contentType);
+  const props = m.properties;
+  for (const key in props) {
+    const e = entrySize(key, props[key]!);
+    size += 1 + varintSize(e) + e;
+  }
+  size += strField(m.id);
+  if (m.timestamp > 0) size += 1 + varintSize(m.timestamp);
+  size += strField(m.originalAddress);
+  sizedMessage = m;
+  sizedBytes = size;
+  return size;
+}
+
+/** Writes `m` (of `messageSize(m)` bytes) at `p`; returns the position after it. */
+export function writeMessage(buf: Buffer, p: number, m: Message): number {
+  const bodyLen = m.body.length;
+  p = putStr(buf, p, T_ADDRESS, m.address);
+  if (bodyLen > 0) {
+    buf[p++] = T_BODY;
+    p = writeVarint(buf, p, bodyLen);
+    buf.set(m.body, p);
+    p += bodyLen;
+  }
+  if (m.persistent) {
+    buf[p++] = T_PERSISTENT;
+    buf[p++] = 1;
+  }
+  if (m.priority !== 4) {
+    buf[p++] = T_PRIORITY;
+    p = writeVarint(buf, p, m.priority);
+  }
+  if (m.expiration > 0) {
+    buf[p++] = T_EXPIRATION;
+    p = writeVarint(buf, p, m.expiration);
+  }
+  p = putStr(buf, p, T_CORRELATION, m.correlationId);
+  p = putStr(buf, p, T_REPLY_TO, m.replyTo);
+  p = putStr(buf, p, T_GROUP, m.groupId);
+  p = putStr(buf, p, T_CONTENT_TYPE, m.contentType);
+  const props = m.properties;
+  for (const key in props) {
+    const v = props[key]!;
+    buf[p++] = T_PROPERTY;
+    p = writeVarint(buf, p, entrySize(key, v));
+    if (key.length > 0) p = putStr(buf, p, tagOf(1, WT_LEN), key);
+    buf[p++] = tagOf(2, WT_LEN);
+    p = writeVarint(buf, p, valueSize(v));
+    p = putValue(buf, p, v);
+  }
+  p = putStr(buf, p, T_ID, m.id);
+  if (m.timestamp > 0) {
+    buf[p++] = T_TIMESTAMP;
+    p = writeVarint(buf, p, m.timestamp);
+  }
+  return putStr(buf, p, T_ORIGINAL, m.originalAddress);
+}
+
+/** Bytes of `m` as a `blaze.v1.Message` (without tag or length). */
+export function encodeMessage(m: Message): Buffer {
+  const size = messageSize(m);
+  const buf = Buffer.allocUnsafe(size);
+  const end = writeMessage(buf, 0, m);
+  if (end !== size) throw new Error(`native message encoder wrote ${end} of ${size} bytes`);
+  return buf;
+}

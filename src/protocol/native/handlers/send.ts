@@ -1,0 +1,74 @@
+/**
+ * Send and SendBatch (native.proto "producing"): wire Message -> MessageInit, one `core.send` each.
+ * The answer goes out once every message is accepted (persistent: durable in the store), in request
+ * order; until then the request counts against the in-flight limit.
+ *
+ * Duplicate detection: a (producer_id, sequence) already accepted is answered Ok without routing
+ * (producers.ts). Inside a transaction (tx_id) sequences are not recorded: the transaction may still roll
+ * back, and a resent transactional message is the transaction manager's business.
+ */
+import type { MessageInit, PropertyValue } from '../../../core/message.js';
+import { ACCEPTED } from '../../../core/store-writer.js';
+import { BlazeError } from '../../../util/errors.js';
+import { propertyOf } from '../codec/message.js';
+import type { Send, SendBatch, WireMessage } from '../codec/types.js';
+import type { NativeSession } from '../session.js';
+
+export function toMessageInit(m: WireMessage, now: number): MessageInit {
+  const init: MessageInit = { address: m.address, body: m.body, persistent: m.persistent };
+  if (m.priority !== undefined) init.priority = m.priority;
+  // JMS time to live is relative to the broker's clock; an absolute expiration is taken as given.
+  if (m.time_to_live_ms > 0) init.expiration = now + m.time_to_live_ms;
+  else if (m.expiration > 0) init.expiration = m.expiration;
+  if (m.correlation_id !== '') init.correlationId = m.correlation_id;
+  if (m.reply_to !== '') init.replyTo = m.reply_to;
+  if (m.group_id !== '') init.groupId = m.group_id;
+  if (m.content_type !== '') init.contentType = m.content_type;
+  let props: Record<string, PropertyValue> | undefined;
+  for (const key in m.properties) {
+    props ??= Object.create(null) as Record<string, PropertyValue>;
+    props[key] = propertyOf(m.properties[key]!);
+  }
+  if (props !== undefined) init.properties = props;
+  return init;
+}
+
+function checkMessage(m: WireMessage): void {
+  if (m.address === '') throw new BlazeError('INVALID_ADDRESS', 'Send without a message address');
+}
+
+/** Routes one message unless it is a duplicate; returns the core's promise (ACCEPTED when nothing waits). */
+function sendOne(
+  session: NativeSession,
+  m: WireMessage,
+  txId: string | undefined,
+  producerId: string,
+  sequence: number,
+): Promise<void> {
+  const producers = session.producers;
+  const dedupe = producerId !== '' && txId === undefined;
+  if (dedupe && producers.isDuplicate(producerId, sequence)) return ACCEPTED;
+  checkMessage(m);
+  const promise = session.conn.send(toMessageInit(m, session.settings.timers.now()), txId);
+  if (dedupe) producers.accept(producerId, sequence, m.persistent);
+  return promise;
+}
+
+export function handleSend(session: NativeSession, f: Send): void {
+  const txId = f.tx_id === '' ? undefined : f.tx_id;
+  session.track(f.request_id, sendOne(session, f.message, txId, f.producer_id, f.sequence));
+}
+
+export function handleSendBatch(session: NativeSession, f: SendBatch): void {
+  const txId = f.tx_id === '' ? undefined : f.tx_id;
+  // All-or-nothing as far as validation goes: a bad message refuses the batch before any is routed.
+  for (const m of f.messages) checkMessage(m);
+  // Sends of one turn share the store batch's promise: keep the distinct ones only.
+  const waits: Promise<void>[] = [];
+  for (let i = 0; i < f.messages.length; i++) {
+    const p = sendOne(session, f.messages[i]!, txId, f.producer_id, f.first_sequence + i);
+    if (p !== ACCEPTED && waits[waits.length - 1] !== p) waits.push(p);
+  }
+  const all = waits.length === 0 ? ACCEPTED : waits.length === 1 ? waits[0]! : Promise.all(waits);
+  session.track(f.request_id, all);
+}

@@ -5,6 +5,7 @@
  */
 import { parseAddress } from '../../core/address.js';
 import type { Message, MessageInit, PropertyValue } from '../../core/message.js';
+import { setOwn } from '../../util/own-property.js';
 import { badRequest } from './errors.js';
 
 export type BodyEncoding = 'utf8' | 'base64';
@@ -102,7 +103,7 @@ function properties(v: unknown): Record<string, PropertyValue> | undefined {
     if (p !== null && typeof p !== 'string' && typeof p !== 'number' && typeof p !== 'boolean') {
       throw badRequest(`property "${k}" must be a string, number, boolean or null`);
     }
-    out[k] = p;
+    setOwn(out, k, p);
   }
   return out;
 }

@@ -9,6 +9,7 @@
  */
 import type { Delivery } from '../../core/api.js';
 import type { MessageInit, PropertyValue } from '../../core/message.js';
+import { setOwn } from '../../util/own-property.js';
 import { HttpError } from './errors.js';
 
 /** Parameters of the request itself, never message properties. */
@@ -83,8 +84,8 @@ export function toMessageInit(
   const field = (name: string): string | undefined => params.get(name) ?? headerValue(headers, name);
   const properties: Record<string, PropertyValue> = {};
   for (const [name, value] of params) {
-    if (CONTROL_PARAMS.has(name) || JMS_FIELD_SET.has(name) || name in properties) continue;
-    properties[name] = value;
+    if (CONTROL_PARAMS.has(name) || JMS_FIELD_SET.has(name) || Object.hasOwn(properties, name)) continue;
+    setOwn(properties, name, value);
   }
   const init: MessageInit = {
     address,

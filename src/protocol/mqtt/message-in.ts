@@ -12,6 +12,7 @@
  * User properties become properties (a name given several times keeps its first value).
  */
 import type { Message, MessageInit, PropertyValue } from '../../core/message.js';
+import { setOwn } from '../../util/own-property.js';
 import { topicAddress } from './topics.js';
 
 export const PROP_QOS = 'mqtt.qos';
@@ -68,7 +69,7 @@ export function toMessageInit(p: IncomingPublish, now: number): MessageInit {
     if (user !== undefined) {
       for (const name in user) {
         const v = user[name]!;
-        properties[name] = typeof v === 'string' ? v : (v[0] ?? '');
+        setOwn(properties, name, typeof v === 'string' ? v : (v[0] ?? ''));
         any = true;
       }
     }

@@ -35,6 +35,7 @@
 import type { Xid } from '../../core/api.js';
 import type { Message, PropertyValue } from '../../core/message.js';
 import type { DurableRecord, StoreOp } from '../../core/store.js';
+import { setOwn } from '../../util/own-property.js';
 import { type ByteReader, type ByteWriter, JournalDecodeError } from './bytes.js';
 
 /** A live message copied forward by compaction, with its original enqueue order and delivery count. */
@@ -154,10 +155,7 @@ export function decodeMessage(r: ByteReader): Message {
     else if (tag === T_STRING) v = r.str();
     else if (tag === T_NUMBER) v = r.f64();
     else throw new JournalDecodeError(`unknown property tag ${tag}`, r.pos - 1);
-    // A property named __proto__ must stay a property, not replace the prototype.
-    if (key === '__proto__')
-      Object.defineProperty(props, key, { value: v, enumerable: true, writable: true });
-    else props[key] = v;
+    setOwn(props, key, v);
   }
   m.properties = props;
   m.body = r.bytes();

@@ -12,6 +12,7 @@
 import { isUtf8 } from 'node:buffer';
 import type { Delivery } from '../../../core/api.js';
 import type { Message, MessageInit, PropertyValue } from '../../../core/message.js';
+import { setOwn } from '../../../util/own-property.js';
 import { HttpError } from '../errors.js';
 
 const SEND_FIELDS = new Set([
@@ -61,7 +62,7 @@ function parseProperties(v: unknown, path: string): Record<string, PropertyValue
     if (value !== null && !['string', 'number', 'boolean'].includes(typeof value)) {
       throw bad(`${path}.${name}`, 'expected a string, number, boolean or null');
     }
-    out[name] = value as PropertyValue;
+    setOwn(out, name, value as PropertyValue);
   }
   return out;
 }

@@ -25,6 +25,7 @@ import { createWsGateway, type WsGateway, type WsRoute } from './net/ws-transpor
 import { authenticateRequest } from './protocol/http/auth.js';
 import {
   browserScript,
+  corsHandler,
   createHttpAuthenticator,
   type HttpMessaging,
   httpMessaging,
@@ -72,6 +73,20 @@ export interface RunningBroker {
 
 export interface StartOptions {
   logger?: Logger;
+  /**
+   * A listener that needs no socket (the embedded broker's vm://, src/embedded.ts). It is handed the
+   * native protocol factory, which is then built even with every network listener off, so that its
+   * connections behave exactly like TCP ones (same limits, authentication and duplicate detection). It
+   * stops accepting and is closed together with the network listeners.
+   */
+  inProcess?: InProcessListener;
+}
+
+export interface InProcessListener {
+  attach(native: NativeProtocol): void;
+  stopAccepting(): void;
+  /** Ends every connection (flushing what is queued). */
+  close(): Promise<void>;
 }
 
 const LOOPBACK = '127.0.0.1';
@@ -204,7 +219,7 @@ export async function startBroker(config: BlazeConfig, options: StartOptions = {
     let nativeTls: Listener | undefined;
     let nativeFactory: NativeProtocol | undefined;
     const nativeOn = config.listeners.native !== 'off' || config.listeners.nativeTls !== 'off';
-    if (nativeOn || config.listeners.http !== 'off') {
+    if (nativeOn || config.listeners.http !== 'off' || options.inProcess) {
       nativeFactory = nativeProtocol({
         core,
         authenticator,
@@ -220,6 +235,11 @@ export async function startBroker(config: BlazeConfig, options: StartOptions = {
         logger,
         protocol: nativeFactory,
       };
+      const inProcess = options.inProcess;
+      if (inProcess) {
+        inProcess.attach(nativeFactory);
+        cleanups.push(() => inProcess.close());
+      }
       if (config.listeners.native !== 'off') {
         const l = await listen({ ...common, name: 'native', port: config.listeners.native });
         native = l;
@@ -345,6 +365,8 @@ export async function startBroker(config: BlazeConfig, options: StartOptions = {
         logger: httpLog,
         // The web assets own `/`, so they come last (admin/static.ts).
         handlers: [
+          // First: it answers preflights and refuses cross-site unsafe requests before anything runs.
+          corsHandler(config.http.cors),
           messaging.handle,
           streams.handle,
           api.handle,
@@ -379,6 +401,7 @@ export async function startBroker(config: BlazeConfig, options: StartOptions = {
       mqtt?.stopAccepting();
       native?.stopAccepting();
       nativeTls?.stopAccepting();
+      options.inProcess?.stopAccepting();
       ws?.stopAccepting();
       // Messages held by /v1 receive leases go back to their queues while the core can still record it.
       v1?.close();
@@ -391,6 +414,7 @@ export async function startBroker(config: BlazeConfig, options: StartOptions = {
       await mqtt?.close();
       await native?.close();
       await nativeTls?.close();
+      await options.inProcess?.close();
       await ws?.close();
       rest?.close();
       sse?.close();

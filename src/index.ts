@@ -37,5 +37,11 @@ export type {
 } from './core/api.js';
 export { type BlazeCore, type BrokerCoreOptions, createBrokerCore, type MessageStore } from './core/index.js';
 export { DEFAULT_PRIORITY, type Message, type MessageInit, type PropertyValue } from './core/message.js';
+export {
+  Broker,
+  type BrokerConfigInput,
+  type BrokerOptions,
+  type ListenerName,
+} from './embedded.js';
 export { BlazeError, type ErrorCode, isBlazeError } from './util/errors.js';
 export { type Logger, silentLogger } from './util/logger.js';

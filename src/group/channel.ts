@@ -173,9 +173,12 @@ export class Channel {
       this.ownsTransport = true;
     }
     const self = this.transport.localAddress;
-    const wire = new FrameWire(this.transport, this.name, (from, frame) => {
-      this.membership!.heard(from);
-      if (!this.protocol!.handle(from, frame.kind, frame.body)) this.membership!.handle(from, frame);
+    const wire = new FrameWire(this.transport, this.name, (from, frame, incarnation) => {
+      const membership = this.membership!;
+      // Frames from another incarnation of a member's address are not that member's (incarnation.ts).
+      if (!membership.admit(from, incarnation)) return;
+      membership.heard(from);
+      if (!this.protocol!.handle(from, frame.kind, frame.body)) membership.handle(from, frame, incarnation);
     });
     this.wire = wire;
     const ctx = {
@@ -191,6 +194,7 @@ export class Channel {
     this.protocol.onDeliver((d) => this.onDeliver(d.sender, d.payload, d.multicast));
     this.membership = new Membership({
       self,
+      incarnation: this.transport.incarnation,
       wire,
       clock: this.clock,
       random: this.random,
@@ -200,7 +204,11 @@ export class Channel {
     });
     this.membership.on('view', (v) => this.onView(v));
     for (const add of this.pendingListeners.splice(0)) add();
-    this.protocol.start({ id: { coordinator: self, counter: 0 }, members: [self] });
+    this.protocol.start({
+      id: { coordinator: self, counter: 0 },
+      members: [self],
+      incarnations: [this.transport.incarnation],
+    });
     const view = await this.membership.connect();
     this.state = 'connected';
     return view;

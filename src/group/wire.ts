@@ -20,6 +20,8 @@ export interface ViewIdMsg {
 export interface ViewMsg {
   id: ViewIdMsg | null;
   members: string[];
+  /** Parallel to members; empty or absent when not known. */
+  incarnations?: number[];
 }
 export interface SeqEntry {
   sender: string;
@@ -101,6 +103,8 @@ export interface FrameBodies {
   install_ack: { view: ViewIdMsg | null };
   merge_request: { merge_id: string };
   merge_response: MergeResponse;
+  /** Encoded blaze.v1.Fragment of a frame too large for a datagram; only FrameWire sees these. */
+  frame_fragment: Uint8Array;
 }
 export type FrameKind = keyof FrameBodies;
 
@@ -130,6 +134,7 @@ const FRAME_KINDS = new Set<string>([
   'install_ack',
   'merge_request',
   'merge_response',
+  'frame_fragment',
 ]);
 
 const root = loadProto('blaze/v1/group.proto');

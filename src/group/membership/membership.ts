@@ -21,6 +21,13 @@
  * coordinator itself fails during a flush, members unblock after a timeout and the next coordinator
  * flushes again: the agreement then holds for the view it installs.
  *
+ * Incarnations (src/group/incarnation.ts): a view names each member's incarnation, and frames from another
+ * incarnation of a member's address are not that member's (`admit`). A newer one means the process was
+ * restarted: the old incarnation is certainly gone (its address is taken), so it is treated as verified
+ * dead at once and excluded by the next view change; the new process is admitted by the view change
+ * after that, as a new member with fresh state everywhere. Never both in one view change: a view holds
+ * at most one incarnation per address, so the layers below can key their state by address.
+ *
  * Merge: coordinators multicast heartbeats flagged as such. A coordinator that hears one from outside its
  * view notes it; the lowest-addressed coordinator among those heard, after `mergeDelay`, asks the others
  * to flush their partitions and send their digests, flushes its own, and installs one view with all
@@ -30,8 +37,9 @@
 import { BlazeError } from '../../util/errors.js';
 import type { Logger } from '../../util/logger.js';
 import type { Clock, Random, Timer } from '../clock.js';
+import { compareIncarnation } from '../incarnation.js';
 import type { Digest, FrameSender, ReliableProtocol } from '../reliable/types.js';
-import { fromViewMsg, sameViewId, toViewMsg, type View, type ViewId } from '../view.js';
+import { fromViewMsg, incarnationIn, sameViewId, toViewMsg, type View, type ViewId } from '../view.js';
 import type { Frame, InstallView, MergeResponse, PrepareAck } from '../wire.js';
 import { digestToEntries, entriesToDigest, maxDigest } from './digest.js';
 import { FailureDetector } from './failure-detector.js';
@@ -40,6 +48,8 @@ import { Round } from './round.js';
 
 export interface MembershipDeps {
   self: string;
+  /** This process's incarnation (GroupTransport.incarnation). */
+  incarnation: number;
   wire: FrameSender;
   clock: Clock;
   random: Random;
@@ -80,10 +90,22 @@ interface MergeFollow {
 
 export class Membership {
   readonly options: MembershipOptions;
-  readonly stats = { viewsInstalled: 0, suspicions: 0, verificationsFailed: 0, flushes: 0, merges: 0 };
+  readonly stats = {
+    viewsInstalled: 0,
+    suspicions: 0,
+    verificationsFailed: 0,
+    flushes: 0,
+    merges: 0,
+    /** Members seen restarted (a newer incarnation on their address). */
+    restarts: 0,
+    /** Frames dropped because they came from an older incarnation than the view's. */
+    staleFrames: 0,
+  };
   private readonly self: string;
   private state: State = 'idle';
   private current: View | undefined;
+  /** The current view's incarnations by address (looked up for every frame received). */
+  private incarnations = new Map<string, number>();
   private readonly fd: FailureDetector;
   private readonly listeners: { [K in keyof MembershipListeners]: Set<MembershipListeners[K]> } = {
     view: new Set(),
@@ -101,7 +123,8 @@ export class Membership {
   private leaveWaiter: (() => void) | undefined;
 
   // coordinator side
-  private readonly pendingJoins = new Set<string>();
+  /** Joiner address -> its incarnation. */
+  private readonly pendingJoins = new Map<string, number>();
   private readonly pendingLeaves = new Set<string>();
   /** Verified dead (or silent in a flush): excluded by the next view change. */
   private readonly dead = new Set<string>();
@@ -194,7 +217,35 @@ export class Membership {
     if (this.dead.delete(from)) this.deps.log.info({ member: from }, 'member heard again');
   }
 
-  handle(from: string, frame: Frame): void {
+  /**
+   * Whether a frame from (`from`, `incarnation`) may be taken as member `from`'s: true unless the current
+   * view holds another incarnation of that address. A newer incarnation marks the view's one dead (it was
+   * restarted); frames of either kind are dropped until the view no longer holds the old incarnation.
+   */
+  admit(from: string, incarnation: number): boolean {
+    const known = this.incarnations.get(from);
+    if (known === undefined || incarnation === 0) return true;
+    switch (compareIncarnation(known, incarnation)) {
+      case 'same':
+        return true;
+      case 'stale':
+        this.stats.staleFrames++;
+        return false;
+      case 'restarted':
+        if (from !== this.self && !this.dead.has(from)) {
+          this.stats.restarts++;
+          this.deps.log.info({ member: from }, 'member restarted: excluding its previous incarnation');
+          this.dead.add(from);
+          const v = this.verifying.get(from);
+          if (v) for (const t of v.timers) t.cancel();
+          this.verifying.delete(from);
+          this.processPending();
+        }
+        return false;
+    }
+  }
+
+  handle(from: string, frame: Frame, incarnation = 0): void {
     if (this.state === 'idle') return;
     switch (frame.kind) {
       case 'discovery':
@@ -208,7 +259,7 @@ export class Membership {
         return;
       }
       case 'join':
-        this.onJoin(from);
+        this.onJoin(from, incarnation);
         return;
       case 'leave':
         this.onLeaveRequest(from);
@@ -303,11 +354,31 @@ export class Membership {
 
   /** Nobody answered: this member founds the group with a view of its own. */
   private found(): void {
-    const v: View = { id: { coordinator: this.self, counter: 1 }, members: [this.self] };
+    const v = this.ownView(1);
     this.applyInstall(v, new Map(), this.self);
   }
 
-  private onJoin(from: string): void {
+  /** A view of this member alone. */
+  private ownView(counter: number): View {
+    return {
+      id: { coordinator: this.self, counter },
+      members: [this.self],
+      incarnations: [this.deps.incarnation],
+    };
+  }
+
+  /** A view with each member's incarnation, or with none if any is unknown (an older view lacked them). */
+  private makeView(id: ViewId, members: string[], incarnationOf: (m: string) => number | undefined): View {
+    const incarnations: number[] = [];
+    for (const m of members) {
+      const inc = m === this.self ? this.deps.incarnation : incarnationOf(m);
+      if (inc === undefined) return { id, members };
+      incarnations.push(inc);
+    }
+    return { id, members, incarnations };
+  }
+
+  private onJoin(from: string, incarnation: number): void {
     if (!this.isMemberState() || this.actingCoordinator() !== this.self) return;
     if (this.current!.members.includes(from)) {
       // Its install was lost: send it again.
@@ -315,7 +386,7 @@ export class Membership {
         this.deps.wire.unicast(from, 'install', this.lastInstall);
       return;
     }
-    this.pendingJoins.add(from);
+    this.pendingJoins.set(from, incarnation);
     this.processPending();
   }
 
@@ -412,11 +483,7 @@ export class Membership {
     if (this.busy() || this.installing || this.blocked) return;
     this.deps.log.info({ by: view.coordinator }, 'excluded from the group while alive: forming own view');
     const cut = this.deps.protocol.prepare([this.self]);
-    const v: View = {
-      id: { coordinator: this.self, counter: this.current.id.counter + 1 },
-      members: [this.self],
-    };
-    this.applyInstall(v, cut, this.self);
+    this.applyInstall(this.ownView(this.current.id.counter + 1), cut, this.self);
   }
 
   // --- member side of a flush ----------------------------------------------------------------------
@@ -465,6 +532,9 @@ export class Membership {
         this.deps.wire.unicast(from, 'install_ack', { view: { ...v.id } });
       return;
     }
+    // A view naming another incarnation of this address was meant for this process's predecessor.
+    const mine = (incarnationIn(v, this.self) ?? this.deps.incarnation) === this.deps.incarnation;
+    if (!mine) return;
     const joining = this.state === 'joining' && v.members.includes(this.self);
     const flushed = this.blocked !== undefined && body.flush_ids.includes(this.blocked.id);
     if (!joining && !flushed) return;
@@ -481,6 +551,7 @@ export class Membership {
     this.installing = undefined;
     this.unblock();
     this.current = v;
+    this.incarnations = new Map(v.incarnations?.map((inc, i) => [v.members[i]!, inc]));
     this.stats.viewsInstalled++;
     if (from !== this.self) this.deps.wire.unicast(from, 'install_ack', { view: { ...v.id } });
     this.fd.setMembers(v.members, this.self);
@@ -551,7 +622,7 @@ export class Membership {
     const changes =
       [...this.dead].some((m) => v.members.includes(m)) ||
       [...this.pendingLeaves].some((m) => v.members.includes(m)) ||
-      [...this.pendingJoins].some((m) => !v.members.includes(m));
+      [...this.pendingJoins.keys()].some((m) => !v.members.includes(m));
     if (changes) this.startViewChange();
     else if (this.state === 'member' && this.isCoordinator) this.maybeMerge();
   }
@@ -560,7 +631,8 @@ export class Membership {
     const old = this.current!;
     const excluded = old.members.filter((m) => m !== this.self && this.dead.has(m));
     const leaving = old.members.filter((m) => this.pendingLeaves.has(m));
-    const joining = [...this.pendingJoins].filter((m) => !old.members.includes(m));
+    // A joiner on the address of a member being excluded (it restarted) waits for the next view change.
+    const joining = [...this.pendingJoins.keys()].filter((m) => !old.members.includes(m));
     const gone = new Set([...excluded, ...leaving]);
     const survivors = old.members.filter((m) => !gone.has(m));
     const newMembers = [...survivors, ...joining];
@@ -579,10 +651,11 @@ export class Membership {
         this.finishLeave();
         return;
       }
-      const view: View = {
-        id: { coordinator: newMembers[0]!, counter: maxCounter + 1 },
-        members: newMembers,
-      };
+      const view = this.makeView(
+        { coordinator: newMembers[0]!, counter: maxCounter + 1 },
+        newMembers,
+        (m) => incarnationIn(old, m) ?? this.pendingJoins.get(m),
+      );
       this.install(
         view,
         [id],
@@ -726,7 +799,13 @@ export class Membership {
     for (const ov of views) for (const m of ov.members) if (!members.includes(m)) members.push(m);
     const counter = Math.max(own.maxCounter, ...views.map((ov) => ov.id.counter)) + 1;
     const cut = maxDigest([...own.acks.values(), ...ok.map((r) => entriesToDigest(r.digest))]);
-    const view: View = { id: { coordinator: this.self, counter }, members };
+    const view = this.makeView({ coordinator: this.self, counter }, members, (m) => {
+      for (const ov of [v, ...views]) {
+        const inc = incarnationIn(ov, m);
+        if (inc !== undefined) return inc;
+      }
+      return undefined;
+    });
     this.install(
       view,
       [own.id, ...ok.map((r) => r.flush_id)],

@@ -82,9 +82,13 @@ export class SimNetwork {
     return seededRandom(h);
   }
 
-  endpoint(address: string): SimTransport {
+  /**
+   * A new endpoint. An address is free again once its endpoint is closed: opening it again with a higher
+   * `incarnation` models a process restarted on the same address (src/group/incarnation.ts).
+   */
+  endpoint(address: string, incarnation = 1): SimTransport {
     if (this.endpoints.has(address)) throw new Error(`address ${address} already in use`);
-    const ep = new SimTransport(this, address);
+    const ep = new SimTransport(this, address, incarnation);
     this.endpoints.set(address, ep);
     this.crashed.delete(address);
     return ep;
@@ -170,7 +174,7 @@ export class SimNetwork {
   }
 
   /** @internal */
-  send(from: string, to: string | '*', payload: Uint8Array): void {
+  send(from: string, to: string | '*', payload: Uint8Array, incarnation = 1): void {
     if (payload.length > this.maxPayload) {
       throw new Error(`payload of ${payload.length} bytes exceeds maxPayload ${this.maxPayload}`);
     }
@@ -186,7 +190,7 @@ export class SimNetwork {
       }
       for (const addr of this.endpoints.keys()) {
         if (addr === from && !this.loopback) continue;
-        this.transmit(from, addr, copy);
+        this.transmit(from, addr, copy, incarnation);
       }
     } else {
       this.stats.sent++;
@@ -194,16 +198,16 @@ export class SimNetwork {
         this.stats.dropped++;
         return;
       }
-      this.transmit(from, to, copy);
+      this.transmit(from, to, copy, incarnation);
     }
   }
 
   /** @internal */
-  detach(address: string): void {
-    this.endpoints.delete(address);
+  detach(address: string, ep: SimTransport): void {
+    if (this.endpoints.get(address) === ep) this.endpoints.delete(address);
   }
 
-  private transmit(from: string, to: string, payload: Uint8Array): void {
+  private transmit(from: string, to: string, payload: Uint8Array, incarnation: number): void {
     const link =
       this.links.get(`${from}>${to}`) ??
       this.links.get(`${from}>*`) ??
@@ -218,11 +222,11 @@ export class SimNetwork {
     for (let i = 0; i < copies; i++) {
       let delay = link.delay + (link.jitter > 0 ? this.rng() * link.jitter : 0);
       if (link.reorder > 0 && this.rng() < link.reorder) delay += link.reorderDelay;
-      this.clock.schedule(delay, () => this.arrive(from, to, payload));
+      this.clock.schedule(delay, () => this.arrive(from, to, payload, incarnation));
     }
   }
 
-  private arrive(from: string, to: string, payload: Uint8Array): void {
+  private arrive(from: string, to: string, payload: Uint8Array, incarnation: number): void {
     // Reachability is decided on arrival, so a partition also cuts datagrams already in flight.
     if (this.crashed.has(to) || this.crashed.has(from)) {
       this.stats.dropped++;
@@ -239,7 +243,7 @@ export class SimNetwork {
     const ep = this.endpoints.get(to);
     if (!ep) return;
     this.stats.delivered++;
-    ep.deliver(from, payload);
+    ep.deliver(from, payload, incarnation);
   }
 }
 
@@ -248,12 +252,13 @@ function flush(): Promise<void> {
 }
 
 export class SimTransport implements GroupTransport {
-  private handler: ((from: string, payload: Uint8Array) => void) | undefined;
+  private handler: ((from: string, payload: Uint8Array, incarnation: number) => void) | undefined;
   private closed = false;
 
   constructor(
     private readonly net: SimNetwork,
     readonly localAddress: string,
+    readonly incarnation: number,
   ) {}
 
   get maxPayload(): number {
@@ -261,24 +266,24 @@ export class SimTransport implements GroupTransport {
   }
 
   multicast(payload: Uint8Array): void {
-    if (!this.closed) this.net.send(this.localAddress, '*', payload);
+    if (!this.closed) this.net.send(this.localAddress, '*', payload, this.incarnation);
   }
 
   unicast(to: string, payload: Uint8Array): void {
-    if (!this.closed) this.net.send(this.localAddress, to, payload);
+    if (!this.closed) this.net.send(this.localAddress, to, payload, this.incarnation);
   }
 
-  onMessage(handler: (from: string, payload: Uint8Array) => void): void {
+  onMessage(handler: (from: string, payload: Uint8Array, incarnation: number) => void): void {
     this.handler = handler;
   }
 
   /** @internal */
-  deliver(from: string, payload: Uint8Array): void {
-    if (!this.closed) this.handler?.(from, payload);
+  deliver(from: string, payload: Uint8Array, incarnation: number): void {
+    if (!this.closed) this.handler?.(from, payload, incarnation);
   }
 
   async close(): Promise<void> {
     this.closed = true;
-    this.net.detach(this.localAddress);
+    this.net.detach(this.localAddress, this);
   }
 }

@@ -6,11 +6,16 @@
  *
  *   0x0a <len> sender-bytes            field 1, wire type 2
  *   0x12 <len> payload-bytes           field 2, wire type 2, repeated
+ *   0x18 <varint> incarnation          field 3, wire type 0, after the payloads (absent when 0)
+ *
+ * The incarnation comes last so that the datagram is still written front to back in field order (the
+ * canonical encoding protobufjs produces): the writer keeps room for it and appends it in `take()`.
  */
-import { tag, varintSize, WireReader, WT_LEN, writeVarint } from './wire.js';
+import { tag, varintSize, WireReader, WT_LEN, WT_VARINT, writeVarint } from './wire.js';
 
 const SENDER_TAG = tag(1, WT_LEN);
 const PAYLOAD_TAG = tag(2, WT_LEN);
+const INCARNATION_TAG = tag(3, WT_VARINT);
 const EMPTY = new Uint8Array(0);
 
 /** Longest sender address accepted from the wire: "[" + 45-char IPv6 + "]:" + 5-digit port, rounded up. */
@@ -29,13 +34,26 @@ export function encodeSenderHeader(sender: string): Uint8Array {
   return out;
 }
 
+/** The encoded incarnation field that ends every bundle from one endpoint (empty for 0). */
+export function encodeIncarnationTrailer(incarnation: number): Uint8Array {
+  if (!Number.isSafeInteger(incarnation) || incarnation < 0) {
+    throw new RangeError(`incarnation must be a non-negative safe integer: ${incarnation}`);
+  }
+  if (incarnation === 0) return EMPTY;
+  const out = new Uint8Array(1 + varintSize(incarnation));
+  writeVarint(out, writeVarint(out, 0, INCARNATION_TAG), incarnation);
+  return out;
+}
+
 /**
- * Largest payload that fits alone in a datagram of `maxDatagram` bytes after `header`. A payload's length
- * prefix grows with its length, so the answer is found by stepping down from the naive bound.
+ * Largest payload that fits alone in a datagram of `maxDatagram` bytes between `header` and `trailer`.
+ * A payload's length prefix grows with its length, so the answer is found by stepping down from the
+ * naive bound.
  */
-export function maxPayloadFor(header: Uint8Array, maxDatagram: number): number {
-  let n = maxDatagram - header.length - 1;
-  while (n > 0 && header.length + payloadFrameSize(n) > maxDatagram) n--;
+export function maxPayloadFor(header: Uint8Array, maxDatagram: number, trailer: Uint8Array = EMPTY): number {
+  const fixed = header.length + trailer.length;
+  let n = maxDatagram - fixed - 1;
+  while (n > 0 && fixed + payloadFrameSize(n) > maxDatagram) n--;
   return n;
 }
 
@@ -61,6 +79,7 @@ export class BundleWriter {
     private readonly header: Uint8Array,
     private readonly maxDatagram: number,
     smallDatagram = maxDatagram,
+    private readonly trailer: Uint8Array = EMPTY,
   ) {
     this.smallDatagram = Math.min(smallDatagram, maxDatagram);
     this.smallPayload = this.smallDatagram >> 2;
@@ -68,7 +87,7 @@ export class BundleWriter {
 
   /** Whether a payload of `len` bytes still fits in the current datagram. */
   fits(len: number): boolean {
-    const used = this.buf ? this.pos : this.header.length;
+    const used = (this.buf ? this.pos : this.header.length) + this.trailer.length;
     const limit = this.hasSmall || len <= this.smallPayload ? this.smallDatagram : this.maxDatagram;
     return used + payloadFrameSize(len) <= limit;
   }
@@ -104,7 +123,9 @@ export class BundleWriter {
   take(): Buffer | undefined {
     const buf = this.buf;
     if (!buf) return undefined;
-    const out = buf.subarray(0, this.pos);
+    // Room for the trailer was kept by `fits`.
+    buf.set(this.trailer, this.pos);
+    const out = buf.subarray(0, this.pos + this.trailer.length);
     this.buf = undefined;
     this.pos = 0;
     this.count = 0;
@@ -115,6 +136,8 @@ export class BundleWriter {
 
 export interface DecodedBundle {
   sender: string;
+  /** 0 when the sender did not tell. */
+  incarnation: number;
   /** Views into the datagram (no copy). */
   payloads: Uint8Array[];
 }
@@ -127,6 +150,7 @@ export interface DecodedBundle {
 export function decodeBundle(buf: Uint8Array): DecodedBundle | undefined {
   const r = new WireReader(buf);
   let sender: string | undefined;
+  let incarnation = 0;
   const payloads: Uint8Array[] = [];
   while (r.pos < r.end) {
     const key = r.readVarint();
@@ -143,12 +167,15 @@ export function decodeBundle(buf: Uint8Array): DecodedBundle | undefined {
         payloads.push(buf.subarray(r.pos, r.pos + len));
       }
       r.pos += len;
+    } else if (field === 3 && wireType === WT_VARINT) {
+      incarnation = r.readVarint();
+      if (incarnation < 0) return undefined;
     } else if (field === 0 || !r.skip(wireType)) {
       return undefined;
     }
   }
   if (sender === undefined || payloads.length === 0) return undefined;
-  return { sender, payloads };
+  return { sender, incarnation, payloads };
 }
 
 /** Addresses are ASCII `host:port`; anything else (control bytes, UTF-8) marks a foreign datagram. */

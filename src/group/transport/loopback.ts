@@ -16,6 +16,7 @@ export interface LoopbackHubOptions {
 interface Delivery {
   to: LoopbackTransport;
   from: string;
+  incarnation: number;
   payload: Uint8Array;
 }
 
@@ -30,11 +31,14 @@ export class LoopbackHub {
     this.maxPayload = options.maxPayload ?? 1452;
   }
 
-  /** A new endpoint; the default address is unique within the hub (`127.0.0.1:1`, `127.0.0.1:2`, ...). */
-  createTransport(address?: string): LoopbackTransport {
+  /**
+   * A new endpoint; the default address is unique within the hub (`127.0.0.1:1`, `127.0.0.1:2`, ...).
+   * Reusing the address of a closed endpoint with a higher `incarnation` models a process restart.
+   */
+  createTransport(address?: string, incarnation = 1): LoopbackTransport {
     const addr = address ?? `127.0.0.1:${this.nextPort++}`;
     if (this.members.has(addr)) throw new BlazeError('CONFLICT', `loopback address in use: ${addr}`);
-    const t = new LoopbackTransport(this, addr);
+    const t = new LoopbackTransport(this, addr, incarnation);
     this.members.set(addr, t);
     return t;
   }
@@ -51,11 +55,13 @@ export class LoopbackHub {
     const copy = payload.slice();
     if (to === undefined) {
       for (const m of this.members.values()) {
-        if (m !== from) this.queue.push({ to: m, from: from.localAddress, payload: copy });
+        if (m !== from)
+          this.queue.push({ to: m, from: from.localAddress, incarnation: from.incarnation, payload: copy });
       }
     } else {
       const m = this.members.get(to);
-      if (m) this.queue.push({ to: m, from: from.localAddress, payload: copy });
+      if (m)
+        this.queue.push({ to: m, from: from.localAddress, incarnation: from.incarnation, payload: copy });
     }
     if (!this.scheduled) {
       this.scheduled = true;
@@ -77,7 +83,7 @@ export class LoopbackHub {
     let failure: unknown;
     for (const d of batch) {
       try {
-        d.to.deliver(d.from, d.payload);
+        d.to.deliver(d.from, d.payload, d.incarnation);
       } catch (err) {
         failure ??= err;
       }
@@ -89,12 +95,13 @@ export class LoopbackHub {
 
 export class LoopbackTransport implements GroupTransport {
   readonly maxPayload: number;
-  private handler: ((from: string, payload: Uint8Array) => void) | undefined;
+  private handler: ((from: string, payload: Uint8Array, incarnation: number) => void) | undefined;
   private closed = false;
 
   constructor(
     private readonly hub: LoopbackHub,
     readonly localAddress: string,
+    readonly incarnation: number,
   ) {
     this.maxPayload = hub.maxPayload;
   }
@@ -111,7 +118,7 @@ export class LoopbackTransport implements GroupTransport {
     this.hub.post(this, to, payload);
   }
 
-  onMessage(handler: (from: string, payload: Uint8Array) => void): void {
+  onMessage(handler: (from: string, payload: Uint8Array, incarnation: number) => void): void {
     this.handler = handler;
   }
 
@@ -121,9 +128,9 @@ export class LoopbackTransport implements GroupTransport {
   }
 
   /** @internal */
-  deliver(from: string, payload: Uint8Array): void {
+  deliver(from: string, payload: Uint8Array, incarnation: number): void {
     if (this.closed || !this.handler) return;
-    this.handler(from, payload);
+    this.handler(from, payload, incarnation);
   }
 
   private checkOpen(): void {

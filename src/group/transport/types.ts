@@ -5,8 +5,13 @@
  * `onMessage` one by one, in the order they were given for the same destination.
  */
 export interface GroupTransport {
-  /** This endpoint's unique address, `host:port`. Members are identified by it. */
+  /** This endpoint's unique address, `host:port`. Members are identified by it and `incarnation`. */
   readonly localAddress: string;
+  /**
+   * The incarnation of this endpoint (src/group/incarnation.ts): carried with everything it sends, so that
+   * receivers tell a process restarted on the same address from its predecessor. Positive.
+   */
+  readonly incarnation: number;
   /**
    * To every member (IP multicast, or each configured peer in unicast-only mode). May be lost.
    * The UDP and loopback transports never hand a member its own multicasts: self-delivery, where a
@@ -20,7 +25,8 @@ export interface GroupTransport {
   multicastParts?(head: Uint8Array, body: Uint8Array, tail: Uint8Array): void;
   /** To one member. May be lost. */
   unicast(to: string, payload: Uint8Array): void;
-  onMessage(handler: (from: string, payload: Uint8Array) => void): void;
+  /** `incarnation` is the sender's (0 if it did not say). */
+  onMessage(handler: (from: string, payload: Uint8Array, incarnation: number) => void): void;
   /** Largest payload the transport carries in one datagram; bigger ones must be fragmented above it. */
   readonly maxPayload: number;
   /**

@@ -29,8 +29,15 @@ import { networkInterfaces, platform } from 'node:os';
 import { BlazeError } from '../../util/errors.js';
 import type { Logger } from '../../util/logger.js';
 import { silentLogger } from '../../util/logger.js';
+import { newIncarnation } from '../incarnation.js';
 import { type Endpoint, formatAddress, parseAddress } from './address.js';
-import { BundleWriter, decodeBundle, encodeSenderHeader, maxPayloadFor } from './bundle.js';
+import {
+  BundleWriter,
+  decodeBundle,
+  encodeIncarnationTrailer,
+  encodeSenderHeader,
+  maxPayloadFor,
+} from './bundle.js';
 import type { GroupTransport } from './types.js';
 
 export interface UdpMulticastOptions {
@@ -73,6 +80,8 @@ export interface UdpTransportOptions {
   smallDatagram?: number;
   /** false sends every payload in a datagram of its own (for measurements); default true. */
   bundling?: boolean;
+  /** This process's incarnation (src/group/incarnation.ts); default: a new one from the clock. */
+  incarnation?: number;
   logger?: Logger;
 }
 
@@ -176,7 +185,9 @@ export class UdpTransport implements GroupTransport {
     handlerErrors: 0,
   };
 
+  readonly incarnation: number;
   private readonly header: Uint8Array;
+  private readonly trailer: Uint8Array;
   private readonly maxDatagram: number;
   private readonly smallDatagram: number;
   private readonly bundling: boolean;
@@ -184,7 +195,7 @@ export class UdpTransport implements GroupTransport {
   private readonly endpoints = new Map<string, Endpoint>();
   private readonly group: Endpoint | undefined;
   private peers: string[] = [];
-  private handler: ((from: string, payload: Uint8Array) => void) | undefined;
+  private handler: ((from: string, payload: Uint8Array, incarnation: number) => void) | undefined;
   private flushScheduled = false;
   private inflight = 0;
   private closed = false;
@@ -202,7 +213,9 @@ export class UdpTransport implements GroupTransport {
     this.maxDatagram = options.maxDatagram ?? mtuPayload;
     this.smallDatagram = Math.min(this.maxDatagram, options.smallDatagram ?? mtuPayload);
     this.header = encodeSenderHeader(localAddress);
-    this.maxPayload = maxPayloadFor(this.header, this.maxDatagram);
+    this.incarnation = options.incarnation ?? newIncarnation();
+    this.trailer = encodeIncarnationTrailer(this.incarnation);
+    this.maxPayload = maxPayloadFor(this.header, this.maxDatagram, this.trailer);
     if (this.maxPayload < 64) {
       throw new BlazeError('CONFIG', `group transport: maxDatagram ${this.maxDatagram} is too small`);
     }
@@ -236,7 +249,7 @@ export class UdpTransport implements GroupTransport {
     return this.member.getSendQueueSize();
   }
 
-  onMessage(handler: (from: string, payload: Uint8Array) => void): void {
+  onMessage(handler: (from: string, payload: Uint8Array, incarnation: number) => void): void {
     this.handler = handler;
   }
 
@@ -326,7 +339,7 @@ export class UdpTransport implements GroupTransport {
     let p = this.pending.get(key);
     if (!p) {
       p = {
-        writer: new BundleWriter(this.header, this.maxDatagram, this.smallDatagram),
+        writer: new BundleWriter(this.header, this.maxDatagram, this.smallDatagram, this.trailer),
         port: ep.port,
         host: ep.host,
       };
@@ -391,7 +404,7 @@ export class UdpTransport implements GroupTransport {
         continue;
       }
       try {
-        handler(bundle.sender, payload);
+        handler(bundle.sender, payload, bundle.incarnation);
       } catch (err) {
         s.handlerErrors++;
         this.log.error({ err, from: bundle.sender }, 'group transport message handler threw');

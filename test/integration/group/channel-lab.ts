@@ -16,13 +16,20 @@ export interface ChannelMember {
 export async function startChannel(
   lab: NetLab,
   i: number,
-  options: { membership?: Record<string, number>; nack?: Record<string, number>; port?: number } = {},
+  options: {
+    membership?: Record<string, number>;
+    nack?: Record<string, number>;
+    port?: number;
+    /** Fixed port of the member socket (default: any), so that a restarted member keeps its address. */
+    memberPort?: number;
+  } = {},
 ): Promise<ChannelMember> {
   const proc = await lab.member(i, {
     role: 'channel',
     group: 'lab',
     udp: {
       bindAddress: lab.ip(i),
+      ...(options.memberPort ? { port: options.memberPort } : {}),
       // One member per namespace: no need for the kernel to loop own multicasts back.
       multicast: { group: GROUP_ADDR, port: options.port ?? 45600, interface: lab.ip(i), loopback: false },
     },

@@ -61,6 +61,32 @@ describe.skipIf(!labSupport().ok)('group membership (namespace lab)', () => {
     expect(installedAt - killedAt).toBeLessThanOrEqual(3 * FAILURE_TIMEOUT);
   }, 60_000);
 
+  it('a member killed and restarted on the same address is excluded and admitted again at once', async () => {
+    port++;
+    const memberPort = 47800;
+    members = [];
+    for (let i = 1; i <= 4; i++) members.push(await startChannel(lab, i, { membership, port, memberPort }));
+    const all = members.map((m) => m.address);
+    await Promise.all(members.map((m) => waitForView(m, all)));
+    const victim = members[3]!;
+    process.kill(victim.proc.child.pid!, 'SIGKILL');
+    const restartedAt = Date.now();
+    const reborn = await startChannel(lab, 4, { membership, port, memberPort });
+    expect(reborn.address).toBe(victim.address);
+    const survivors = members.slice(0, 3);
+    // Recognised as a new incarnation: the old one is excluded without waiting for the failure timeout
+    // (one view without it), then the new one joins.
+    await Promise.all(survivors.map((m) => waitForView(m, all, 3 * FAILURE_TIMEOUT)));
+    const views = [...survivors, reborn].map((m) => lastView(m)!);
+    expect(new Set(views.map((v) => `${v.coordinator}#${v.counter}`)).size).toBe(1);
+    for (const m of survivors) {
+      const seen = m.proc.events.filter((e) => e.event === 'view' && Number(e.t) >= restartedAt);
+      expect(seen.some((e) => !(e.members as string[]).includes(victim.address))).toBe(true);
+    }
+    expect(Math.max(...views.map((v) => v.t)) - restartedAt).toBeLessThan(FAILURE_TIMEOUT + 1500);
+    members.push(reborn);
+  }, 60_000);
+
   it('excludes a member whose link is taken down, coordinator included', async () => {
     members = await group(4);
     const coordinator = members.find((m) => m.address === lastView(members[0]!)!.members[0])!;

@@ -72,8 +72,9 @@ describe.skipIf(!support.ok)('UDP transport in the namespace lab', () => {
   it('multicasts to every other member, in order, bundled', async () => {
     const stats = await send(1, { count: 2000, size: 64 });
     expect(stats.payloadsSent).toBe(2000);
-    // 22 payloads of 64 B fit a 1472-byte datagram
-    expect(stats.datagramsSent).toBeLessThanOrEqual(Math.ceil(2000 / 21));
+    // 21 payloads of 64 B fit a 1472-byte datagram (with the sender's address and incarnation); a flush
+    // at the end of an event-loop turn may leave a datagram part-full
+    expect(stats.datagramsSent).toBeLessThanOrEqual(Math.ceil(2000 / 19));
     for (let i = 2; i <= N; i++) {
       expect(await streamWith(i, `${addr[0]}/m`, 2000)).toMatchObject({
         received: 2000,

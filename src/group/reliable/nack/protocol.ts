@@ -311,7 +311,9 @@ export class NackProtocol implements ReliableProtocol {
     }
     for (const m of this.digests.keys()) if (!this.members.has(m)) this.digests.delete(m);
     for (const m of view.members) {
-      if (m !== this.self && !this.recv.has(m)) this.recv.set(m, new ReceiveWindow(cut.get(m) ?? 0));
+      if (m !== this.self && !this.recv.has(m)) {
+        this.recv.set(m, new ReceiveWindow(cut.get(m) ?? 0, view.id.counter));
+      }
     }
     for (const w of this.recv.values()) w.limit = Number.POSITIVE_INFINITY;
     // Newcomers start at the cut: that is what they "delivered" of everyone. Survivors may still be
@@ -352,6 +354,11 @@ export class NackProtocol implements ReliableProtocol {
     if (!w) {
       // Someone else answered for a departed sender: no need to answer too.
       if (d.retransmit) this.retired.get(sender)?.answers.delete(d.seq);
+      this.counters.dropped++;
+      return;
+    }
+    if (d.view < w.since) {
+      // Sent before this sender joined: another incarnation's message (see ReceiveWindow.since).
       this.counters.dropped++;
       return;
     }
@@ -515,27 +522,44 @@ export class NackProtocol implements ReliableProtocol {
 
   private onStability(from: string, d: StabilityDigest): void {
     if (!this.members.has(from)) return;
+    // Stamped before its author and this member shared a view: it speaks of the views before, where
+    // an address may have belonged to another incarnation (a restarted member's predecessor).
+    if (d.view < (this.recv.get(from)?.since ?? 0)) return;
     if (d.want) this.digestWanted = true;
     let known = this.digests.get(from);
     if (!known) {
       known = new Map();
       this.digests.set(from, known);
     }
+    // Only an entry that was at or below a sender's stable point can have held that point back: only
+    // those senders are recomputed (a full recomputation per digest frame is O(members^2), which made
+    // views of 100+ members crawl).
+    const dirty: string[] = [];
     for (const e of d.entries) {
       if (!this.members.has(e.sender)) continue;
-      if (e.seq > (known.get(e.sender) ?? 0)) known.set(e.sender, e.seq);
-      // Another member has delivered more of this sender than this member knows exists: a lost tail.
       const w = this.recv.get(e.sender);
+      // Likewise for a sender that joined after the digest's view.
+      if (w && d.view < w.since) continue;
+      const old = known.get(e.sender) ?? 0;
+      if (e.seq > old) {
+        known.set(e.sender, e.seq);
+        if (old <= this.stablePoint(e.sender)) dirty.push(e.sender);
+      }
+      // Another member has delivered more of this sender than this member knows exists: a lost tail.
       if (w && e.seq > w.highest && e.seq <= w.delivered + 2 * this.opts.window) {
         w.highest = e.seq;
         this.armNack(e.sender, w);
       }
     }
-    this.recomputeStable();
+    if (dirty.length > 0) this.recomputeStable(dirty);
   }
 
-  private recomputeStable(): void {
-    for (const sender of this.view.members) {
+  /**
+   * Stable point of each of `senders` (default: every member): the minimum over the view of what each
+   * member delivered of it, O(members) per sender. What became stable is freed.
+   */
+  private recomputeStable(senders: Iterable<string> = this.view.members): void {
+    for (const sender of senders) {
       let min = sender === this.self ? this.seq : (this.recv.get(sender)?.delivered ?? 0);
       for (const m of this.view.members) {
         if (m === this.self) continue;
@@ -557,6 +581,10 @@ export class NackProtocol implements ReliableProtocol {
         if (w && min > w.stable) w.free(min);
       }
     }
+  }
+
+  private stablePoint(sender: string): number {
+    return sender === this.self ? this.stableSelf : (this.recv.get(sender)?.stable ?? 0);
   }
 
   private sendDigest(): void {

@@ -39,7 +39,16 @@ export class ReceiveWindow {
   readonly answers = new Set<number>();
   answerTimer: Timer | undefined;
 
-  constructor(start: number) {
+  /**
+   * @param since counter of the view that admitted the sender (for this member): the sender's messages
+   *   up to `start` (the cut) are behind it, and every later one was sent in this view or a later one. A
+   *   message stamped with an older view is therefore not this sender's: it belongs to a predecessor on
+   *   the same address (a restarted process), e.g. retransmitted late by a holder, and is dropped.
+   */
+  constructor(
+    start: number,
+    readonly since = 0,
+  ) {
     this.delivered = start;
     this.highest = start;
     this.stable = start;

@@ -22,6 +22,7 @@ export type {
   SubscribeOptions,
   Subscription,
 } from './subscription.js';
+export * from './tm/index.js';
 export type { Transaction } from './transaction.js';
 export type { ClientTransport, TransportFactory, TransportHandlers } from './transport/types.js';
 export { type Endpoint, parseUrl, type ReconnectOptions } from './url.js';

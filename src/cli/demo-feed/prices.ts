@@ -2,6 +2,7 @@
  * Made-up market data for the demo: a set of symbols whose prices follow a seeded random walk
  * (geometric, so prices stay positive and moves are proportional). Pure and deterministic per seed.
  */
+import { seededRandom } from '../../util/random.js';
 
 const NAMES = [
   'ACME',
@@ -39,18 +40,6 @@ export function symbols(n: number): string[] {
   return out;
 }
 
-/** mulberry32: a tiny, fast PRNG with a 32-bit state; plenty for a demo, and reproducible in tests. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export interface Quote {
   symbol: string;
   price: number;
@@ -69,7 +58,7 @@ export class PriceWalk {
     private readonly volatility = 0.004,
   ) {
     if (names.length === 0) throw new RangeError('at least one symbol');
-    this.random = prng(seed);
+    this.random = seededRandom(seed);
     for (const s of names) this.prices.set(s, cents(10 + this.random() * 490));
   }
 

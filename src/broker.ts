@@ -108,6 +108,9 @@ function createStore(config: BlazeConfig, logger: Logger): JournalStore | Memory
     dir: join(config.dataDir, 'journal'),
     segmentSize: config.store.segmentSize,
     preallocate: config.store.preallocate,
+    // Paging (docs/STORAGE.md): recovery reads back the heads of the queues, within half the global
+    // memory limit; the core reads the rest when it needs it.
+    ...(config.core.globalMemoryLimit > 0 ? { recoverBodyBytes: config.core.globalMemoryLimit / 2 } : {}),
     logger: logger.child({ component: 'journal' }),
   });
 }

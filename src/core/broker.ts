@@ -19,6 +19,7 @@ import { DurableSubscription } from './durable.js';
 import type { KeyValueNamespace } from './kv.js';
 import { FlowCollector, MemoryMeter } from './memory.js';
 import type { Message } from './message.js';
+import { attachPager, Pager, type PagingOptions, type PagingStats, pageSourceOf } from './paging.js';
 import {
   type CorePolicy,
   type DestinationPolicy,
@@ -53,6 +54,11 @@ export interface BrokerCoreOptions {
   idPrefix?: string;
   /** Retained topics at most (default core/retained.ts DEFAULT_MAX_RETAINED). */
   maxRetained?: number;
+  /**
+   * Paging persistent messages out of memory (core/paging.ts): on by default when the store can read
+   * messages back (MessageStore.read/readSync); `false` turns it off.
+   */
+  paging?: PagingOptions | false;
 }
 
 export interface TopicStats {
@@ -91,6 +97,8 @@ export interface MemoryStats {
   readonly limit: number;
   /** True while queue producers wait for the global limit. */
   readonly blocked: boolean;
+  /** Paging counters; absent when the core does not page (core/paging.ts). */
+  readonly paging?: PagingStats;
 }
 
 export interface CoreStats {
@@ -131,6 +139,8 @@ export class Broker implements BlazeCore, CoreContext {
   readonly compileSelector: (text: string) => SelectorPredicate;
   private readonly protocolState: ProtocolState;
   readonly memory: MemoryMeter;
+  /** Set when persistent messages page out of memory (core/paging.ts). */
+  readonly pager: Pager | undefined;
   readonly flow = new FlowCollector();
   /** XA branches (core/xa.ts): broker-wide, since a prepared branch outlives its connection. */
   readonly xa: XaRegistry = new XaRegistry(this);
@@ -162,6 +172,11 @@ export class Broker implements BlazeCore, CoreContext {
     this.writer = options.store === undefined ? undefined : new StoreWriter(options.store, this.log);
     this.policies = new PolicyResolver(options.policy);
     this.memory = new MemoryMeter(this.policies.base.globalMemoryLimit);
+    const source = options.store === undefined ? undefined : pageSourceOf(options.store);
+    if (source !== undefined && options.paging !== false) {
+      this.pager = new Pager(source, options.paging);
+      attachPager(this, this.pager);
+    }
     this.authorizer = options.authorizer;
     this.compileSelector = options.compileSelector ?? compileSelector;
     this.instance = globalThis.crypto.randomUUID().slice(0, 8);
@@ -408,7 +423,7 @@ export class Broker implements BlazeCore, CoreContext {
         this.log.warn({ queue: rq.queue, messages: rq.messages.length }, 'stored queue unknown; ignored');
         continue;
       }
-      for (const m of rq.messages) queue.recover(m.message, m.deliveryCount);
+      for (const m of rq.messages) queue.recover(m.message, m.deliveryCount, m.bodyBytes);
     }
     // After the queues: prepared branches lock messages recovered into them.
     this.xa.restore(state.prepared ?? [], (key) => this.durables.get(key)?.queue ?? this.queues.get(key));
@@ -462,7 +477,13 @@ export class Broker implements BlazeCore, CoreContext {
     }
     const memory = this.memory;
     return {
-      memory: { used: memory.used, peak: memory.peak, limit: memory.limit, blocked: memory.over },
+      memory: {
+        used: memory.used,
+        peak: memory.peak,
+        limit: memory.limit,
+        blocked: memory.over,
+        ...(this.pager === undefined ? {} : { paging: this.pager.stats() }),
+      },
       queues: [...this.queues.values(), ...this.tempQueues.values()].map((q) => q.stats()),
       topics,
       durables,

@@ -12,6 +12,11 @@
  * again; protocols already stop reading a producer with too many unresolved sends (STOMP `maxInflight`,
  * MQTT receive maximum), so a producer overshoots by at most its in-flight window. Gates open again at
  * RESUME_RATIO of the limit, so that producers are not released and stopped on every single message.
+ *
+ * Stored queues page persistent messages out of memory above PAGE_RATIO of a limit (core/paging.ts): a
+ * paged-out message counts MESSAGE_OVERHEAD only, and a producer of persistent messages to such a queue
+ * waits only when what paging cannot drop (stubs, messages in flight, non-persistent ones) is over the
+ * limit.
  */
 import type { Message } from './message.js';
 
@@ -24,6 +29,12 @@ export const MESSAGE_OVERHEAD = 512;
 
 /** Gates open again when usage falls to this fraction of the limit. */
 export const RESUME_RATIO = 0.9;
+
+/**
+ * Stored queues page persistent messages out (core/paging.ts) while usage is above this fraction of a
+ * limit: below the limit, so that paging keeps the gates open for the producers that cannot page.
+ */
+export const PAGE_RATIO = 0.7;
 
 export function messageBytes(message: Message): number {
   return message.body.byteLength + MESSAGE_OVERHEAD;
@@ -67,9 +78,12 @@ export class MemoryMeter {
   readonly gate = new FlowGate();
   /** Usage at which a closed gate opens again. */
   readonly resumeAt: number;
+  /** Usage above which stored queues page messages out; Infinity without a limit. */
+  readonly pageAt: number;
 
   constructor(readonly limit: number) {
     this.resumeAt = Math.floor(limit * RESUME_RATIO);
+    this.pageAt = limit > 0 ? Math.floor(limit * PAGE_RATIO) : Number.POSITIVE_INFINITY;
   }
 
   get over(): boolean {

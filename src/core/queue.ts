@@ -11,13 +11,22 @@
  *
  * Dispatch is re-entrant safe: a sink may ack, nack, send or close synchronously inside `deliver`;
  * nested requests only set `again` and the outermost loop runs another pass.
+ *
+ * Paging (core/paging.ts, queue-pager.ts): a stored queue over a store that can read messages back
+ * drops the bodies of durable pending persistent messages under memory pressure. A paged entry cannot
+ * be delivered: a pass that reaches one that some consumer would take stops there, keeping order, and
+ * its page-in re-runs the pass once the bodies are back. While anything is paged, a new message is
+ * queued behind the paged ones rather than offered directly.
  */
+import { BlazeError } from '../util/errors.js';
 import type { CoreContext, DeadLetterReason } from './context.js';
 import { isExpired } from './context.js';
 import { PriorityList, QueueEntry } from './entry-list.js';
 import { MemoryMeter, messageBytes } from './memory.js';
 import type { Message } from './message.js';
+import { pagerOf } from './paging.js';
 import type { DestinationPolicy } from './policy.js';
+import { type PagingHost, QueuePager } from './queue-pager.js';
 
 /** What a queue needs from a consumer; implemented by QueueConsumer. */
 export interface QueueConsumerSlot {
@@ -40,6 +49,8 @@ export interface QueueStats {
   /** True while producers to this queue wait for it to drain (its memory limit was reached). */
   readonly blocked: boolean;
   readonly pending: number;
+  /** Pending messages whose body is paged out to the store (core/paging.ts). */
+  readonly paged: number;
   readonly inFlight: number;
   readonly enqueued: number;
   readonly dequeued: number;
@@ -48,8 +59,8 @@ export interface QueueStats {
   readonly consumers: number;
 }
 
-export class Queue {
-  readonly pending = new PriorityList();
+export class Queue implements PagingHost {
+  readonly pending: PriorityList;
   readonly consumers: QueueConsumerSlot[] = [];
   /** Bytes of pending and in-flight messages against `policy.memoryLimit` (core/memory.ts). */
   readonly memory: MemoryMeter;
@@ -61,6 +72,10 @@ export class Queue {
   /** Pending entries with an expiration, so the sweep can skip queues that have none. */
   private expiring = 0;
   deleted = false;
+  /** Set when this queue pages (stored, over a store that reads messages back). */
+  private readonly paging: QueuePager | undefined;
+  /** Paged entries taken out of the list and being read back before they are dead-lettered. */
+  private leaving = 0;
 
   inFlight = 0;
   enqueued = 0;
@@ -81,10 +96,18 @@ export class Queue {
     readonly owner?: string,
   ) {
     this.memory = new MemoryMeter(policy.memoryLimit);
+    const pager = stored ? pagerOf(ctx) : undefined;
+    this.pending = new PriorityList(pager?.resident);
+    this.paging =
+      pager === undefined || ctx.writer === undefined ? undefined : new QueuePager(this, ctx, pager);
   }
 
   get depth(): number {
-    return this.pending.length + this.inFlight;
+    return this.pending.length + this.inFlight + this.leaving;
+  }
+
+  get consumerCount(): number {
+    return this.consumers.length;
   }
 
   /**
@@ -95,17 +118,38 @@ export class Queue {
     const stored = this.stored && message.persistent && this.ctx.writer !== undefined;
     if (stored) this.ctx.writer!.add({ type: 'enqueue', queue: this.key, message });
     this.hold(message);
-    this.offer(new QueueEntry(message, this.seq++, 0, false, stored));
+    const entry = new QueueEntry(message, this.seq++, 0, false, stored);
+    const paging = stored ? this.paging : undefined;
+    if (paging !== undefined) paging.written(entry.seq);
+    this.offer(entry);
+    if (paging !== undefined) {
+      paging.flow();
+      return;
+    }
     const global = this.ctx.memory.gate;
     if (this.memory.gate.closed) this.ctx.flow.hit(this.memory.gate);
     if (global.closed) this.ctx.flow.hit(global);
   }
 
-  /** Re-creates a message read back from the store; dispatch happens once consumers arrive. */
-  recover(message: Message, deliveryCount: number): void {
+  /**
+   * Re-creates a message read back from the store; dispatch happens once consumers arrive. With
+   * `bodyBytes` the store returned it without its body (RecoveredMessage): it starts paged out.
+   */
+  recover(message: Message, deliveryCount: number, bodyBytes?: number): void {
+    const entry = new QueueEntry(message, this.seq++, deliveryCount, true, true);
+    if (bodyBytes !== undefined) {
+      if (this.paging === undefined) {
+        throw new BlazeError(
+          'STORE',
+          `the store recovered ${this.key} without bodies, but the core does not page`,
+        );
+      }
+      this.paging.recoveredPaged(entry, bodyBytes);
+    }
     this.enqueued++;
-    this.hold(message);
-    this.pushPending(new QueueEntry(message, this.seq++, deliveryCount, true, true));
+    this.hold(entry.message);
+    this.pushPending(entry);
+    this.paging?.recovered(entry);
   }
 
   private hold(message: Message): void {
@@ -114,11 +158,13 @@ export class Queue {
     this.ctx.memory.add(bytes);
   }
 
-  /** The message left this queue (acked, expired, dead-lettered, dropped with the queue). */
-  private release(message: Message): void {
-    const bytes = messageBytes(message);
+  /** The entry left this queue (acked, expired, dead-lettered, dropped with the queue). */
+  private release(e: QueueEntry): void {
+    // A paged entry's stub counts its overhead only, as it was counted since it was paged out.
+    const bytes = messageBytes(e.message);
     this.memory.sub(bytes);
     this.ctx.memory.sub(bytes);
+    if (e.paged) this.paging?.left(e);
   }
 
   private offer(entry: QueueEntry): void {
@@ -132,6 +178,10 @@ export class Queue {
     try {
       if (entry.message.expiration !== 0 && isExpired(entry.message, this.ctx.clock.now())) {
         this.expire(entry);
+      } else if (this.pending.paged > 0) {
+        // Older messages are paged out: the new one must not overtake them.
+        this.pushPending(entry);
+        this.again = true;
       } else {
         const c = this.pick(entry.message);
         if (c === undefined) this.pushPending(entry);
@@ -147,6 +197,7 @@ export class Queue {
     } finally {
       this.dispatching = false;
     }
+    if (this.pending.paged > 0) this.paging?.readAhead();
   }
 
   /** Something may have become deliverable: run passes until the invariant holds again. */
@@ -165,6 +216,7 @@ export class Queue {
     } finally {
       this.dispatching = false;
     }
+    if (this.pending.paged > 0) this.paging?.readAhead();
   }
 
   private pass(): void {
@@ -182,6 +234,15 @@ export class Queue {
           e = next;
           continue;
         }
+      }
+      if (e.paged) {
+        // Its body is on its way back (or will be): wait for it rather than deliver out of order.
+        if (this.wanted(m)) {
+          this.paging!.pageIn(e);
+          return;
+        }
+        e = next;
+        continue;
       }
       const c = this.pick(m);
       if (c !== undefined) {
@@ -225,6 +286,17 @@ export class Queue {
     return undefined;
   }
 
+  /** Would `pick` find a consumer for `m`? (Without assigning its group or moving the round robin.) */
+  private wanted(m: Message): boolean {
+    const group = m.groupId;
+    if (group !== undefined) {
+      const owner = this.groupOwners.get(group);
+      if (owner !== undefined) return owner.hasCredit() && owner.accepts(m);
+    }
+    for (const c of this.consumers) if (c.hasCredit() && c.accepts(m)) return true;
+    return false;
+  }
+
   private anyCredit(): boolean {
     for (const c of this.consumers) if (c.hasCredit()) return true;
     return false;
@@ -260,7 +332,7 @@ export class Queue {
   settleAck(e: QueueEntry): void {
     this.inFlight--;
     this.dequeued++;
-    this.release(e.message);
+    this.release(e);
     if (e.stored && !this.deleted)
       this.ctx.writer!.add({ type: 'dequeue', queue: this.key, messageId: e.message.id });
   }
@@ -273,7 +345,7 @@ export class Queue {
   settleReturn(e: QueueEntry): void {
     this.inFlight--;
     if (this.deleted) {
-      this.release(e.message);
+      this.release(e);
       return;
     }
     const max = this.policy.maxRedeliveries;
@@ -289,9 +361,7 @@ export class Queue {
         deliveryCount: e.deliveryCount,
       });
     }
-    if (e.message.expiration !== 0) this.expiring++;
-    this.pending.insertOrdered(e);
-    this.requestDispatch();
+    this.returnToPending(e);
   }
 
   private expire(e: QueueEntry): void {
@@ -301,14 +371,61 @@ export class Queue {
   }
 
   private deadLetter(e: QueueEntry, reason: DeadLetterReason): void {
+    if (e.paged) {
+      this.deadLetterPaged(e, reason);
+      return;
+    }
     this.deadLettered++;
     this.drop(e);
     this.ctx.deadLetter(e.message, this.policy, reason);
   }
 
+  /**
+   * The DLQ copy needs the body: read it back first. The dequeue and the DLQ enqueue still happen in
+   * one turn (one store batch). If the store cannot read it, the entry goes back to pending.
+   */
+  private deadLetterPaged(e: QueueEntry, reason: DeadLetterReason): void {
+    this.leaving++;
+    this.paging!.fetch([e], (ok) => {
+      this.leaving--;
+      if (this.deleted) {
+        this.release(e);
+        return;
+      }
+      if (!ok) {
+        this.returnToPending(e);
+        return;
+      }
+      if (e.paged) {
+        // The store no longer has it: nothing to dead-letter.
+        this.drop(e);
+        return;
+      }
+      this.deadLettered++;
+      this.drop(e);
+      this.ctx.deadLetter(e.message, this.policy, reason);
+    });
+  }
+
+  private returnToPending(e: QueueEntry): void {
+    if (e.message.expiration !== 0) this.expiring++;
+    this.pending.insertOrdered(e);
+    this.requestDispatch();
+  }
+
+  /** PagingHost: a paged entry whose message the store no longer holds. */
+  lost(e: QueueEntry): void {
+    this.ctx.log.error(
+      { queue: this.key, id: e.message.id },
+      'paged-out message missing from the store; dropped',
+    );
+    this.removePending(e);
+    this.drop(e);
+  }
+
   private drop(e: QueueEntry): void {
     this.dequeued++;
-    this.release(e.message);
+    this.release(e);
     if (e.stored) this.ctx.writer!.add({ type: 'dequeue', queue: this.key, messageId: e.message.id });
   }
 
@@ -334,7 +451,9 @@ export class Queue {
 
   /**
    * Up to `max` pending entries in delivery order, unexpired, accepted by `accept`; nothing is taken
-   * (JMS QueueBrowser sees the messages a consumer would get next, not those in flight).
+   * (JMS QueueBrowser sees the messages a consumer would get next, not those in flight). Paged-out
+   * entries among them are paged in first, blocking (one store read for all of them): the caller gets
+   * whole messages. Throws STORE when the store cannot read them.
    */
   browse(max: number, accept?: (m: Message) => boolean, now = this.ctx.clock.now()): QueueEntry[] {
     const out: QueueEntry[] = [];
@@ -342,8 +461,10 @@ export class Queue {
     for (const e of this.pending) {
       if (out.length >= max) break;
       if (isExpired(e.message, now)) continue;
+      // Selectors see the stub's headers and properties, which are the message's.
       if (accept === undefined || accept(e.message)) out.push(e);
     }
+    this.paging?.pageInSync(out);
     return out;
   }
 
@@ -355,14 +476,23 @@ export class Queue {
   /**
    * Removes the pending messages `which` selects (all when omitted) as consumed: counted dequeued and
    * dequeued from the store. In-flight messages stay with their consumers (ActiveMQ purge does the same).
+   *
+   * With `which` (an operator taking some messages, e.g. to move them) paged-out ones are returned
+   * whole, read from the store before anything is removed (blocking; throws STORE, changing nothing, if
+   * it cannot). Purging everything returns the paged-out ones as stubs (empty body): nobody reads them.
    */
   purge(which?: (m: Message) => boolean): Message[] {
+    const taken: QueueEntry[] = [];
+    for (const e of this.pending) if (which === undefined || which(e.message)) taken.push(e);
+    const paged = which === undefined || this.paging === undefined ? [] : taken.filter((e) => e.paged);
+    const bodies = paged.length === 0 ? undefined : this.paging!.readSync(paged);
     const removed: Message[] = [];
-    for (const e of this.pending) {
-      if (which !== undefined && !which(e.message)) continue;
+    let k = 0;
+    for (const e of taken) {
+      const whole = bodies !== undefined && e === paged[k] ? bodies[k++]! : e.message;
       this.removePending(e);
       this.drop(e);
-      removed.push(e.message);
+      removed.push(whole);
     }
     return removed;
   }
@@ -370,7 +500,7 @@ export class Queue {
   /** Drops everything (temporary queue deleted, durable subscription removed). No store ops here. */
   delete(): void {
     this.deleted = true;
-    for (const e of this.pending) this.release(e.message);
+    for (const e of this.pending) this.release(e);
     this.pending.clear();
     this.expiring = 0;
     this.groupOwners.clear();
@@ -383,6 +513,7 @@ export class Queue {
       memoryBytes: this.memory.used,
       blocked: this.memory.gate.closed,
       pending: this.pending.length,
+      paged: this.pending.paged,
       inFlight: this.inFlight,
       enqueued: this.enqueued,
       dequeued: this.dequeued,

@@ -28,6 +28,9 @@
  * - Queue keys starting `retained://` hold retained messages (core/retained-persistence.ts), one per key.
  * - `xa-prepare` / `xa-forget` hold prepared XA branches (core/xa.ts). A prepare must be durable and
  *   recovered whole, and the messages its acks name stay stored until the commit's dequeues.
+ * - Paging (core/paging.ts): a store that implements `read` and `readSync` lets the core drop the bodies
+ *   of stored pending messages from memory and read them back by id. The core reads only messages whose
+ *   enqueue it saw durable and has not dequeued; a read sees every write resolved before it was called.
  */
 import type { Xid } from './api.js';
 import type { Message } from './message.js';
@@ -93,6 +96,11 @@ export interface RecoveredMessage {
   readonly message: Message;
   /** Deliveries not acked before the restart (from `delivery-count` ops); 0 if never recorded. */
   readonly deliveryCount: number;
+  /**
+   * Set when the store recovered the message without its body (paging stores, to keep recovery within
+   * memory): `message.body` is empty, the body has this many bytes and `read` returns it.
+   */
+  readonly bodyBytes?: number;
 }
 
 export interface RecoveredQueue {
@@ -114,6 +122,13 @@ export interface MessageStore {
   /** Reads everything back; called once by createBrokerCore before any write. */
   load(): Promise<RecoveredState>;
   write(ops: readonly StoreOp[]): Promise<void>;
+  /**
+   * Reads stored messages back (paging in): `result[i]` is message `ids[i]` of `queue` as enqueued, or
+   * undefined when the store does not hold it. Optional: without both reads nothing is paged out.
+   */
+  read?(queue: string, ids: readonly string[]): Promise<(Message | undefined)[]>;
+  /** The same, blocking the caller: for browsing (bounded by the browse's max), never for dispatch. */
+  readSync?(queue: string, ids: readonly string[]): (Message | undefined)[];
   /** Flushes and releases resources; the core calls it from shutdown() only if it owns the store. */
   close(): Promise<void>;
 }

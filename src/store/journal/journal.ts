@@ -19,6 +19,11 @@
  * sparse segment (or one that keeps dead segments alive) is compacted: its live messages, delivery
  * counts, durable records and key/value records are copied to the head in steps of `compactStepBytes`, each an ordinary
  * group, so producers wait at most one extra small group; then it becomes deletable.
+ *
+ * Paging. `read`/`readSync` return live messages by id from where the index says their record is
+ * (page-reader.ts): from the file, or from the group buffer while the record is not written yet (a
+ * compaction may just have moved it). A record is decoded and checked against the queue and id asked
+ * for; a miss (the record moved and its old segment was deleted meanwhile) resolves again.
  */
 import type { FileHandle } from 'node:fs/promises';
 import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
@@ -44,6 +49,7 @@ import {
   segmentHeader,
 } from './format.js';
 import { JournalIndex } from './live-index.js';
+import { planRuns, type RecordLocation, readAt, readAtSync, SegmentFiles } from './page-reader.js';
 import { describeIssue, listSegments, replayJournal } from './recovery.js';
 
 const MiB = 1024 * 1024;
@@ -64,6 +70,12 @@ export interface JournalOptions {
   compactMinBytes?: number;
   /** Bytes of live data copied per compaction group. Default 1 MiB. */
   compactStepBytes?: number;
+  /**
+   * Recover at most this many body bytes (the heads of the queues, shared evenly); the other messages
+   * come back without their bodies (RecoveredMessage.bodyBytes) for a paging core to read when needed.
+   * Default: every body (for cores that do not page).
+   */
+  recoverBodyBytes?: number;
   logger?: Logger;
 }
 
@@ -94,6 +106,12 @@ export interface JournalStats {
   segmentsDeleted: number;
   compactions: number;
   relocatedOps: number;
+  /** Messages read back for paging (read + readSync). */
+  pagedReads: number;
+  /** Paging preads (one per run of nearby records). */
+  pagedPreads: number;
+  /** Reads resolved again because compaction moved the record and deleted its segment meanwhile. */
+  pagedReadRetries: number;
   failed: boolean;
 }
 
@@ -126,6 +144,8 @@ interface Group {
   /** Groups are numbered in log order; `durableGen` is the last one synced. */
   readonly gen: number;
   readonly seg: number;
+  /** File offset of the record in segment `seg` (groups are sealed and written in order). */
+  readonly pos: number;
   readonly w: ByteWriter;
   readonly countAt: number;
   ops: number;
@@ -151,6 +171,28 @@ function doneOf(g: Group): Promise<void> {
 
 const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
+/**
+ * The message of the enqueue or relocate operation at `buf[start, start + length)` if it is message
+ * `id` of `queue`; undefined when those bytes hold something else (the record moved).
+ */
+function decodeMessageOp(
+  buf: Buffer,
+  start: number,
+  length: number,
+  queue: string,
+  id: string,
+): Message | undefined {
+  try {
+    const r = new ByteReader(buf, start, start + length);
+    const op = decodeOp(r);
+    if (r.pos !== start + length) return undefined;
+    if (op.type !== 'enqueue' && op.type !== 'relocate') return undefined;
+    return op.queue === queue && op.message.id === id ? op.message : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export class JournalStore implements MessageStore {
   readonly dir: string;
   private readonly segmentSize: number;
@@ -159,6 +201,7 @@ export class JournalStore implements MessageStore {
   private readonly reclaimEnabled: boolean;
   private readonly compactMinBytes: number;
   private readonly compactStepBytes: number;
+  private readonly recoverBodyBytes: number;
   private readonly log: Logger;
 
   private readonly index = new JournalIndex();
@@ -169,6 +212,11 @@ export class JournalStore implements MessageStore {
   private filling: Group | undefined;
   /** Sealed groups waiting to be written, in order. */
   private ready: Group[] = [];
+  /** The group being written and synced. */
+  private writing: Group | undefined;
+  /** Segment descriptors for paging reads, and the reads running (close waits for them). */
+  private readonly files: SegmentFiles;
+  private readonly reads = new Set<Promise<unknown>>();
   private readonly buffers: ByteWriter[] = [];
   private gen = 0;
   private durableGen = 0;
@@ -208,6 +256,9 @@ export class JournalStore implements MessageStore {
     segmentsDeleted: 0,
     compactions: 0,
     relocatedOps: 0,
+    pagedReads: 0,
+    pagedPreads: 0,
+    pagedReadRetries: 0,
   };
 
   private readonly flushBound = () => void this.flushLoop();
@@ -220,7 +271,9 @@ export class JournalStore implements MessageStore {
     this.reclaimEnabled = options.reclaim ?? true;
     this.compactMinBytes = options.compactMinBytes ?? 2 * this.segmentSize;
     this.compactStepBytes = options.compactStepBytes ?? MiB;
+    this.recoverBodyBytes = options.recoverBodyBytes ?? Number.POSITIVE_INFINITY;
     this.log = options.logger ?? silentLogger;
+    this.files = new SegmentFiles(this.dir);
   }
 
   // --- recovery -----------------------------------------------------------------------------------
@@ -250,6 +303,7 @@ export class JournalStore implements MessageStore {
       } else await rm(file, { force: true });
     }
 
+    this.index.bodyless = this.recoverBodyBytes !== Number.POSITIVE_INFINITY;
     const result = await replayJournal(this.dir, this.index, { stopAtCorrupt: true });
     const fatal = result.issues.find((i) => i.kind === 'corrupt' || i.kind === 'unsealed');
     if (fatal !== undefined) {
@@ -300,7 +354,8 @@ export class JournalStore implements MessageStore {
     this.tailSeg = this.head.id;
     this.tailPos = this.head.pos;
 
-    const state = this.index.takeRecovered();
+    let state = this.index.takeRecovered();
+    if (this.index.bodyless) state = await this.recoverBodies(state);
     let messages = 0;
     for (const q of state.queues) messages += q.messages.length;
     this.counters.recoveredMessages = messages;
@@ -324,6 +379,41 @@ export class JournalStore implements MessageStore {
     this.startSpare();
     this.reclaimStep();
     return state;
+  }
+
+  /** Reads back the bodies of the first messages of each queue, within `recoverBodyBytes`. */
+  private async recoverBodies(state: RecoveredState): Promise<RecoveredState> {
+    const paged = state.queues.filter((q) => q.messages.some((m) => m.bodyBytes !== undefined));
+    if (paged.length === 0) return state;
+    const share = this.recoverBodyBytes / paged.length;
+    const queues = [];
+    for (const q of state.queues) {
+      if (!paged.includes(q)) {
+        queues.push(q);
+        continue;
+      }
+      let budget = share;
+      let n = 0;
+      while (n < q.messages.length && (q.messages[n]!.bodyBytes ?? 0) <= budget) {
+        budget -= q.messages[n]!.bodyBytes ?? 0;
+        n++;
+      }
+      const head = q.messages.slice(0, n).filter((m) => m.bodyBytes !== undefined);
+      const read = await this.read(
+        q.queue,
+        head.map((m) => m.message.id),
+      );
+      const whole = new Map<string, Message>();
+      for (const m of read) if (m !== undefined) whole.set(m.id, m);
+      queues.push({
+        queue: q.queue,
+        messages: q.messages.map((m, i) => {
+          const message = i < n ? whole.get(m.message.id) : undefined;
+          return message === undefined ? m : { message, deliveryCount: m.deliveryCount };
+        }),
+      });
+    }
+    return { ...state, queues };
   }
 
   // --- writing ------------------------------------------------------------------------------------
@@ -366,6 +456,7 @@ export class JournalStore implements MessageStore {
     const g: Group = {
       gen: ++this.gen,
       seg: this.tailSeg,
+      pos: this.tailPos,
       w,
       countAt,
       ops: 0,
@@ -381,7 +472,8 @@ export class JournalStore implements MessageStore {
     const w = g.w;
     const start = w.pos;
     encodeOp(w, op);
-    this.index.apply(op, g.seg, w.pos - start, op.type === 'enqueue' ? this.nextOrder++ : 0, false);
+    const order = op.type === 'enqueue' ? this.nextOrder++ : 0;
+    this.index.apply(op, g.seg, g.pos + start, w.pos - start, order, false);
   }
 
   /** Closes the filling group: its record gets its sequence number and checksum and queues for writing. */
@@ -414,9 +506,12 @@ export class JournalStore implements MessageStore {
         g = this.ready.shift();
         if (g === undefined) break;
         if (g.ops > 0) {
+          this.writing = g;
           if (g.seg !== this.head!.id) await this.rotate(g.seg);
           const t0 = performance.now();
           const h = this.head!;
+          // The index recorded offsets from g.pos when the group was filled: they must be where it lands.
+          if (h.pos !== g.pos) throw new Error(`journal: group placed at ${g.pos} but written at ${h.pos}`);
           const length = g.w.pos;
           await writeFully(h.fh, g.w.buf, h.pos, 0, length);
           h.pos += length;
@@ -432,6 +527,7 @@ export class JournalStore implements MessageStore {
           if (g.batches > c.maxBatchesPerSync) c.maxBatchesPerSync = g.batches;
         }
         this.durableGen = g.gen;
+        this.writing = undefined;
         g.settle?.resolve();
         // A buffer that grew for one huge group is not kept.
         if (g.w.buf.length <= 4 * MiB) this.buffers.push(g.w);
@@ -561,7 +657,10 @@ export class JournalStore implements MessageStore {
         for (const id of ids) await rm(join(this.dir, segmentFileName(id)), { force: true });
         // Segments that depend on these may go only once their removal is durable.
         await fsyncDir(this.dir);
-        for (const id of ids) this.index.removeSegment(id);
+        for (const id of ids) {
+          this.index.removeSegment(id);
+          this.files.evict(id);
+        }
         this.counters.segmentsDeleted += ids.length;
         this.log.debug({ segments: ids }, 'journal: segments deleted');
       } catch (err) {
@@ -766,6 +865,151 @@ export class JournalStore implements MessageStore {
     }
   }
 
+  // --- paging reads ------------------------------------------------------------------------------
+
+  /** Live messages by id (MessageStore.read): one pread per run of nearby records. */
+  read(queue: string, ids: readonly string[]): Promise<(Message | undefined)[]> {
+    if (this.closing || this.head === undefined) {
+      return Promise.reject(new BlazeError('CLOSED', `journal ${this.dir} is not open for reading`));
+    }
+    const p = this.readRuns(queue, ids);
+    this.reads.add(p);
+    const done = () => this.reads.delete(p);
+    p.then(done, done);
+    return p;
+  }
+
+  private async readRuns(queue: string, ids: readonly string[]): Promise<(Message | undefined)[]> {
+    const out = new Array<Message | undefined>(ids.length).fill(undefined);
+    let todo = ids.map((_, i) => i);
+    for (let attempt = 0; todo.length > 0; attempt++) {
+      this.checkReadAttempts(attempt, queue, ids, todo);
+      const { locations, which } = this.resolve(queue, ids, todo, out);
+      const retry: number[] = [];
+      await Promise.all(
+        planRuns(locations).map(async (run) => {
+          let fd: number;
+          try {
+            fd = await this.files.acquire(run.seg);
+          } catch (err) {
+            // Deleted since it was resolved: the record was moved; resolve again.
+            if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+            for (const k of run.items) retry.push(which[k]!);
+            return;
+          }
+          try {
+            this.counters.pagedPreads++;
+            const buf = await readAt(fd, run.length, run.off);
+            for (const k of run.items) {
+              const i = which[k]!;
+              const m = decodeMessageOp(
+                buf,
+                locations[k]!.off - run.off,
+                locations[k]!.bytes,
+                queue,
+                ids[i]!,
+              );
+              if (m === undefined) retry.push(i);
+              else out[i] = m;
+            }
+          } finally {
+            this.files.release(run.seg);
+          }
+        }),
+      );
+      todo = retry;
+    }
+    return out;
+  }
+
+  /** The same, blocking (MessageStore.readSync: browsing). */
+  readSync(queue: string, ids: readonly string[]): (Message | undefined)[] {
+    if (this.closing || this.head === undefined) {
+      throw new BlazeError('CLOSED', `journal ${this.dir} is not open for reading`);
+    }
+    const out = new Array<Message | undefined>(ids.length).fill(undefined);
+    let todo = ids.map((_, i) => i);
+    for (let attempt = 0; todo.length > 0; attempt++) {
+      this.checkReadAttempts(attempt, queue, ids, todo);
+      const { locations, which } = this.resolve(queue, ids, todo, out);
+      const retry: number[] = [];
+      for (const run of planRuns(locations)) {
+        let fd: number;
+        try {
+          fd = this.files.acquireSync(run.seg);
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+          for (const k of run.items) retry.push(which[k]!);
+          continue;
+        }
+        try {
+          this.counters.pagedPreads++;
+          const buf = readAtSync(fd, run.length, run.off);
+          for (const k of run.items) {
+            const i = which[k]!;
+            const m = decodeMessageOp(buf, locations[k]!.off - run.off, locations[k]!.bytes, queue, ids[i]!);
+            if (m === undefined) retry.push(i);
+            else out[i] = m;
+          }
+        } finally {
+          this.files.release(run.seg);
+        }
+      }
+      todo = retry;
+    }
+    return out;
+  }
+
+  private checkReadAttempts(attempt: number, queue: string, ids: readonly string[], todo: number[]): void {
+    if (attempt === 0) this.counters.pagedReads += todo.length;
+    else this.counters.pagedReadRetries += todo.length;
+    // Each retry means a compaction moved the record and deleted its segment in between: rare twice.
+    if (attempt < 4) return;
+    throw new BlazeError(
+      'STORE',
+      `journal ${this.dir}: message ${ids[todo[0]!]} of ${queue} not found where the index says it is`,
+    );
+  }
+
+  /**
+   * Looks `todo` up in the index: records still in a group buffer (not written yet) are decoded from
+   * it at once into `out`; the others come back as file locations, `which[k]` naming the id of
+   * `locations[k]`. Messages not live stay undefined.
+   */
+  private resolve(
+    queue: string,
+    ids: readonly string[],
+    todo: readonly number[],
+    out: (Message | undefined)[],
+  ): { locations: RecordLocation[]; which: number[] } {
+    const locations: RecordLocation[] = [];
+    const which: number[] = [];
+    const at = { seg: 0, off: 0, bytes: 0 };
+    for (const i of todo) {
+      if (!this.index.locate(queue, ids[i]!, at)) continue;
+      const g = this.unwrittenGroupOf(at);
+      if (g === undefined) {
+        locations.push({ seg: at.seg, off: at.off, bytes: at.bytes });
+        which.push(i);
+        continue;
+      }
+      const m = decodeMessageOp(g.w.buf, at.off - g.pos, at.bytes, queue, ids[i]!);
+      if (m === undefined) throw new BlazeError('STORE', `journal: group buffer does not hold ${ids[i]}`);
+      out[i] = m;
+    }
+    return { locations, which };
+  }
+
+  /** The group holding `at` while it is not written yet (being filled, queued or being written). */
+  private unwrittenGroupOf(at: { seg: number; off: number; bytes: number }): Group | undefined {
+    const holds = (g: Group | undefined) =>
+      g !== undefined && g.seg === at.seg && at.off >= g.pos && at.off + at.bytes <= g.pos + g.w.pos;
+    if (holds(this.filling)) return this.filling;
+    if (holds(this.writing)) return this.writing;
+    for (const g of this.ready) if (holds(g)) return g;
+    return undefined;
+  }
+
   // --- lifecycle and observability ----------------------------------------------------------------
 
   /** Resolves when everything queued so far is durable (or rejected). */
@@ -817,6 +1061,8 @@ export class JournalStore implements MessageStore {
       await rm(this.spare.file, { force: true }).catch(() => {});
     await this.head?.fh.close().catch(() => {});
     this.head = undefined;
+    while (this.reads.size > 0) await Promise.allSettled([...this.reads]);
+    this.files.closeAll();
     await this.releaseLock?.();
     this.releaseLock = undefined;
   }

@@ -1,6 +1,7 @@
 /**
  * What the journal keeps in memory about its files: every live message (queue, id, enqueue order,
- * delivery count) with the segment holding it, the durable-subscription records, the key/value records
+ * delivery count) with the segment, offset and length of its record (paging reads it back from
+ * there), the durable-subscription records, the key/value records
  * (without their values), and per segment the live items it holds and the older segments it depends
  * on. Message bodies are not kept (except while recovering): the core holds the messages, and
  * compaction reads them back from disk. Messages are kept as columns (message-slots.ts) found through
@@ -26,10 +27,15 @@ import type { JournalOp } from './codec.js';
 import { IdTable } from './id-table.js';
 import { MessageSlots } from './message-slots.js';
 
+const EMPTY_BODY = new Uint8Array(0);
+
 /** What compaction needs to know about a live message (a copy: the index keeps columns, not objects). */
 export interface LiveMessageView {
   readonly order: number;
   readonly seg: number;
+  /** File offset and length of its enqueue (or relocate) operation in segment `seg`. */
+  readonly off: number;
+  readonly bytes: number;
   readonly dcSeg: number;
   readonly deliveryCount: number;
 }
@@ -95,6 +101,12 @@ export class JournalIndex {
   /** Existing segments, in id order. */
   readonly segments = new Map<number, SegmentInfo>();
   liveMessages = 0;
+  /**
+   * Recover messages without their bodies (kept as stubs with the body's size; the journal reads the
+   * bodies it hands over back by offset): recovery then holds headers, not data. Retained messages
+   * (`retained://` keys) are always kept whole: they are not paged.
+   */
+  bodyless = false;
 
   addSegment(id: number): SegmentInfo {
     let s = this.segments.get(id);
@@ -113,7 +125,28 @@ export class JournalIndex {
     const s = this.queues.get(queue)?.get(id) ?? -1;
     if (s < 0) return undefined;
     const t = this.slots;
-    return { order: t.order[s]!, seg: t.seg[s]!, dcSeg: t.dcSeg[s]!, deliveryCount: t.count[s]! };
+    return {
+      order: t.order[s]!,
+      seg: t.seg[s]!,
+      off: t.off[s]!,
+      bytes: t.bytes[s]!,
+      dcSeg: t.dcSeg[s]!,
+      deliveryCount: t.count[s]!,
+    };
+  }
+
+  /**
+   * Where the record of live message `id` of `queue` is, written into `out` (no allocation per
+   * message: paging resolves batches). False when the message is not live.
+   */
+  locate(queue: string, id: string, out: { seg: number; off: number; bytes: number }): boolean {
+    const s = this.queues.get(queue)?.get(id) ?? -1;
+    if (s < 0) return false;
+    const t = this.slots;
+    out.seg = t.seg[s]!;
+    out.off = t.off[s]!;
+    out.bytes = t.bytes[s]!;
+    return true;
   }
 
   getKv(namespace: string, key: string): LiveKv | undefined {
@@ -121,18 +154,18 @@ export class JournalIndex {
   }
 
   /**
-   * Applies one operation written (or read back) in segment `seg`, occupying `bytes` there. `order` is
-   * the enqueue order for an enqueue. `message` is kept only when recovering.
+   * Applies one operation written (or read back) in segment `seg` at file offset `off`, occupying
+   * `bytes` there. `order` is the enqueue order for an enqueue. `message` is kept only when recovering.
    */
-  apply(op: JournalOp, seg: number, bytes: number, order: number, keep: boolean): void {
+  apply(op: JournalOp, seg: number, off: number, bytes: number, order: number, keep: boolean): void {
     switch (op.type) {
       case 'enqueue': {
-        const lm = this.insert(op.queue, op.message.id, order, seg, bytes);
-        if (keep) this.slots.message[lm] = op.message;
+        const lm = this.insert(op.queue, op.message.id, order, seg, off, bytes);
+        if (keep) this.keepMessage(lm, op.queue, op.message);
         return;
       }
       case 'relocate':
-        this.relocate(op.queue, op.message, op.order, op.deliveryCount, seg, bytes, keep);
+        this.relocate(op.queue, op.message, op.order, op.deliveryCount, seg, off, bytes, keep);
         return;
       case 'dequeue': {
         const q = this.queues.get(op.queue);
@@ -259,13 +292,13 @@ export class JournalIndex {
     e.value = undefined;
   }
 
-  private insert(queue: string, id: string, order: number, seg: number, bytes: number): number {
+  private insert(queue: string, id: string, order: number, seg: number, off: number, bytes: number): number {
     let q = this.queues.get(queue);
     if (q === undefined) {
       q = new IdTable();
       this.queues.set(queue, q);
     }
-    const lm = this.slots.alloc(order, seg, bytes);
+    const lm = this.slots.alloc(order, seg, bytes, off);
     this.liveMessages++;
     // The same id enqueued twice in one queue: the later copy replaces the earlier, as on replay.
     const old = q.set(id, lm);
@@ -282,6 +315,7 @@ export class JournalIndex {
     order: number,
     deliveryCount: number,
     seg: number,
+    off: number,
     bytes: number,
     keep: boolean,
   ): void {
@@ -289,7 +323,7 @@ export class JournalIndex {
     let lm = this.queues.get(queue)?.get(message.id) ?? -1;
     if (lm < 0) {
       // Recovery after the source segment was deleted: the copy is the message, placed by its order.
-      lm = this.insert(queue, message.id, order, seg, bytes);
+      lm = this.insert(queue, message.id, order, seg, off, bytes);
     } else {
       const from = this.segments.get(t.seg[lm]!);
       if (from !== undefined) {
@@ -298,6 +332,7 @@ export class JournalIndex {
       }
       t.prevSeg[lm] = t.seg[lm]!;
       t.seg[lm] = seg;
+      t.off[lm] = off;
       t.bytes[lm] = bytes;
       const s = this.addSegment(seg);
       s.live++;
@@ -305,7 +340,18 @@ export class JournalIndex {
     }
     this.clearCount(lm);
     t.count[lm] = deliveryCount;
-    if (keep) t.message[lm] = message;
+    if (keep) this.keepMessage(lm, queue, message);
+  }
+
+  private keepMessage(lm: number, queue: string, message: Message): void {
+    const t = this.slots;
+    if (!this.bodyless || queue.startsWith('retained://')) {
+      t.message[lm] = message;
+      t.bodyBytes[lm] = undefined;
+      return;
+    }
+    t.message[lm] = { ...message, body: EMPTY_BODY };
+    t.bodyBytes[lm] = message.body.byteLength;
   }
 
   /** Removes a live message, recording that `seg` now cancels its copies in older segments. */
@@ -382,11 +428,18 @@ export class JournalIndex {
       const messages = [];
       for (const lm of live) {
         const message = t.message[lm];
-        if (message !== undefined) messages.push({ message, deliveryCount: t.count[lm]! });
+        if (message === undefined) continue;
+        const bodyBytes = t.bodyBytes[lm];
+        messages.push(
+          bodyBytes === undefined
+            ? { message, deliveryCount: t.count[lm]! }
+            : { message, deliveryCount: t.count[lm]!, bodyBytes },
+        );
       }
       queues.push({ queue, messages });
     }
     t.message.length = 0;
+    t.bodyBytes.length = 0;
     const kv: KvEntry[] = [];
     for (const [namespace, ns] of this.kv) {
       for (const [key, e] of ns) {

@@ -7,24 +7,28 @@
  * Columns (slot s):
  *   order[s]     enqueue order, global and persistent: recovery sorts queues by it
  *   seg[s]       segment holding the enqueue (or relocate) record
+ *   off[s]       file offset of that operation in its segment (paging reads it back with one pread)
  *   bytes[s]     size of that operation
  *   count[s]     delivery count
  *   dcSeg[s]     segment of the latest delivery-count record when it is not seg[s] (0 = none)
  *   dcBytes[s]   size of that record
  *   prevSeg[s]   segment a compaction copied the message out of, until it is deleted (0 = none)
  *   message[s]   the message, held only between recovery and the end of load()
+ *   bodyBytes[s] when message[s] was kept without its body (recovery for paging): the body's size
  */
 import type { Message } from '../../core/message.js';
 
 export class MessageSlots {
   order = new Float64Array(0);
   seg = new Uint32Array(0);
+  off = new Float64Array(0);
   bytes = new Uint32Array(0);
   count = new Uint32Array(0);
   dcSeg = new Uint32Array(0);
   dcBytes = new Uint32Array(0);
   prevSeg = new Uint32Array(0);
   readonly message: Array<Message | undefined> = [];
+  readonly bodyBytes: Array<number | undefined> = [];
   /** Slots ever handed out; those below it are in use or on the free list. */
   private used = 0;
   private free = new Int32Array(0);
@@ -38,7 +42,7 @@ export class MessageSlots {
     return this.order.length;
   }
 
-  alloc(order: number, seg: number, bytes: number): number {
+  alloc(order: number, seg: number, bytes: number, off = 0): number {
     let s: number;
     if (this.freeCount > 0) s = this.free[--this.freeCount]!;
     else {
@@ -47,6 +51,7 @@ export class MessageSlots {
     }
     this.order[s] = order;
     this.seg[s] = seg;
+    this.off[s] = off;
     this.bytes[s] = bytes;
     this.count[s] = 0;
     this.dcSeg[s] = 0;
@@ -57,6 +62,7 @@ export class MessageSlots {
 
   release(s: number): void {
     if (s < this.message.length) this.message[s] = undefined;
+    if (s < this.bodyBytes.length) this.bodyBytes[s] = undefined;
     this.free[this.freeCount++] = s;
   }
 
@@ -69,6 +75,7 @@ export class MessageSlots {
     };
     this.order = widen(this.order, (k) => new Float64Array(k));
     this.seg = widen(this.seg, (k) => new Uint32Array(k));
+    this.off = widen(this.off, (k) => new Float64Array(k));
     this.bytes = widen(this.bytes, (k) => new Uint32Array(k));
     this.count = widen(this.count, (k) => new Uint32Array(k));
     this.dcSeg = widen(this.dcSeg, (k) => new Uint32Array(k));

@@ -16,7 +16,13 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ByteReader, JournalDecodeError } from './bytes.js';
 import { decodeOp } from './codec.js';
-import { parseSegmentFileName, SEGMENT_MAGIC, type SegmentScan, scanSegment } from './format.js';
+import {
+  parseSegmentFileName,
+  RECORD_HEADER,
+  SEGMENT_MAGIC,
+  type SegmentScan,
+  scanSegment,
+} from './format.js';
 import type { JournalIndex } from './live-index.js';
 
 export type IssueKind = 'torn-tail' | 'empty-head' | 'corrupt' | 'unsealed';
@@ -107,7 +113,9 @@ export async function replayJournal(
       for (let i = 0; i < count; i++) {
         const start = r.pos;
         const op = decodeOp(r);
-        index.apply(op, seg, r.pos - start, op.type === 'enqueue' ? order++ : 0, true);
+        // The payload starts RECORD_HEADER bytes into the record at `offset`.
+        const off = offset + RECORD_HEADER + start;
+        index.apply(op, seg, off, r.pos - start, op.type === 'enqueue' ? order++ : 0, true);
         if (op.type === 'relocate' && op.order >= nextOrder) nextOrder = op.order + 1;
       }
       if (r.remaining !== 0)

@@ -3,6 +3,11 @@
  * exactly what a durable store would have (so recovery logic is testable without disk), and tests can
  * hold writes back (`hold`/`release`) or make them fail (`failNext`) to observe durability waits.
  * Nothing survives the process: do not use where persistence is promised.
+ *
+ * Paging: with `{ paging: true }` the store also reads messages back (`read`/`readSync`), so that a core
+ * over it pages bodies out as it would over the journal. The bodies stay here, so nothing is saved: it
+ * exists to test the core's paging. Off by default, so a core over a memory store keeps today's flow
+ * control (producers wait at the memory limit).
  */
 
 import type { Message } from '../../core/message.js';
@@ -26,6 +31,11 @@ interface PendingWrite {
   ops: readonly StoreOp[];
   resolve: () => void;
   reject: (e: unknown) => void;
+}
+
+export interface MemoryStoreOptions {
+  /** Offer `read`/`readSync` (the core then pages messages out). Default false. */
+  paging?: boolean;
 }
 
 export class MemoryStore implements MessageStore {
@@ -52,6 +62,29 @@ export class MemoryStore implements MessageStore {
     'xa-prepare': 0,
     'xa-forget': 0,
   };
+
+  readonly read?: (queue: string, ids: readonly string[]) => Promise<(Message | undefined)[]>;
+  readonly readSync?: (queue: string, ids: readonly string[]) => (Message | undefined)[];
+  /** Messages handed out by the reads (tests check that paging really read them back). */
+  messagesRead = 0;
+
+  constructor(options: MemoryStoreOptions = {}) {
+    if (options.paging === true) {
+      this.readSync = (queue, ids) => this.lookup(queue, ids);
+      this.read = async (queue, ids) => this.lookup(queue, ids);
+    }
+  }
+
+  /** Copies, as a store that decodes them would return: the core must not rely on identity. */
+  private lookup(queue: string, ids: readonly string[]): (Message | undefined)[] {
+    const q = this.queues.get(queue);
+    return ids.map((id) => {
+      const s = q?.get(id);
+      if (s === undefined) return undefined;
+      this.messagesRead++;
+      return { ...s.message };
+    });
+  }
 
   async load(): Promise<RecoveredState> {
     const queues: RecoveredQueue[] = [];

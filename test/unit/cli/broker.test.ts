@@ -17,7 +17,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 function config(name: string, extra: Record<string, unknown> = {}): BlazeConfig {
   return parseConfig({
     dataDir: join(dir, name),
-    listeners: { stomp: 0, http: 0, mqtt: 0 },
+    listeners: { stomp: 0, http: 0, mqtt: 0, native: 'off' },
     logLevel: 'silent',
     ...extra,
   });
@@ -77,7 +77,7 @@ describe('startBroker', () => {
   });
 
   it('with users: binds the requested host and requires a login', async () => {
-    const c = config('secured', { host: '0.0.0.0', listeners: { stomp: 0, http: 'off', mqtt: 'off' } });
+    const c = config('secured', { host: '0.0.0.0', listeners: { stomp: 0, http: 'off', mqtt: 'off', native: 'off' } });
     await writeUsersFile(join(c.dataDir, 'users.json'), [
       { name: 'alice', groups: ['admins'], password: await hashPassword('pw', { N: 1024, r: 8, p: 1 }) },
     ]);
@@ -105,7 +105,7 @@ describe('startBroker', () => {
     const lines: Line[] = [];
     try {
       await expect(
-        startBroker(config('fails', { listeners: { stomp: 0, http: httpPort, mqtt: 0 } }), {
+        startBroker(config('fails', { listeners: { stomp: 0, http: httpPort, mqtt: 0, native: 'off' } }), {
           logger: recordingLogger(lines),
         }),
       ).rejects.toMatchObject({

@@ -21,6 +21,8 @@ describe('blazemq start', () => {
       '0',
       '--mqtt',
       '0',
+      '--native',
+      '0',
       '--ports-file',
       portsFile,
     ]);

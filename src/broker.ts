@@ -149,6 +149,7 @@ export async function startBroker(config: BlazeConfig, options: StartOptions = {
       store,
       authorizer,
       policy: config.core,
+      ...(config.store.paging ? {} : { paging: false as const }),
       logger: logger.child({ component: 'core' }),
     });
     cleanups.push(() => core.shutdown());

@@ -11,6 +11,7 @@ import {
   type PolicyOverride,
   SLOW_CONSUMER_POLICIES,
 } from '../core/policy.js';
+import { type CorsConfig, canonicalOrigin, DEFAULT_CORS_CONFIG } from '../protocol/http/cors.js';
 import { DEFAULT_HTTP_LIMITS, type HttpLimits } from '../protocol/http/request.js';
 import { DEFAULT_MQTT_LIMITS, type MqttLimits } from '../protocol/mqtt/context.js';
 import { DEFAULT_NATIVE_LIMITS, type NativeLimits } from '../protocol/native/context.js';
@@ -106,6 +107,11 @@ export interface StoreConfig {
   segmentSize: number;
   /** Zero-fill the next journal segment ahead of time (faster fdatasync). */
   preallocate: boolean;
+  /**
+   * Page bodies of durable persistent messages out of memory near the memory limits, instead of slowing
+   * their producers (docs/STORAGE.md "Paging"). Journal only.
+   */
+  paging: boolean;
 }
 
 export interface BlazeConfig {
@@ -119,6 +125,12 @@ export interface BlazeConfig {
   security: SecurityConfig;
   store: StoreConfig;
   tls: TlsConfig;
+  /** HTTP listener behaviour that is not a limit: cross-origin access (protocol/http/cors.ts). */
+  http: HttpConfig;
+}
+
+export interface HttpConfig {
+  cors: CorsConfig;
 }
 
 export const parseLogLevel: Parse<LogLevel> = oneOf(LOG_LEVELS);
@@ -253,6 +265,32 @@ function policyField<K extends keyof DestinationPolicy>(key: K): Field<Destinati
   return field(policyParsers[key] as Parse<DestinationPolicy[K]>, DEFAULT_POLICY[key]);
 }
 
+/** An allowed CORS origin: `*` or `scheme://host[:port]`, stored canonical (lowercase, no default port). */
+const parseOrigin: Parse<string> = (v, path) => {
+  if (v === '*') return v;
+  const o = typeof v === 'string' ? canonicalOrigin(v) : undefined;
+  if (o === undefined)
+    fail(path, 'an origin like "https://app.example.com" or "http://localhost:3000", or "*"', v);
+  return o;
+};
+
+const corsSection = section<CorsConfig>({
+  allowedOrigins: field(listOf(parseOrigin), () => []),
+  allowCredentials: field(boolean, DEFAULT_CORS_CONFIG.allowCredentials),
+  maxAgeSeconds: field(integer(0, 86_400, 'seconds'), DEFAULT_CORS_CONFIG.maxAgeSeconds),
+  allowAdmin: field(boolean, DEFAULT_CORS_CONFIG.allowAdmin),
+});
+
+const parseCors: Parse<CorsConfig> = (v, path) => {
+  const c = corsSection.parse(v, path);
+  // Fetch §3.2.5: a credentialed response must name its origin; "*" with credentials would be refused by
+  // browsers, and echoing any origin instead would hand every site the user's session.
+  if (c.allowCredentials && c.allowedOrigins.includes('*')) {
+    throw configError(path, '"allowedOrigins": ["*"] cannot be combined with "allowCredentials": true');
+  }
+  return c;
+};
+
 const KB = 1024;
 const MB = 1024 * KB;
 
@@ -369,11 +407,13 @@ export const configSchema: Field<BlazeConfig> = section<BlazeConfig>({
     type: field(oneOf(['journal', 'memory'] as const), 'journal'),
     segmentSize: field(integer(64 * KB, 4096 * MB, 'a size in bytes'), 64 * MB),
     preallocate: field(boolean, true),
+    paging: field(boolean, true),
   }),
   tls: section<TlsConfig>({
     cert: field(optional(nonEmptyString('a PEM certificate file path')), undefined),
     key: field(optional(nonEmptyString('a PEM private key file path')), undefined),
   }),
+  http: section<HttpConfig>({ cors: { parse: parseCors, defaultValue: () => ({ ...DEFAULT_CORS_CONFIG }) } }),
 });
 
 export function defaultConfig(): BlazeConfig {

@@ -25,6 +25,8 @@ export interface QueueInfo {
   /** Pending + in flight. */
   readonly depth: number;
   readonly pending: number;
+  /** Pending messages whose body is paged out to the store (docs/STORAGE.md "Paging"). */
+  readonly paged: number;
   readonly inFlight: number;
   readonly enqueued: number;
   readonly dequeued: number;
@@ -309,6 +311,7 @@ function queueInfo(q: Queue, now: number): QueueInfo {
     name: q.address.startsWith(QUEUE_PREFIX) ? q.address.slice(QUEUE_PREFIX.length) : q.address,
     depth: q.depth,
     pending: q.pending.length,
+    paged: q.pending.paged,
     inFlight: q.inFlight,
     enqueued: q.enqueued,
     dequeued: q.dequeued,

@@ -32,6 +32,7 @@ const queue: Json = {
     name: str,
     depth: { ...int, description: 'pending + in flight' },
     pending: int,
+    paged: { ...int, description: 'pending messages whose body is paged out to the store' },
     inFlight: int,
     enqueued: int,
     dequeued: int,

@@ -16,13 +16,15 @@ export function encode(kind, value) {
   return out;
 }
 
-function varint(buf, p) {
+// Varint reader with the position in a module variable: no array allocated per field.
+let at = 0;
+function varint(buf) {
   let v = 0;
   let mul = 1;
   for (;;) {
-    const c = buf[p++];
+    const c = buf[at++];
     v += (c & 0x7f) * mul;
-    if (c < 0x80) return [v, p];
+    if (c < 0x80) return v;
     mul *= 128;
   }
 }
@@ -92,7 +94,7 @@ export class NativeRaw {
   }
 
   onData(chunk) {
-    let buf = this.buf.length ? Buffer.concat([this.buf, chunk]) : chunk;
+    const buf = this.buf.length ? Buffer.concat([this.buf, chunk]) : chunk;
     let p = 0;
     while (buf.length - p >= 4) {
       const n = buf.readUInt32BE(p);
@@ -107,41 +109,40 @@ export class NativeRaw {
   frame(buf, start, end) {
     // Frame.deliver = field 24 (0xc2 0x01), Frame.ok = field 5 (0x2a).
     if (buf[start] === 0xc2 && buf[start + 1] === 0x01) {
-      let [, p] = varint(buf, start + 2);
-      while (p < end) {
-        let len;
-        [len, p] = varint(buf, p + 1); // Delivery (field 1)
-        const dEnd = p + len;
+      at = start + 2;
+      varint(buf);
+      while (at < end) {
+        at++; // Delivery (field 1)
+        const dEnd = varint(buf) + at;
         let tag = 0;
         let sub = 0;
         let bs = 0;
         let be = 0;
-        while (p < dEnd) {
-          const key = buf[p++];
-          if (key === 0x08) [sub, p] = varint(buf, p);
-          else if (key === 0x10) [tag, p] = varint(buf, p);
+        while (at < dEnd) {
+          const key = buf[at++];
+          if (key === 0x08) sub = varint(buf);
+          else if (key === 0x10) tag = varint(buf);
           else if (key === 0x1a) {
-            let mlen;
-            [mlen, p] = varint(buf, p);
-            const mEnd = p + mlen;
-            while (p < mEnd) {
-              const k = buf[p++];
+            const mEnd = varint(buf) + at;
+            while (at < mEnd) {
+              const k = buf[at++];
               const wt = k & 7;
               if (wt === 2) {
-                let l;
-                [l, p] = varint(buf, p);
+                const l = varint(buf);
                 if (k === 0x12) {
-                  bs = p;
-                  be = p + l;
+                  bs = at;
+                  be = at + l;
                 }
-                p += l;
-              } else if (wt === 0) [, p] = varint(buf, p);
-              else if (wt === 1) p += 8;
-              else p += 4;
+                at += l;
+              } else if (wt === 0) varint(buf);
+              else if (wt === 1) at += 8;
+              else at += 4;
             }
-          } else [, p] = varint(buf, p);
+          } else varint(buf);
         }
+        const next = at;
         this.onDelivery?.(buf, bs, be, tag, sub);
+        at = next;
       }
       return;
     }

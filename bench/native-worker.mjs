@@ -25,7 +25,7 @@ async function consumers() {
       if (ack) tags.push(tag);
       if (count === expect) {
         last = Math.max(last, nowMs());
-        if (++done === connections) send({ type: 'done', last, latencies });
+        if (++done === connections) send({ type: 'done', last, latencies, cpu: process.cpuUsage() });
       }
     };
     client.afterData = () => {
@@ -74,16 +74,31 @@ async function producer() {
   await new Promise((resolve) => process.once('message', resolve));
   const first = nowMs();
   let requestId = 1000;
+  // One socket write per 64 frames, like the STOMP producer's flush every 256 (one write per frame would
+  // measure the producer's syscalls, not the broker).
+  const pending = [];
+  const flush = () => {
+    if (pending.length === 0) return true;
+    const ok = client.write(pending.length === 1 ? pending[0] : Buffer.concat(pending));
+    pending.length = 0;
+    return ok;
+  };
   for (let seq = 0; seq < messages; seq++) {
-    if (window && outstanding >= window) await new Promise((r) => (wake = r));
+    if (window && outstanding >= window) {
+      flush();
+      await new Promise((r) => (wake = r));
+    }
     if (window) outstanding++;
-    const ok = client.write(build(seq, window ? requestId++ : 0));
+    pending.push(build(seq, window ? requestId++ : 0));
+    if (pending.length < 64 && seq < messages - 1) continue;
+    const ok = flush();
     if (!ok || seq % 256 === 255) {
       if (client.sock.writableLength > 1024 * 1024) await new Promise((r) => client.sock.once('drain', r));
       else await new Promise((r) => setImmediate(r));
     }
   }
-  send({ type: 'sent', first, elapsed: nowMs() - first });
+  flush();
+  send({ type: 'sent', first, elapsed: nowMs() - first, cpu: process.cpuUsage() });
   process.on('message', async (m) => {
     if (m.type === 'stop') {
       await client.disconnect();

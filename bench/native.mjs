@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Native-protocol workloads (issue 6): starts BlazeMQ (the built dist/) with only the native listener and
 // runs producer and consumers in separate processes (native-worker.mjs). Prints one table.
-//   node bench/native.mjs [--only q1k,q128,fan1k,p1k] [--runs N]
+//   node bench/native.mjs [--only q1k,q128,fan1k,fan128,p1k] [--runs N] [--port N (a running broker)]
 import { fork, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -68,7 +68,16 @@ async function startBroker() {
   const flags = ['--stomp', 'off', '--mqtt', 'off', '--http', 'off', '--native', '0', '--log-level', 'warn'];
   const child = spawn(
     process.execPath,
-    [join(ROOT, 'dist/cli/main.js'), 'start', '--data', data, ...flags, '--ports-file', portsFile],
+    [
+      ...(process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
+      join(ROOT, 'dist/cli/main.js'),
+      'start',
+      '--data',
+      data,
+      ...flags,
+      '--ports-file',
+      portsFile,
+    ],
     { stdio: ['ignore', 'inherit', 'inherit'] },
   );
   for (let i = 0; i < 200; i++) {
@@ -123,16 +132,28 @@ async function runOnce(port, wl, round) {
   producer.child.send({ type: 'go' });
   const timeout = new Promise((_, rej) => setTimeout(() => rej(new Error('workload timed out')), 120_000));
   const dones = await Promise.race([Promise.all(consumers.map((c) => c.next('done'))), timeout]);
-  const { first, elapsed } = await sent;
-  if (process.env.BENCH_DEBUG) console.log({ producerMs: elapsed, totalMs: Math.max(...dones.map((d) => d.last)) - first });
+  const sentMsg = await sent;
+  const { first, elapsed } = sentMsg;
+  if (process.env.BENCH_DEBUG) {
+    const ms = (c) => Math.round((c.user + c.system) / 1000);
+    console.log({
+      producerMs: Math.round(elapsed),
+      totalMs: Math.round(Math.max(...dones.map((d) => d.last)) - first),
+      producerCpuMs: ms(sentMsg.cpu),
+      consumerCpuMs: dones.map((d) => ms(d.cpu)),
+    });
+  }
   for (const w of [producer, ...consumers]) w.child.send({ type: 'stop' });
   const last = Math.max(...dones.map((d) => d.last));
   const deliveries = wl.messages * wl.consumers.reduce((n, c) => n + c.connections, 0);
-  return { rate: deliveries / ((last - first) / 1000), latency: percentiles(dones.flatMap((d) => d.latencies)) };
+  return {
+    rate: deliveries / ((last - first) / 1000),
+    latency: percentiles(dones.flatMap((d) => d.latencies)),
+  };
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const broker = await startBroker();
+const broker = args.port ? { port: Number(args.port), stop() {} } : await startBroker();
 const rows = [];
 try {
   for (const name of only) {

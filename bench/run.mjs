@@ -3,13 +3,16 @@
 // issues, producer and consumers in separate processes. Prints one table, with the broker's peak RSS per
 // workload. For the side-by-side comparison with ActiveMQ, RabbitMQ, Mosquitto and NATS see bench/compare.sh
 // and docs/PERFORMANCE.md.
-//   node bench/run.mjs [--only queue,persistent,fanout,latency,mqtt-w1,mqtt-w2,mqtt-w3,mqtt-w5] [--runs N]
-//                      [--target stomp://127.0.0.1:PORT --mqtt-port PORT]   (a broker already running)
+//   node bench/run.mjs [--only queue,persistent,fanout,latency,mqtt-w1,mqtt-w2,mqtt-w3,mqtt-w5,sse-fanout,rest-post]
+//                      [--runs N] [--target stomp://127.0.0.1:PORT --mqtt-port PORT --http-port PORT]
+//                      (--target: a broker already running)
+// The web workloads (sse-fanout, sse-fanout-400, rest-post, rest-post-v1) are in bench/web.mjs.
 import { fork, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { percentiles } from './lib/clock.mjs';
+import { runRestPost, runSseFanout } from './web.mjs';
 
 const ROOT = new URL('../', import.meta.url).pathname;
 const args = {};
@@ -17,7 +20,9 @@ for (let i = 2; i < process.argv.length; i++) {
   if (process.argv[i].startsWith('--')) args[process.argv[i].slice(2)] = process.argv[i + 1];
 }
 const runs = Number(args.runs ?? 3);
-const only = (args.only ?? 'queue,persistent,fanout,latency,mqtt-w1,mqtt-w2,mqtt-w3,mqtt-w5').split(',');
+const only = (
+  args.only ?? 'queue,persistent,fanout,latency,mqtt-w1,mqtt-w2,mqtt-w3,mqtt-w5,sse-fanout,rest-post'
+).split(',');
 
 const WORKLOADS = {
   queue: {
@@ -94,6 +99,41 @@ const WORKLOADS = {
     rate: 5000,
     consumers: [{ connections: 1 }],
   },
+  // Web (issue 5), bench/web.mjs.
+  'sse-fanout': {
+    title:
+      'SSE fan-out: STOMP publisher at 200 msg/s for 5 s -> 1 topic -> 500 /v1/stream clients, 128 B (deliveries/s)',
+    run: runSseFanout,
+    clients: 500,
+    rate: 200,
+    messages: 1000,
+    size: 128,
+  },
+  'sse-fanout-400': {
+    title: 'SSE fan-out as sse-fanout, publisher at 400 msg/s for 5 s (200,000 deliveries/s offered)',
+    run: runSseFanout,
+    clients: 500,
+    rate: 400,
+    messages: 2000,
+    size: 128,
+  },
+  'rest-post': {
+    title:
+      'REST POST /api/message (queue, non-persistent), 64 keep-alive connections, 256 B; p50/p99 = POST round trip',
+    run: runRestPost,
+    connections: 64,
+    messages: 25_000,
+    size: 256,
+  },
+  'rest-post-v1': {
+    title:
+      'REST POST /v1/queues/{name}/messages (non-persistent), 64 keep-alive connections, 256 B; POST round trip',
+    run: runRestPost,
+    api: 'v1',
+    connections: 64,
+    messages: 25_000,
+    size: 256,
+  },
 };
 
 async function startBroker() {
@@ -109,7 +149,7 @@ async function startBroker() {
       '--stomp',
       '0',
       '--http',
-      'off',
+      '0',
       '--mqtt',
       '0',
       '--ports-file',
@@ -125,6 +165,7 @@ async function startBroker() {
       return {
         port: ports.stomp,
         mqttPort: ports.mqtt,
+        httpPort: ports.http,
         pid: child.pid,
         stop: () => {
           child.kill('SIGTERM');
@@ -229,14 +270,21 @@ async function runOnce(target, wl, round) {
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const target = args.target
-  ? { port: Number(new URL(args.target).port), mqttPort: Number(args['mqtt-port'] ?? 1883), stop() {} }
+  ? {
+      port: Number(new URL(args.target).port),
+      mqttPort: Number(args['mqtt-port'] ?? 1883),
+      httpPort: Number(args['http-port'] ?? 8161),
+      stop() {},
+    }
   : await startBroker();
 const rows = [];
 try {
   for (const name of only) {
     const wl = WORKLOADS[name];
     const results = [];
-    for (let r = 0; r < runs; r++) results.push(await runOnce(target, wl, r));
+    for (let r = 0; r < runs; r++) {
+      results.push(await (wl.run ? wl.run(target, wl, r, { peakRss }) : runOnce(target, wl, r)));
+    }
     const rates = results.map((x) => x.rate);
     const lat = results.map((x) => x.latency);
     rows.push({

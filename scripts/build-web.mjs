@@ -3,11 +3,13 @@
  * Bundles the browser front ends into dist/web/ (served by src/admin/static.ts):
  *   web/console/ -> dist/web/console/   the management console, served at / and /console/*
  *   web/ticker/  -> dist/web/ticker/    the live market-data demo, served at /demo/ticker
+ *   src/web/js/blazemq.js -> dist/web/js/blazemq.js   the browser API, served at /js/blazemq.js (copied as
+ *                            is: the published package ships dist/ but not src/)
  * Scripts and styles get a content hash in their file name so the server can let browsers cache them
  * forever; each index.html (never cached) names the current ones. Usage: node scripts/build-web.mjs [--dev]
  */
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -59,6 +61,15 @@ async function buildApp({ name, entry }) {
   return { name, script, style, bytes: js.length };
 }
 
+/** Plain ES2018, no build step: copied, so that dist/ alone serves it (protocol/http/browser-script.ts). */
+async function copyBrowserScript() {
+  const out = join(OUT, 'js');
+  await mkdir(out, { recursive: true });
+  await copyFile(join(ROOT, 'src/web/js/blazemq.js'), join(out, 'blazemq.js'));
+  process.stdout.write('web: src/web/js/blazemq.js -> dist/web/js/blazemq.js\n');
+}
+
 const built = await Promise.all(APPS.map(buildApp));
+await copyBrowserScript();
 for (const b of built)
   process.stdout.write(`web: ${b.name} -> dist/web/${b.name}/${b.script} (${b.bytes} B)\n`);

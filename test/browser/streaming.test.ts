@@ -1,12 +1,15 @@
 /**
  * Web streaming in real headless Chromium against a real broker process: the ticker page (/demo/ticker)
  * shows prices that a test publishes and those of `blazemq demo-feed` (STOMP in, Server-Sent Events out);
- * a page using the broker's /js/blazemq.js publishes and receives, same-origin and from another origin.
+ * a page using the broker's /js/blazemq.js publishes and receives, same-origin and from another origin
+ * (allowed by the broker's `http.cors.allowedOrigins`).
  */
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,15 +18,32 @@ import { assertBuilt, launch, newPage, post, step, watchErrors } from './helpers
 
 let browser: Browser;
 let broker: BrokerProcess;
+/** An application's own web server, on another origin than the broker's: it serves the fixture page. */
+let appServer: Server;
+let appOrigin: string;
+let configDir: string;
 
 beforeAll(async () => {
   assertBuilt();
-  [browser, broker] = await Promise.all([launch(), startBroker()]);
+  appServer = createServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+    res.end(fixture());
+  });
+  await new Promise<void>((resolve) => appServer.listen(0, '127.0.0.1', resolve));
+  // localhost and 127.0.0.1 are different origins.
+  appOrigin = `http://localhost:${(appServer.address() as AddressInfo).port}`;
+  configDir = mkdtempSync(join(tmpdir(), 'blazemq-browser-'));
+  const config = join(configDir, 'blazemq.json');
+  writeFileSync(config, JSON.stringify({ http: { cors: { allowedOrigins: [appOrigin] } } }));
+  [browser, broker] = await Promise.all([launch(), startBroker({ args: ['--config', config] })]);
 });
 
 afterAll(async () => {
   await browser?.close();
   await broker?.stop();
+  appServer?.closeAllConnections();
+  await new Promise<void>((resolve) => (appServer ? appServer.close(() => resolve()) : resolve()));
+  if (configDir) rmSync(configDir, { recursive: true, force: true });
 });
 
 const origin = () => `http://127.0.0.1:${broker.http}`;
@@ -100,13 +120,13 @@ describe('ticker demo', () => {
   });
 });
 
-describe('/js/blazemq.js', () => {
-  const fixture = () =>
-    readFileSync(new URL('./fixtures/blazemq-page.html', import.meta.url), 'utf8').replaceAll(
-      'BROKER',
-      origin(),
-    );
+const fixture = () =>
+  readFileSync(new URL('./fixtures/blazemq-page.html', import.meta.url), 'utf8').replaceAll(
+    'BROKER',
+    origin(),
+  );
 
+describe('/js/blazemq.js', () => {
   async function exchange(
     page: Page,
     transport: 'sse' | 'longpoll',
@@ -166,27 +186,45 @@ describe('/js/blazemq.js', () => {
     }
   });
 
-  // The broker sends no CORS headers yet (Access-Control-Allow-Origin on /v1 and /api, and answers to
-  // preflight OPTIONS), so a page of another origin cannot publish: this test documents that and will
-  // start failing - flip it to \`it\` - once CORS support lands.
-  it.fails('works from a page of another origin (needs CORS from the broker)', async () => {
-    // The page comes from a tiny server of its own on port 0, as an application's would.
-    const server: Server = createServer((_req, res) => {
-      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
-      res.end(fixture());
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  it('works from a page of another origin allowed by http.cors (SSE and long-poll)', async () => {
     const page = await newPage(browser);
+    const errors = watchErrors(page);
     try {
       await step(page, 'blazemq-js-cross-origin', async () => {
-        // localhost and 127.0.0.1 are different origins.
-        await page.goto(`http://localhost:${(server.address() as AddressInfo).port}/`);
-        await exchange(page, 'sse', 'hello from another origin', 3000);
+        await page.goto(`${appOrigin}/`);
+        await exchange(page, 'sse', 'hello from another origin');
+        await page.evaluate(() => {
+          for (const stop of (window as unknown as { stops: Array<() => void> }).stops) stop();
+          (window as unknown as { received: unknown[] }).received = [];
+        });
+        await exchange(page, 'longpoll', 'long-poll from another origin');
       });
+      expect(errors).toEqual([]);
     } finally {
       await page.close();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+
+  it('is refused from an origin the broker does not allow', async () => {
+    const page = await newPage(browser);
+    try {
+      // The broker's own origin under another name: not in allowedOrigins.
+      await page.goto(`http://localhost:${broker.http}/health`);
+      const outcome = await page.evaluate(async (url) => {
+        try {
+          const r = await fetch(`${url}/v1/topics/chat.room1/messages`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ body: 'forged' }),
+          });
+          return `status ${r.status}`;
+        } catch (e) {
+          return `blocked: ${(e as Error).name}`;
+        }
+      }, origin());
+      expect(outcome).toBe('blocked: TypeError');
+    } finally {
+      await page.close();
     }
   });
 });

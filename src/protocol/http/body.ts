@@ -18,6 +18,9 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
       if (done) return;
       done = true;
       req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onError);
+      req.off('close', onClose);
       if (err) {
         // Stop reading: the rest is drained (and dropped) by the server so the 413 can still be sent.
         req.resume();
@@ -29,9 +32,14 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
       if (size > limit) finish(tooLarge());
       else chunks.push(chunk);
     };
+    // Listeners are removed once settled: 'close' follows every 'end', and building an error there for
+    // nothing (stack capture) cost ~3% of the REST POST benchmark.
+    const onEnd = () => finish(undefined);
+    const onError = (err: Error) => finish(new HttpError(400, `request body: ${err.message}`));
+    const onClose = () => finish(new HttpError(400, 'request closed before its body ended'));
     req.on('data', onData);
-    req.once('end', () => finish(undefined));
-    req.once('error', (err) => finish(new HttpError(400, `request body: ${err.message}`)));
-    req.once('close', () => finish(new HttpError(400, 'request closed before its body ended')));
+    req.once('end', onEnd);
+    req.once('error', onError);
+    req.once('close', onClose);
   });
 }

@@ -19,6 +19,18 @@ export {
 export { browserScript, SCRIPT_PATH } from './browser-script.js';
 export { HttpConsumer } from './consumer.js';
 export { ConsumerRegistry } from './consumers.js';
+export {
+  type CorsConfig,
+  type CorsDecision,
+  type CorsPolicy,
+  type CorsRequest,
+  canonicalOrigin,
+  corsDecision,
+  corsMethods,
+  corsPolicy,
+  DEFAULT_CORS_CONFIG,
+} from './cors.js';
+export { corsHandler } from './cors-handler.js';
 export { CredentialCache, type CredentialCacheOptions } from './credential-cache.js';
 export { errorBody, HttpError, toHttpError } from './errors.js';
 export { messageHeaders, toMessageInit } from './mapping.js';

@@ -5,7 +5,7 @@
  */
 import { isUtf8 } from 'node:buffer';
 import type { Message } from '../../core/message.js';
-import type { SseEvent } from './sse-codec.js';
+import { encodeEvent, type SseEvent } from './sse-codec.js';
 
 export type SseFormat = 'text' | 'json';
 
@@ -26,4 +26,26 @@ export function messageEvent(m: Message, format: SseFormat, id: string): SseEven
     };
   }
   return text ? { id, data: body.toString('utf8') } : { id, event: 'binary', data: body.toString('base64') };
+}
+
+/**
+ * Encoded events of messages, per format, for topic streams without history (sse-stream.ts): the core hands
+ * the same Message object to every subscription of a topic, so N live streams encode it once, not N times.
+ * Weak: an entry goes with its message.
+ */
+const encoded = new WeakMap<Message, Partial<Record<SseFormat, Buffer>>>();
+
+/** `messageEvent(m, format, m.id)` encoded as UTF-8, shared by every caller for the same message object. */
+export function sharedMessageEvent(m: Message, format: SseFormat): Buffer {
+  let forms = encoded.get(m);
+  if (forms === undefined) {
+    forms = {};
+    encoded.set(m, forms);
+  }
+  let event = forms[format];
+  if (event === undefined) {
+    event = Buffer.from(encodeEvent(messageEvent(m, format, m.id)), 'utf8');
+    forms[format] = event;
+  }
+  return event;
 }

@@ -19,11 +19,11 @@ import type {
   Subscription,
 } from '../../core/api.js';
 import { encodeComment, encodeEvent } from './sse-codec.js';
-import { messageEvent, type SseFormat } from './sse-format.js';
+import { messageEvent, type SseFormat, sharedMessageEvent } from './sse-format.js';
 
 /** What the stream needs of a response (a `ServerResponse`, or any Writable in tests). */
 export interface SseOutput {
-  write(chunk: string, flushed?: (err?: Error | null) => void): boolean;
+  write(chunk: string | Uint8Array, flushed?: (err?: Error | null) => void): boolean;
   once(event: 'drain', listener: () => void): unknown;
   removeListener(event: 'drain', listener: () => void): unknown;
   end(): void;
@@ -93,15 +93,16 @@ export class SseStream implements DeliverySink {
   deliver(_subscription: Subscription, delivery: Delivery): void {
     if (this.closedReason) return;
     const m = delivery.message;
-    const event = encodeEvent(messageEvent(m, this.options.format, m.id));
     if (this.options.ackOnFlush) {
+      // A queue message goes to one stream: nothing to share, and nothing kept alive with the message.
+      const event = encodeEvent(messageEvent(m, this.options.format, m.id));
       // Acked once the bytes are handed to the OS: a message still in our buffers when the browser goes
       // away is unacked, so closing the subscription puts it back in the queue (redelivered).
       this.write(event, (err) => {
         if (!err && !this.closedReason)
           void Promise.resolve(this.subscription.ack(delivery.tag)).catch(() => undefined);
       });
-    } else this.write(event);
+    } else this.write(sharedMessageEvent(m, this.options.format));
   }
 
   /** The core ended the subscription (temporary destination deleted, admin). */
@@ -123,9 +124,9 @@ export class SseStream implements DeliverySink {
     this.onClosed(reason);
   }
 
-  private write(text: string, flushed?: (err?: Error | null) => void): void {
+  private write(chunk: string | Buffer, flushed?: (err?: Error | null) => void): void {
     this.lastWrite = this.now();
-    if ((flushed ? this.out.write(text, flushed) : this.out.write(text)) || this.paused) return;
+    if ((flushed ? this.out.write(chunk, flushed) : this.out.write(chunk)) || this.paused) return;
     this.paused = true;
     this.subscription.pause();
     this.out.once('drain', this.onDrain);

@@ -1,7 +1,9 @@
 /**
- * The feed encodes each (message, format) once for all its streams (sse-feed.ts): streams at the head share
- * one Buffer, and streams that lag, pause and catch up in any interleaving still get exactly their messages
- * in order (property test against the plain encoding, so the cache never hands out another message's bytes).
+ * Encode once, write to many. The feed encodes each (message, format) once for all its streams
+ * (sse-feed.ts): streams at the head share one Buffer, and streams that lag, pause and catch up in any
+ * interleaving still get exactly their messages in order (property test against the plain encoding, so the
+ * cache never hands out another message's bytes). Live topic streams without history (sse-stream.ts) share
+ * the encoding of a message object too; queue streams do not.
  */
 import { EventEmitter } from 'node:events';
 import fc from 'fast-check';
@@ -9,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import type { CoreConnection, DeliverySink, Subscription } from '../../../src/core/api.js';
 import type { Message } from '../../../src/core/message.js';
 import { TopicFeeds } from '../../../src/protocol/http/sse-feed.js';
-import type { SseOutput } from '../../../src/protocol/http/sse-stream.js';
+import { type SseOutput, SseStream } from '../../../src/protocol/http/sse-stream.js';
 
 const msg = (n: number, size = 8): Message =>
   ({
@@ -130,5 +132,54 @@ describe('encode once per message', () => {
       }),
       { numRuns: 150 },
     );
+  });
+});
+
+describe('live streams without history', () => {
+  function liveStream(format: 'text' | 'json', ackOnFlush = false) {
+    let sink: DeliverySink | undefined;
+    const sub = { close: () => undefined, ack: () => undefined } as unknown as Subscription;
+    const connection = {
+      subscribe(_o: unknown, s: DeliverySink) {
+        sink = s;
+        return sub;
+      },
+      close() {},
+    } as unknown as CoreConnection;
+    const out = new FakeOut();
+    const stream = new SseStream(out as unknown as SseOutput, connection, {
+      address: 'topic://t',
+      heartbeatMs: 60_000,
+      slowConsumerTimeoutMs: 60_000,
+      format,
+      prefetch: 10,
+      ackOnFlush,
+    });
+    const deliver = (m: Message) =>
+      sink!.deliver(sub, { tag: 1, message: m, redelivered: false, deliveryCount: 1 });
+    return { out, stream, deliver };
+  }
+
+  it('share the encoding of one message object per format', () => {
+    const streams = [liveStream('text'), liveStream('text'), liveStream('json')];
+    const m = msg(7);
+    for (const s of streams) s.deliver(m);
+    const [a, b, j] = streams.map((s) => s.out.chunks.at(-1));
+    expect(b).toBe(a);
+    expect(j).not.toBe(a);
+    expect(dataOf(streams[0]!.out.text())).toEqual(['body-7-x']);
+    expect(JSON.parse(dataOf(streams[2]!.out.text())[0]!)).toMatchObject({ id: 'm7', body: 'body-7-x' });
+    // Another message object with the same content is encoded on its own (no mix-up by content or id).
+    const other = { ...msg(8), id: 'm7' } as Message;
+    streams[0]!.deliver(other);
+    expect(dataOf(streams[0]!.out.text())).toEqual(['body-7-x', 'body-8-x']);
+    for (const s of streams) s.stream.close('client');
+  });
+
+  it('queue streams (ack on flush) encode for themselves', () => {
+    const q = liveStream('text', true);
+    q.deliver(msg(1));
+    expect(typeof q.out.chunks.at(-1)).toBe('string');
+    q.stream.close('client');
   });
 });

@@ -29,6 +29,7 @@ import type { Delivery, Digest, ProtocolContext, ReliableProtocol } from '../typ
 import { ReliableUnicast } from '../unicast.js';
 import { Waiters } from '../waiters.js';
 import { type NackOptions, nackOptions } from './options.js';
+import { PayloadRing } from './payload-ring.js';
 import { ReceiveWindow, type Stored } from './receive-window.js';
 
 /** Bytes a data frame adds around the payload: group name, seq, view, retransmit sender (generous). */
@@ -71,9 +72,8 @@ export class NackProtocol implements ReliableProtocol {
   private members = new Set<string>();
   private seq = 0;
   private stableSelf = 0;
-  /** Payload bytes of own messages not yet stable (the byte side of the window). */
-  private unstableBytes = 0;
-  private readonly sent = new Map<number, Stored>();
+  /** Own messages not yet stable, as bytes (see PayloadRing: no heap object per message in flight). */
+  private readonly sent = new PayloadRing(1);
   private readonly lastXmit = new Map<number, number>();
   private readonly recv = new Map<string, ReceiveWindow>();
   /** Windows of departed senders, kept `retainDeparted` ms to answer late NACKs of the last flush. */
@@ -128,8 +128,8 @@ export class NackProtocol implements ReliableProtocol {
 
   get stats(): NackStats {
     let buffered = 0;
-    for (const w of this.recv.values()) buffered += w.store.size;
-    return { ...this.counters, unstable: this.sent.size, unstableBytes: this.unstableBytes, buffered };
+    for (const w of this.recv.values()) buffered += w.held;
+    return { ...this.counters, unstable: this.sent.count, unstableBytes: this.sent.bytes, buffered };
   }
 
   /** Unicast counters, for tests and metrics. */
@@ -151,7 +151,7 @@ export class NackProtocol implements ReliableProtocol {
       !this.closed &&
       !this.blocked &&
       this.seq - this.stableSelf < this.opts.window &&
-      (this.unstableBytes < this.opts.windowBytes || this.seq === this.stableSelf)
+      (this.sent.bytes < this.opts.windowBytes || this.seq === this.stableSelf)
     );
   }
 
@@ -165,8 +165,7 @@ export class NackProtocol implements ReliableProtocol {
     }
     const seq = ++this.seq;
     const view = this.view.id.counter;
-    this.sent.set(seq, { payload, view });
-    this.unstableBytes += payload.length;
+    this.sent.push(seq, payload, view);
     this.counters.sent++;
     this.ctx.wire.multicast('data', { seq, view, payload });
     this.sentSinceTick = true;
@@ -338,7 +337,7 @@ export class NackProtocol implements ReliableProtocol {
    * early must still answer the NACKs of those that have not (the sender itself is gone).
    */
   private retire(sender: string, w: ReceiveWindow): void {
-    if (w.store.size === 0) return;
+    if (w.held === 0) return;
     this.retired.set(sender, w);
     this.ctx.clock.setTimer(this.opts.retainDeparted, () => {
       if (this.retired.get(sender) === w) this.retired.delete(sender);
@@ -363,7 +362,7 @@ export class NackProtocol implements ReliableProtocol {
       return;
     }
     if (d.retransmit) w.answers.delete(d.seq);
-    if (d.seq <= w.delivered || w.store.has(d.seq)) {
+    if (d.seq <= w.delivered || w.pending.has(d.seq)) {
       this.counters.duplicates++;
       return;
     }
@@ -372,11 +371,11 @@ export class NackProtocol implements ReliableProtocol {
       return;
     }
     this.counters.received++;
-    w.store.set(d.seq, d); // McastData is a Stored (payload, view): no copy of the record per message
-    w.requested.delete(d.seq);
-    w.tries.delete(d.seq);
+    if (w.requested.size > 0) w.requested.delete(d.seq);
+    if (w.tries.size > 0) w.tries.delete(d.seq);
     if (d.seq > w.highest) w.highest = d.seq;
-    this.deliverFrom(sender, w);
+    // The frame itself (McastData is a Stored) is kept only if it cannot be delivered now.
+    this.deliverFrom(sender, w, d);
     if (w.missingCount() > 0) this.armNack(sender, w);
   }
 
@@ -384,13 +383,19 @@ export class NackProtocol implements ReliableProtocol {
     for (const [sender, w] of this.recv) this.deliverFrom(sender, w);
   }
 
-  private deliverFrom(sender: string, w: ReceiveWindow): void {
+  /**
+   * Delivers what is next in order. `arriving` is a message just received (seq > delivered, not held):
+   * delivered from here when it is next, without passing through `pending`, else kept there.
+   */
+  private deliverFrom(sender: string, w: ReceiveWindow, arriving?: McastData): void {
     const counter = this.view.id.counter;
     while (w.delivered < w.limit && (!this.paused || this.flushing)) {
-      const m = w.store.get(w.delivered + 1);
+      const next = w.delivered + 1;
+      const m: Stored | undefined = arriving?.seq === next ? arriving : w.pending.get(next);
       // Sent in a view this member has not installed yet: wait for the install (virtual synchrony).
       if (!m || m.view > counter) break;
-      w.delivered++;
+      if (m === arriving) arriving = undefined;
+      w.delivering(m);
       this.counters.delivered++;
       this.deliveredSinceDigest++;
       this.deliveredBytesSinceDigest += m.payload.length;
@@ -398,6 +403,7 @@ export class NackProtocol implements ReliableProtocol {
       this.handler({ sender, payload: m.payload, multicast: true });
       if (this.closed || this.recv.get(sender) !== w) return;
     }
+    if (arriving) w.pending.set(arriving.seq, arriving);
     // Credit goes back after a quarter of either window, so that senders limited by bytes (large
     // messages) are not left waiting for a quarter of the message count.
     if (
@@ -445,7 +451,7 @@ export class NackProtocol implements ReliableProtocol {
     for (const r of n.ranges) {
       top = Math.max(top, r.to);
       for (let s = Math.max(r.from, w.delivered + 1); s <= r.to; s++) {
-        if (this.opts.suppression && !w.store.has(s)) {
+        if (this.opts.suppression && !w.pending.has(s)) {
           // Someone asked for a seq this member misses too: hold its own request (suppression).
           w.requested.set(s, now);
           heard = true;
@@ -465,13 +471,14 @@ export class NackProtocol implements ReliableProtocol {
     let budget = this.opts.maxNackSeqs;
     for (const r of n.ranges) {
       for (let s = r.from; s <= r.to && budget > 0; s++, budget--) {
-        const m = this.sent.get(s);
-        if (!m) continue;
+        if (!this.sent.has(s)) continue;
         const last = this.lastXmit.get(s);
         if (last !== undefined && now - last < this.opts.xmitSuppress) continue;
         this.lastXmit.set(s, now);
         this.counters.retransmitted++;
-        this.ctx.wire.multicast('data', { seq: s, view: m.view, payload: m.payload, retransmit: true });
+        // The payload is a view into the ring: the wire copies it before returning.
+        const payload = this.sent.payload(s);
+        this.ctx.wire.multicast('data', { seq: s, view: this.sent.view(s), payload, retransmit: true });
       }
     }
   }
@@ -488,7 +495,7 @@ export class NackProtocol implements ReliableProtocol {
   private offerAnswers(n: McastNack, w: ReceiveWindow): void {
     let budget = this.opts.maxNackSeqs;
     for (const r of n.ranges) {
-      for (let s = r.from; s <= r.to && budget > 0; s++, budget--) if (w.store.has(s)) w.answers.add(s);
+      for (let s = r.from; s <= r.to && budget > 0; s++, budget--) if (w.has(s)) w.answers.add(s);
     }
     if (w.answers.size === 0 || w.answerTimer) return;
     const sender = n.sender;
@@ -496,7 +503,7 @@ export class NackProtocol implements ReliableProtocol {
       w.answerTimer = undefined;
       if (this.closed) return;
       for (const s of w.answers) {
-        const m = w.store.get(s);
+        const m = w.message(s);
         if (!m) continue;
         this.counters.retransmittedForOthers++;
         this.ctx.wire.multicast('data', {
@@ -567,12 +574,9 @@ export class NackProtocol implements ReliableProtocol {
       }
       if (sender === this.self) {
         if (min > this.stableSelf) {
-          for (let s = this.stableSelf + 1; s <= min; s++) {
-            const m = this.sent.get(s);
-            if (m) this.unstableBytes -= m.payload.length;
-            this.sent.delete(s);
-            this.lastXmit.delete(s);
-          }
+          this.sent.freeTo(min);
+          if (this.lastXmit.size > 0)
+            for (let s = this.stableSelf + 1; s <= min; s++) this.lastXmit.delete(s);
           this.stableSelf = min;
           this.waiters.check();
         }

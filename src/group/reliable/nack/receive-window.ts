@@ -4,10 +4,15 @@
  * member can retransmit them if the sender departs). Everything at or below `stable` is freed.
  *
  *   stable <= delivered <= highest
- *   store holds every seq in (stable, delivered] and some of (delivered, highest]; the rest is missing.
+ *   kept holds every seq in (stable, delivered], as bytes (PayloadRing: no heap object per message);
+ *   pending holds some of (delivered, highest], as received; the rest is missing.
+ *
+ * Without loss or reordering a message goes straight from its datagram to the application and into
+ * `kept`: `pending` stays empty, and nothing of the decoded frame outlives the delivery.
  */
 import type { Timer } from '../../clock.js';
 import type { SeqRange } from '../../wire.js';
+import { PayloadRing } from './payload-ring.js';
 
 export interface Stored {
   payload: Uint8Array;
@@ -22,7 +27,10 @@ export class ReceiveWindow {
   delivered: number;
   highest: number;
   stable: number;
-  readonly store = new Map<number, Stored>();
+  /** Received, not yet delivered (seq > delivered). */
+  readonly pending = new Map<number, Stored>();
+  /** Delivered, not yet stable: (stable, delivered]. */
+  private readonly kept: PayloadRing;
   /** seq -> when it was last requested by anyone (own NACK or one overheard): suppression. */
   readonly requested = new Map<number, number>();
   /**
@@ -52,12 +60,35 @@ export class ReceiveWindow {
     this.delivered = start;
     this.highest = start;
     this.stable = start;
+    this.kept = new PayloadRing(start + 1);
   }
 
-  /** Count of seqs in (delivered, highest] not held. O(1): every seq in (stable, delivered] is in store. */
+  /** Messages held: delivered but not stable, and received but not delivered. */
+  get held(): number {
+    return this.kept.count + this.pending.size;
+  }
+
+  has(seq: number): boolean {
+    return seq <= this.delivered ? this.kept.has(seq) : this.pending.has(seq);
+  }
+
+  /** Message `seq` if held (a new object over the kept bytes: for retransmissions, not the hot path). */
+  message(seq: number): Stored | undefined {
+    if (seq > this.delivered) return this.pending.get(seq);
+    if (!this.kept.has(seq)) return undefined;
+    return { payload: this.kept.payload(seq), view: this.kept.view(seq) };
+  }
+
+  /** Records the delivery of `m`, the message `delivered + 1`: its bytes are copied into `kept`. */
+  delivering(m: Stored): void {
+    const seq = ++this.delivered;
+    if (this.pending.size > 0) this.pending.delete(seq);
+    this.kept.push(seq, m.payload, m.view);
+  }
+
+  /** Count of seqs in (delivered, highest] not held. O(1). */
   missingCount(): number {
-    const undelivered = this.store.size - (this.delivered - this.stable);
-    return this.highest - this.delivered - undelivered;
+    return this.highest - this.delivered - this.pending.size;
   }
 
   /**
@@ -71,7 +102,7 @@ export class ReceiveWindow {
     for (let s = this.delivered + 1; s <= this.highest && count < max; s++) {
       const t = this.requested.get(s);
       const wanted =
-        !this.store.has(s) &&
+        !this.pending.has(s) &&
         (t === undefined || now - t >= retry * Math.min(MAX_BACKOFF, 2 ** ((this.tries.get(s) ?? 1) - 1)));
       if (!wanted) {
         open = undefined;
@@ -94,10 +125,11 @@ export class ReceiveWindow {
   /** Frees what every member has delivered. */
   free(upTo: number): void {
     const to = Math.min(upTo, this.delivered);
-    for (let s = this.stable + 1; s <= to; s++) this.store.delete(s);
+    this.kept.freeTo(to);
     if (to > this.stable) this.stable = to;
-    for (const s of this.requested.keys()) if (s <= this.delivered) this.requested.delete(s);
-    for (const s of this.tries.keys()) if (s <= this.delivered) this.tries.delete(s);
+    if (this.requested.size > 0)
+      for (const s of this.requested.keys()) if (s <= this.delivered) this.requested.delete(s);
+    if (this.tries.size > 0) for (const s of this.tries.keys()) if (s <= this.delivered) this.tries.delete(s);
   }
 
   cancelTimers(): void {

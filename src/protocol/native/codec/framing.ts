@@ -4,9 +4,10 @@
  * `next`, nothing touches a socket.
  *
  * The length is checked against `maxFrameSize` as soon as its 4 bytes are here, before any of the body
- * is waited for, so an oversized frame fails without being buffered. Chunks are joined only when a
- * frame (or a length) spans them, once per such frame; a frame inside one chunk is returned as a view
- * of it (zero-copy: message bodies stay slices of what the socket read).
+ * is waited for, so an oversized frame fails without being buffered. A frame inside one chunk is
+ * returned as a view of it (zero-copy: message bodies stay slices of what the socket read); a frame that
+ * spans chunks is copied out on its own (never the rest of the chunks, which a join of whole chunks
+ * would copy once per chunk boundary).
  */
 import { tooLarge } from './errors.js';
 
@@ -47,29 +48,33 @@ export class FrameReader {
    * its framing), and the caller closes the connection.
    */
   next(): Uint8Array | null {
-    let available = this.head.length - this.pos;
-    if (available < LENGTH_PREFIX) {
-      if (available + this.moreBytes < LENGTH_PREFIX) return null;
-      available = this.merge();
-    }
-    const head = this.head;
-    const p = this.pos;
-    const size = ((head[p]! << 24) | (head[p + 1]! << 16) | (head[p + 2]! << 8) | head[p + 3]!) >>> 0;
+    const available = this.head.length - this.pos;
+    if (available + this.moreBytes < LENGTH_PREFIX) return null;
+    const size =
+      available >= LENGTH_PREFIX
+        ? this.head.readUInt32BE(this.pos)
+        : ((this.byteAt(0) << 24) | (this.byteAt(1) << 16) | (this.byteAt(2) << 8) | this.byteAt(3)) >>> 0;
     if (size > this.maxFrameSize) throw tooLarge(size, this.maxFrameSize);
     const total = LENGTH_PREFIX + size;
-    if (available < total) {
-      if (available + this.moreBytes < total) return null;
-      this.merge();
-    }
-    const start = this.pos + LENGTH_PREFIX;
-    this.pos += total;
-    if (this.pos === this.head.length && this.moreBytes === 0) {
+    if (available >= total) {
+      const start = this.pos + LENGTH_PREFIX;
+      this.pos += total;
       const frame = this.head.subarray(start, start + size);
-      this.head = EMPTY;
-      this.pos = 0;
+      if (this.pos === this.head.length) this.advanceChunk();
       return frame;
     }
-    return this.head.subarray(start, start + size);
+    if (available + this.moreBytes < total) return null;
+    // The frame spans chunks: copy exactly its bytes, and go on in the chunk where it ends.
+    const out = Buffer.allocUnsafe(total);
+    let filled = 0;
+    while (filled < total) {
+      const n = Math.min(total - filled, this.head.length - this.pos);
+      this.head.copy(out, filled, this.pos, this.pos + n);
+      filled += n;
+      this.pos += n;
+      if (this.pos === this.head.length) this.advanceChunk();
+    }
+    return out.subarray(LENGTH_PREFIX);
   }
 
   /** Drops everything buffered (the connection is closing). */
@@ -80,15 +85,28 @@ export class FrameReader {
     this.moreBytes = 0;
   }
 
-  /** Joins the unread part of `head` with every later chunk; returns the bytes now in `head`. */
-  private merge(): number {
-    const parts = [this.head.subarray(this.pos), ...this.more];
-    const total = this.head.length - this.pos + this.moreBytes;
-    this.head = Buffer.concat(parts, total);
+  /** Byte `i` of the unread input, across chunks (only for a length prefix split between chunks). */
+  private byteAt(i: number): number {
+    let rest = i + this.pos;
+    if (rest < this.head.length) return this.head[rest]!;
+    rest -= this.head.length;
+    for (const c of this.more) {
+      if (rest < c.length) return c[rest]!;
+      rest -= c.length;
+    }
+    return 0;
+  }
+
+  /** `head` is used up: the next chunk (if any) takes its place. */
+  private advanceChunk(): void {
+    const next = this.more.shift();
+    if (next === undefined) {
+      this.head = EMPTY;
+    } else {
+      this.head = next;
+      this.moreBytes -= next.length;
+    }
     this.pos = 0;
-    this.more.length = 0;
-    this.moreBytes = 0;
-    return total;
   }
 }
 

@@ -10,6 +10,7 @@ import { readUsersFile, type UserRecord } from './users-file.js';
 export class UserDirectory {
   private users = new Map<string, UserRecord>();
   private signature = '';
+  private refreshing: Promise<void> | undefined;
 
   private constructor(
     readonly file: string,
@@ -41,8 +42,19 @@ export class UserDirectory {
     return [...this.users.keys()];
   }
 
-  async refresh(): Promise<void> {
-    if (!this.file) return;
+  /**
+   * Logins that arrive together share one refresh: an HTTP endpoint authenticates every request, and a
+   * `stat` per request was measured at ~28 % of the broker's main thread under REST load (docs/PERFORMANCE.md).
+   */
+  refresh(): Promise<void> {
+    if (!this.file) return Promise.resolve();
+    this.refreshing ??= this.refreshNow().finally(() => {
+      this.refreshing = undefined;
+    });
+    return this.refreshing;
+  }
+
+  private async refreshNow(): Promise<void> {
     const sig = await this.currentSignature();
     if (sig === this.signature) return;
     try {

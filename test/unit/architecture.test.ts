@@ -85,6 +85,18 @@ describe('import rules', () => {
     ).toEqual([]);
   });
 
+  it('the client imports none of the broker (it runs in browsers; test/unit/client/isomorphic.test.ts)', () => {
+    expect(
+      violations((i) => {
+        if (layer(i.from) !== 'client' || !i.target.endsWith('.js')) return undefined;
+        // protobufjs/light: the only package the client needs (its codec), browser-safe.
+        return ['client', 'util', 'protobufjs'].includes(layer(i.target))
+          ? undefined
+          : `${i.from} -> ${i.target}`;
+      }),
+    ).toEqual([]);
+  });
+
   it('the rules see the imports (a sanity check that the scanner works)', () => {
     expect(all.some((i) => i.from.startsWith('protocol/stomp') && i.target.startsWith('core/'))).toBe(true);
     expect(all.length).toBeGreaterThan(100);

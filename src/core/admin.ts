@@ -40,6 +40,16 @@ export interface QueueInfo {
   readonly blocked: boolean;
 }
 
+/** One row of the address listing: every queue, topic and temporary destination the broker knows now. */
+export interface AddressInfo {
+  readonly address: string;
+  readonly kind: 'queue' | 'topic' | 'temp-queue' | 'temp-topic';
+  /** Queues: pending + in flight. Topics: undefined (they hold nothing; subscriptions do). */
+  readonly depth?: number;
+  /** Queue consumers, or subscriptions matching the topic. */
+  readonly consumers: number;
+}
+
 export interface TopicInfo extends TopicStats {
   readonly name: string;
 }
@@ -218,6 +228,26 @@ export class CoreAdmin {
     } finally {
       conn.close();
     }
+  }
+
+  // --- addresses ------------------------------------------------------------------------------------
+
+  /** Queues, topics published to (bounded, see Broker.route) and live temporary destinations. */
+  addresses(): AddressInfo[] {
+    const out: AddressInfo[] = [];
+    for (const q of this.broker.queues.values()) {
+      out.push({ address: q.address, kind: 'queue', depth: q.depth, consumers: q.consumers.length });
+    }
+    for (const q of this.broker.tempQueues.values()) {
+      out.push({ address: q.address, kind: 'temp-queue', depth: q.depth, consumers: q.consumers.length });
+    }
+    for (const t of this.broker.topicStats()) {
+      out.push({ address: t.address, kind: 'topic', consumers: t.subscribers });
+    }
+    for (const [address, t] of this.broker.tempTopics) {
+      out.push({ address, kind: 'temp-topic', consumers: t.subscribers.size });
+    }
+    return out;
   }
 
   // --- topics and subscriptions ----------------------------------------------------------------------

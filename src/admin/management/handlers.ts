@@ -151,6 +151,11 @@ export const HANDLERS: Readonly<Record<RouteName, Handler>> = {
     return ok(ctx.core.admin.topics());
   },
 
+  listAddresses(ctx, r) {
+    ctx.core.admin.authorize(r.principal, ALL);
+    return ok(ctx.core.admin.addresses());
+  },
+
   sendToTopic(ctx, r) {
     return send(ctx, r, `topic://${r.params['name']!}`);
   },

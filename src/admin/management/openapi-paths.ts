@@ -246,6 +246,32 @@ export const adminOpenApiPaths: Json = {
       responses: { ...noContent, ...errors, ...notFound },
     },
   },
+  '/v1/admin/addresses': {
+    get: {
+      tags,
+      security,
+      summary: 'Every queue, topic published to, and live temporary destination',
+      operationId: 'adminListAddresses',
+      responses: {
+        '200': {
+          description: 'addresses',
+          ...json({
+            type: 'array',
+            items: {
+              type: 'object',
+              properties: {
+                address: str,
+                kind: { type: 'string', enum: ['queue', 'topic', 'temp-queue', 'temp-topic'] },
+                depth: { ...int, description: 'queues only: pending + in flight' },
+                consumers: { ...int, description: 'queue consumers, or subscriptions matching the topic' },
+              },
+            },
+          }),
+        },
+        ...errors,
+      },
+    },
+  },
   '/v1/admin/topics': {
     get: {
       tags,

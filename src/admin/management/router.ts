@@ -18,6 +18,7 @@ export type RouteName =
   | 'moveMessage'
   | 'deleteMessage'
   | 'listTopics'
+  | 'listAddresses'
   | 'sendToTopic'
   | 'listSubscriptions'
   | 'deleteDurable'
@@ -44,6 +45,7 @@ export const ROUTES: readonly RouteDef[] = [
   { name: 'moveMessage', method: 'POST', pattern: 'queues/{name}/messages/{id}/move' },
   { name: 'deleteMessage', method: 'DELETE', pattern: 'queues/{name}/messages/{id}' },
   { name: 'listTopics', method: 'GET', pattern: 'topics' },
+  { name: 'listAddresses', method: 'GET', pattern: 'addresses' },
   { name: 'sendToTopic', method: 'POST', pattern: 'topics/{name}/messages' },
   { name: 'listSubscriptions', method: 'GET', pattern: 'subscriptions' },
   { name: 'deleteDurable', method: 'DELETE', pattern: 'subscriptions/durable/{clientId}/{name}' },

@@ -143,6 +143,21 @@ describe('CoreAdmin queues', () => {
     expect(h.core.admin.topics()).toEqual([
       { address: 'topic://t.x', name: 't.x', published: 1, subscribers: 1 },
     ]);
+    expect(h.core.admin.addresses()).toEqual([
+      { address: 'queue://q', kind: 'queue', depth: 0, consumers: 0 },
+      { address: 'topic://t.x', kind: 'topic', consumers: 1 },
+    ]);
+  });
+
+  it('lists temporary destinations among the addresses while their owner lives', async () => {
+    const h = await harness();
+    const c = h.connect();
+    const tq = c.createTemporary('queue');
+    const tt = c.createTemporary('topic');
+    const kinds = () => h.core.admin.addresses().map((a) => `${a.kind} ${a.address}`);
+    expect(kinds()).toEqual([`temp-queue ${tq}`, `temp-topic ${tt}`]);
+    c.close();
+    expect(kinds()).toEqual([]);
   });
 
   it('sends and returns the broker-assigned id', async () => {

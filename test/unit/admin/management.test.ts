@@ -92,7 +92,7 @@ describe('authentication and authorization', () => {
   });
 
   it('answers 403 for broker-wide views without admin on *', async () => {
-    for (const path of ['overview', 'queues', 'topics', 'subscriptions', 'connections']) {
+    for (const path of ['overview', 'queues', 'topics', 'addresses', 'subscriptions', 'connections']) {
       const r = await call('GET', `/v1/admin/${path}`, { user: 'alice' });
       expect(r.status, path).toBe(403);
       expect(r.body).toMatchObject({ code: 'FORBIDDEN' });

@@ -180,7 +180,17 @@ export function sendBuilder(address, size, persistent, now) {
   const tail = persistent ? [0x18, 0x01] : [];
   const msgLen = msgHead.length + addr.length + bodyHead.length + size + tail.length;
   const msgPrefix = Buffer.concat([Buffer.from(msgHead), addr, Buffer.from(bodyHead)]);
+  let template;
+  let bodyAt = 0;
   return (seq, requestId) => {
+    if (!requestId && template) {
+      // Fire-and-forget frames differ only in the body's sequence and time: copy a template.
+      const out = Buffer.allocUnsafe(template.length);
+      template.copy(out);
+      out.writeUInt32LE(seq, bodyAt);
+      out.writeDoubleLE(now(), bodyAt + 8);
+      return out;
+    }
     const send = [];
     if (requestId) {
       send.push(0x08);
@@ -202,6 +212,10 @@ export function sendBuilder(address, size, persistent, now) {
     out.fill(0x61, p, p + size);
     out.writeUInt32LE(seq, p);
     out.writeDoubleLE(now(), p + 8);
+    if (!requestId) {
+      template = Buffer.from(out);
+      bodyAt = p;
+    }
     p += size;
     for (const b of tail) out[p++] = b;
     return out;

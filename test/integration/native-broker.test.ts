@@ -148,6 +148,25 @@ describe('native protocol over TLS and WebSocket', () => {
   });
 });
 
+describe('native protocol authentication', () => {
+  it('accepts a bearer token issued by POST /v1/auth/token and refuses an unknown one', async () => {
+    const res = await fetch(`http://127.0.0.1:${broker.http}/v1/auth/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ login: 'anyone', passcode: 'x' }),
+    });
+    expect(res.status).toBe(200);
+    const { token } = (await res.json()) as { token: string };
+    const c = await NativeRawClient.tcp(broker.native);
+    await c.connect({ token });
+    c.close();
+    const bad = await NativeRawClient.tcp(broker.native);
+    const refused = await bad.request('connect', { versions: [1], token: 'not-a-token' });
+    expect(refused.error).toMatchObject({ code: 'UNAUTHENTICATED', fatal: true });
+    await bad.closed;
+  });
+});
+
 describe('native protocol across a restart', () => {
   it('keeps persistent messages and producer sequences (duplicates are not routed again)', async () => {
     const c = await NativeRawClient.tcp(broker.native);

@@ -185,6 +185,17 @@ describe('native session: producing and consuming', () => {
     expect(c.take().flatMap((f) => f.deliver.deliveries.map((d: { tag: number }) => d.tag))).toEqual([2]);
   });
 
+  it('drops a consumer that does not drain its output in time', async () => {
+    const c = await connected({ limits: { slowConsumerTimeoutMs: 500 } });
+    c.send('subscribe', { request_id: 1, subscription_id: 1, address: 'topic://slow', credit: 100 });
+    c.take();
+    c.transport.writable = false;
+    c.send('send', { message: { address: 'topic://slow', body: body('a') } });
+    h!.timers.advance(600);
+    expect(c.take().at(-1)!.error).toMatchObject({ code: 'LIMIT_EXCEEDED', fatal: true });
+    expect(c.transport.destroyed).toBe(true);
+  });
+
   it('detects duplicates by (producer_id, sequence), also after a restart', async () => {
     const c = await connected();
     const send = (seq: number) =>

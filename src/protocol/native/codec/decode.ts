@@ -66,8 +66,12 @@ function coldType(kind: FrameKind): protobuf.Type | undefined {
   return coldTypes.get(kind);
 }
 
+/** Reused for every frame: decoding is synchronous and never re-entered. */
+const outer = new Reader(new Uint8Array(0), 0, 0);
+const inner = new Reader(new Uint8Array(0), 0, 0);
+
 export function decodeFrame(bytes: Uint8Array): ClientFrame {
-  const r = new Reader(bytes, 0, bytes.length);
+  const r = outer.reset(bytes, 0, bytes.length);
   let kind: FrameKind | undefined;
   let start = 0;
   let end = 0;
@@ -83,7 +87,7 @@ export function decodeFrame(bytes: Uint8Array): ClientFrame {
   }
   if (kind === undefined) throw malformed('no frame kind this broker knows');
   if (BROKER_ONLY_KINDS.has(kind)) throw malformed(`'${kind}' is sent by the broker, not to it`);
-  const body = new Reader(bytes, start, end);
+  const body = inner.reset(bytes, start, end);
   switch (kind) {
     case 'send':
       return { kind, value: decodeSend(body) };

@@ -58,7 +58,7 @@ export function decodeMessage(r: Reader, end: number): WireMessage {
     switch (tag >>> 3) {
       case 1:
         expect(wt, WT_LEN, 'address');
-        m.address = r.string();
+        m.address = r.internedString();
         break;
       case 2:
         expect(wt, WT_LEN, 'body');

@@ -23,12 +23,19 @@ export class Reader {
   pos: number;
 
   constructor(
-    readonly buf: Uint8Array,
+    public buf: Uint8Array,
     start: number,
     /** Exclusive end of what may be read. */
     public end: number,
   ) {
     this.pos = start;
+  }
+
+  reset(buf: Uint8Array, start: number, end: number): this {
+    this.buf = buf;
+    this.pos = start;
+    this.end = end;
+    return this;
   }
 
   get done(): boolean {
@@ -150,6 +157,33 @@ export class Reader {
     this.pos = end;
     return end === start ? '' : utf8.decode(this.buf.subarray(start, end));
   }
+
+  /**
+   * A string that usually repeats (a message's address): when its bytes equal the last ones read here,
+   * the last string is returned without decoding or allocating.
+   */
+  internedString(): string {
+    const end = this.lenEnd();
+    const start = this.pos;
+    this.pos = end;
+    const n = end - start;
+    const last = this.lastBytes;
+    if (n === last.length && n <= 256) {
+      const b = this.buf;
+      let i = 0;
+      while (i < n && b[start + i] === last[i]) i++;
+      if (i === n) return this.lastString;
+    }
+    if (n === 0) return '';
+    const bytes = this.buf.subarray(start, end);
+    this.lastString = utf8.decode(bytes);
+    // A copy: the frame's bytes are a view of a socket chunk that is reused or released.
+    this.lastBytes = n <= 256 ? Uint8Array.from(bytes) : new Uint8Array(0);
+    return this.lastString;
+  }
+
+  private lastBytes: Uint8Array = new Uint8Array(0);
+  private lastString = '';
 
   /** Skips an unknown field (proto3: unknown fields are ignored). Groups are not valid in proto3. */
   skip(wireType: number): void {

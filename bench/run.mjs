@@ -152,6 +152,8 @@ async function startBroker() {
       '0',
       '--mqtt',
       '0',
+      '--native',
+      'off',
       '--ports-file',
       portsFile,
       '--log-level',

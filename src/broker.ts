@@ -222,6 +222,8 @@ export async function startBroker(config: BlazeConfig, options: StartOptions = {
     let native: Listener | undefined;
     let nativeTls: Listener | undefined;
     let nativeFactory: NativeProtocol | undefined;
+    // Bearer tokens are issued by the HTTP endpoint (POST /v1/auth/token); a native Connect may carry one.
+    let tokenAuthenticator: ReturnType<typeof createHttpAuthenticator> | undefined;
     const nativeOn = config.listeners.native !== 'off' || config.listeners.nativeTls !== 'off';
     if (nativeOn || config.listeners.http !== 'off' || options.inProcess) {
       nativeFactory = nativeProtocol({
@@ -232,6 +234,10 @@ export async function startBroker(config: BlazeConfig, options: StartOptions = {
         serverName: `blazemq/${packageVersion()}`,
         storeId: storeIdentity(core.kv(NATIVE_STORE_NAMESPACE)),
         producers: core.kv(PRODUCERS_NAMESPACE),
+        authenticateToken: (token) =>
+          tokenAuthenticator === undefined
+            ? Promise.resolve(null)
+            : tokenAuthenticator.authenticateHeader(`Bearer ${token}`).catch(() => null),
       });
       const common = {
         host,
@@ -322,6 +328,7 @@ export async function startBroker(config: BlazeConfig, options: StartOptions = {
         credentialCacheTtlMs: config.limits.http.credentialCacheTtlMs,
         credentialCacheSize: config.limits.http.credentialCacheSize,
       });
+      tokenAuthenticator = httpAuthenticator;
       const messaging = httpMessaging({
         core,
         authenticator: httpAuthenticator,

@@ -77,7 +77,10 @@ describe('startBroker', () => {
   });
 
   it('with users: binds the requested host and requires a login', async () => {
-    const c = config('secured', { host: '0.0.0.0', listeners: { stomp: 0, http: 'off', mqtt: 'off', native: 'off' } });
+    const c = config('secured', {
+      host: '0.0.0.0',
+      listeners: { stomp: 0, http: 'off', mqtt: 'off', native: 'off' },
+    });
     await writeUsersFile(join(c.dataDir, 'users.json'), [
       { name: 'alice', groups: ['admins'], password: await hashPassword('pw', { N: 1024, r: 8, p: 1 }) },
     ]);

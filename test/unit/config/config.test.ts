@@ -32,7 +32,14 @@ describe('defaults', () => {
     expect(c.dataDir).toBe('./data');
     expect(c.host).toBe('0.0.0.0');
     expect(c.logLevel).toBe('info');
-    expect(c.listeners).toEqual({ stomp: 61613, http: 8161, mqtt: 1883, amqp: 'off', native: 61616, nativeTls: 'off' });
+    expect(c.listeners).toEqual({
+      stomp: 61613,
+      http: 8161,
+      mqtt: 1883,
+      amqp: 'off',
+      native: 61616,
+      nativeTls: 'off',
+    });
     expect(c.limits.maxConnections).toBeGreaterThan(0);
     expect(c.limits.stomp.maxHeaders).toBe(1000);
     expect(c.core.maxRedeliveries).toBe(6);

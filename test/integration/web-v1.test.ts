@@ -188,6 +188,17 @@ describe('send, browse, receive, ack', () => {
     expect((await browse(q)).map((m: { body: string }) => m.body).sort()).toEqual(['b', 'c']);
   });
 
+  it('acks by message id as well as by receipt', async () => {
+    const q = unique('public.byid');
+    await post(`/v1/queues/${q}/messages`, { body: 'x' });
+    const got = (await curl([...ALICE, '-X', 'POST', `${base}/v1/queues/${q}/receive?max=1`])).json()
+      .messages as Array<{ id: string }>;
+    const missing = await post('/v1/acks', { ids: ['ID:not-held'] });
+    expect(missing.status).toBe(404);
+    expect((await post('/v1/acks', { ids: [got[0]!.id] })).json()).toEqual({ acked: 1 });
+    expect(await browse(q)).toEqual([]);
+  });
+
   it('long-polls a receive until a message arrives', async () => {
     const q = unique('public.poll');
     const pending = curl([...ALICE, '-X', 'POST', `${base}/v1/queues/${q}/receive?timeoutMs=5000`]);

@@ -64,6 +64,22 @@ describe('LeaseRegistry', () => {
     expect(leases.held).toBe(1);
   });
 
+  it('settles by message id, only for the user holding the message, all or nothing', async () => {
+    await send('queue://q', 'a', 'b');
+    const got = await receive(alice, 2);
+    const ids = got.map((r) => r.delivery.message.id);
+    expect(() => leases.receiptsOf(bob, ids)).toThrow(HttpError);
+    expect(() => leases.receiptsOf(alice, [ids[0]!, 'ID:nope'])).toThrow(/not held/);
+    expect(await leases.settle(alice, leases.receiptsOf(alice, [ids[0]!]), 'ack')).toBe(1);
+    // Settled: its id is no longer held; the other one still is.
+    expect(() => leases.receiptsOf(alice, [ids[0]!])).toThrow(/not held/);
+    expect(await leases.settle(alice, leases.receiptsOf(alice, [ids[1]!]), 'nack')).toBe(1);
+    expect(depth()).toBe(1);
+    const again = await receive(alice, 1);
+    expect(bodies(again)).toEqual(['b']);
+    expect(again[0]!.delivery.redelivered).toBe(true);
+  });
+
   it('long-polls for the first message', async () => {
     const pending = receive(alice, 2, { timeoutMs: 2000 });
     setTimeout(() => void send('queue://q', 'late'), 30);

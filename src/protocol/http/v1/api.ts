@@ -63,13 +63,15 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-function receiptsOf(body: unknown): string[] {
-  const list = isObject(body) ? body.receipts : undefined;
+/** `{"receipts": [...]}` (from receive) or `{"ids": [...]}` (message ids of messages this user holds). */
+function settleTargets(body: unknown): { kind: 'receipts' | 'ids'; list: string[] } {
+  const kind = isObject(body) && body.ids !== undefined && body.receipts === undefined ? 'ids' : 'receipts';
+  const list = isObject(body) ? body[kind] : undefined;
   if (!Array.isArray(list) || list.length === 0 || !list.every((r) => typeof r === 'string')) {
-    throw new HttpError(400, 'expected {"receipts": ["...", ...]} with at least one receipt');
+    throw new HttpError(400, 'expected {"receipts": ["...", ...]} or {"ids": ["...", ...]}, not empty');
   }
-  if (list.length > 10_000) throw new HttpError(413, 'more than 10000 receipts in one request');
-  return list as string[];
+  if (list.length > 10_000) throw new HttpError(413, `more than 10000 ${kind} in one request`);
+  return { kind, list: list as string[] };
 }
 
 /** A batch item's address: `queue://name` or `topic://name`; anything else is a 400. */
@@ -227,7 +229,8 @@ export function v1Api(ctx: V1Context): V1Api {
   }
 
   async function settle(req: IncomingMessage, res: ServerResponse, how: 'ack' | 'nack', p: Principal) {
-    const receipts = receiptsOf(await readJson(req));
+    const { kind, list } = settleTargets(await readJson(req));
+    const receipts = kind === 'ids' ? leases.receiptsOf(p, list) : list;
     const n = await leases.settle(p, receipts, how);
     sendJson(res, 200, how === 'ack' ? { acked: n } : { nacked: n });
   }

@@ -48,6 +48,12 @@ export interface LeaseRegistryOptions {
 export class LeaseRegistry {
   private readonly leases = new Set<Lease>();
   private readonly receipts = new Map<string, Lease>();
+  /**
+   * `user NUL message id` -> receipt, so that a client may ack/nack by message id too (`{"ids": [...]}`);
+   * and receipt -> that key, to forget it when the receipt goes.
+   */
+  private readonly byMessage = new Map<string, string>();
+  private readonly messageKeys = new Map<string, string>();
 
   constructor(private readonly options: LeaseRegistryOptions) {}
 
@@ -140,10 +146,33 @@ export class LeaseRegistry {
       const receipt = randomBytes(18).toString('base64url');
       lease.held.set(receipt, delivery.tag);
       this.receipts.set(receipt, lease);
+      const key = `${lease.user}\u0000${delivery.message.id}`;
+      this.byMessage.set(key, receipt);
+      this.messageKeys.set(receipt, key);
       return { receipt, delivery };
     });
     lease.timer = setTimeout(() => this.closeLease(lease), r.visibilityTimeoutMs);
     lease.timer.unref();
+    return out;
+  }
+
+  /**
+   * The receipts of messages this user holds, by message id; 404 naming the ids not held (never
+   * received, already settled, lease expired), so that `settle` stays all or nothing.
+   */
+  receiptsOf(principal: Principal, ids: readonly string[]): string[] {
+    const unknown: string[] = [];
+    const out: string[] = [];
+    for (const id of new Set(ids)) {
+      const receipt = this.byMessage.get(`${principal.user}\u0000${id}`);
+      if (receipt === undefined) unknown.push(id);
+      else out.push(receipt);
+    }
+    if (unknown.length > 0) {
+      throw new HttpError(404, `message${unknown.length > 1 ? 's' : ''} not held`, {}, 'NOT_FOUND', {
+        unknown,
+      });
+    }
     return out;
   }
 
@@ -166,7 +195,7 @@ export class LeaseRegistry {
       const lease = this.receipts.get(receipt)!;
       const tag = lease.held.get(receipt)!;
       lease.held.delete(receipt);
-      this.receipts.delete(receipt);
+      this.forget(receipt);
       touched.add(lease);
       const sub = lease.subscription!;
       try {
@@ -189,11 +218,19 @@ export class LeaseRegistry {
     for (const l of [...this.leases]) this.closeLease(l);
   }
 
+  private forget(receipt: string): void {
+    this.receipts.delete(receipt);
+    const key = this.messageKeys.get(receipt);
+    if (key === undefined) return;
+    this.messageKeys.delete(receipt);
+    if (this.byMessage.get(key) === receipt) this.byMessage.delete(key);
+  }
+
   private closeLease(lease: Lease): void {
     if (lease.closed) return;
     lease.closed = true;
     if (lease.timer) clearTimeout(lease.timer);
-    for (const receipt of lease.held.keys()) this.receipts.delete(receipt);
+    for (const receipt of lease.held.keys()) this.forget(receipt);
     lease.held.clear();
     this.leases.delete(lease);
     try {

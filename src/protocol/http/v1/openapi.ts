@@ -303,9 +303,19 @@ const SCHEMAS: Json = {
     ],
   },
   Receipts: {
-    type: 'object',
-    properties: { receipts: { type: 'array', minItems: 1, items: { type: 'string' } } },
-    required: ['receipts'],
+    description: 'receipts from receive, or the message ids of messages this user holds under a lease',
+    oneOf: [
+      {
+        type: 'object',
+        properties: { receipts: { type: 'array', minItems: 1, items: { type: 'string' } } },
+        required: ['receipts'],
+      },
+      {
+        type: 'object',
+        properties: { ids: { type: 'array', minItems: 1, items: { type: 'string' } } },
+        required: ['ids'],
+      },
+    ],
   },
 };
 

@@ -312,6 +312,7 @@ export class BlazeClient {
     const tx = new Transaction(
       `tx-${this.producerId}-${++this.txSeq}`,
       {
+        producerId: this.producerId,
         epoch: () => this.epochValue,
         request: (build) => this.rawRequest(build),
         forgetTransaction: (t) => this.transactions.delete(t),

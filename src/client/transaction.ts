@@ -3,13 +3,23 @@
  * effect together at commit, durably. A transaction does not survive its connection: after a failover
  * the broker has rolled it back, so commit() rejects with TRANSACTION_ROLLED_BACK (as JMS does) and the
  * acked messages come again.
+ *
+ * One case is recovered instead: the connection is lost after TxCommit was written but before its
+ * answer, so the commit may or may not have happened. A transaction that only sent is then replayed on
+ * the next connection (TxBegin, the same sends, TxCommit). Its sends carry a producer id of their own
+ * (`<client producer id>/<tx id>`) and sequences 1, 2, ...: the broker drops each one it already
+ * committed (native.proto Send, duplicate detection), so the messages are delivered exactly once either
+ * way. A producer id per transaction, not the client's, because the broker keeps one high-water mark
+ * per producer and transactions of one client may commit in any order. A transaction that acked cannot
+ * be replayed (its delivery tags died with the connection): its commit rejects with CONNECTION_LOST.
  */
-import { ClientCodes, ClientError } from './codec/errors.js';
+import { ClientCodes, ClientError, isClientError } from './codec/errors.js';
 import type { Frame, WireMessage } from './codec/frames.js';
 import { type Body, type PublishOptions, toWireMessage } from './message.js';
 import { type Message, type Subscription, subscriptionOf } from './subscription.js';
 
 export interface TxHost {
+  readonly producerId: string;
   epoch(): number;
   request(build: (requestId: number) => Frame): Promise<unknown>;
   forgetTransaction(tx: Transaction): void;
@@ -20,6 +30,9 @@ export class Transaction {
   broken = false;
   private done = false;
   private readonly acked: Message[] = [];
+  /** Every send, for a replay: messages and the first sequence. */
+  private readonly sends: Array<{ messages: WireMessage[]; first: number }> = [];
+  private nextSequence = 1;
 
   constructor(
     readonly id: string,
@@ -53,8 +66,28 @@ export class Transaction {
     this.check();
     this.done = true;
     this.host.forgetTransaction(this);
-    await this.host.request((request_id) => ({ tx_commit: { request_id, tx_id: this.id } }));
+    try {
+      await this.host.request((request_id) => ({ tx_commit: { request_id, tx_id: this.id } }));
+    } catch (e) {
+      if (!isConnectionLost(e) || this.acked.length > 0 || this.sends.length === 0) throw e;
+      await this.replay();
+    }
     for (const m of this.acked) subscriptionOf(m).markAcked([m]);
+  }
+
+  /** The commit's outcome is unknown: the whole transaction again (sequences make it idempotent). */
+  private async replay(): Promise<void> {
+    // Each attempt needs a new connection (the request waits for one); a refusal ends the loop.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.host.request((request_id) => ({ tx_begin: { request_id, tx_id: this.id } }));
+        await Promise.all(this.sends.map((s) => this.host.request((rid) => this.sendFrameOf(rid, s))));
+        await this.host.request((request_id) => ({ tx_commit: { request_id, tx_id: this.id } }));
+        return;
+      } catch (e) {
+        if (!isConnectionLost(e) || attempt >= MAX_REPLAYS) throw e;
+      }
+    }
   }
 
   async rollback(): Promise<void> {
@@ -67,12 +100,18 @@ export class Transaction {
 
   private async sendFrame(messages: WireMessage[]): Promise<void> {
     this.check();
+    const send = { messages, first: this.nextSequence };
+    this.nextSequence += messages.length;
+    this.sends.push(send);
+    await this.host.request((request_id) => this.sendFrameOf(request_id, send));
+  }
+
+  private sendFrameOf(request_id: number, s: { messages: WireMessage[]; first: number }): Frame {
     const tx_id = this.id;
-    await this.host.request((request_id) =>
-      messages.length === 1
-        ? { send: { request_id, message: messages[0], tx_id } }
-        : { send_batch: { request_id, messages, tx_id } },
-    );
+    const producer_id = `${this.host.producerId}/${this.id}`;
+    return s.messages.length === 1
+      ? { send: { request_id, message: s.messages[0], tx_id, producer_id, sequence: s.first } }
+      : { send_batch: { request_id, messages: s.messages, tx_id, producer_id, first_sequence: s.first } };
   }
 
   private check(): void {
@@ -86,4 +125,11 @@ export class Transaction {
       );
     }
   }
+}
+
+/** Replays of one in-doubt commit at most (each after a new connection). */
+const MAX_REPLAYS = 5;
+
+function isConnectionLost(e: unknown): boolean {
+  return isClientError(e) && e.code === ClientCodes.CONNECTION_LOST;
 }

@@ -10,10 +10,21 @@
  *
  * Bounded: at most `maxProducers` ids (least recently used forgotten first) and none idle longer than
  * `producerIdleMs`; a forgotten producer's next message is simply accepted.
+ *
+ * Transactions (local and XA): a sequence sent inside a transaction is only *held* by it. It is checked
+ * against the committed high-water mark when sent (a duplicate is dropped), but the mark moves only when
+ * the transaction commits, and the record is written in the commit's own synchronous turn, so it lands in
+ * the commit's store batch: committed messages and "sequence n accepted" are durable together. A rollback
+ * drops what the transaction held, so its messages can be sent again. A sequence held by another
+ * unfinished transaction is refused with CONFLICT (the outcome of that transaction is not known yet).
+ * An XA branch's held sequences are written with its prepare (key prefix `PREPARED_PREFIX`) and read back
+ * at start-up, so a branch prepared before a restart still moves the mark when it commits.
  */
 import type { KeyValueNamespace } from '../../core/kv.js';
+import { BlazeError } from '../../util/errors.js';
 import { flushAfterTurn, inInputTurn, type TurnOutput } from '../../util/input-turn.js';
 import type { Timers } from '../../util/timers.js';
+import { XaMirror } from './xa-mirror.js';
 
 interface Entry {
   sequence: number;
@@ -22,8 +33,18 @@ interface Entry {
   dirty: boolean;
 }
 
+/** Record keys of prepared XA branches' held sequences; producer ids are the other keys. */
+export const PREPARED_PREFIX = '\u0000prepared:';
+
+/** Sequences held by one unfinished transaction: producer id -> highest sequence. */
+type Held = Map<string, number>;
+
 export class ProducerRegistry implements TurnOutput {
   private readonly entries = new Map<string, Entry>();
+  /** Unfinished transactions by key (`txKey`): what each holds, and whether it is prepared. */
+  private readonly held = new Map<string, { sequences: Held; prepared: boolean }>();
+  /** XA branch states the transaction handlers follow to predict one-phase commits (xa-mirror.ts). */
+  readonly xa = new XaMirror();
   private readonly dirty: string[] = [];
   private queued = false;
 
@@ -36,6 +57,12 @@ export class ProducerRegistry implements TurnOutput {
     if (kv === undefined) return;
     const now = timers.now();
     for (const [key, value] of kv.takeRecovered()) {
+      if (key.startsWith(PREPARED_PREFIX)) {
+        const sequences = decodeHeld(value);
+        if (sequences === undefined) kv.delete(key);
+        else this.held.set(key.slice(PREPARED_PREFIX.length), { sequences, prepared: true });
+        continue;
+      }
       const decoded = decodeRecord(value);
       if (decoded === undefined || now - decoded.lastUsed > idleMs) kv.delete(key);
       else this.entries.set(key, { ...decoded, dirty: false });
@@ -77,6 +104,82 @@ export class ProducerRegistry implements TurnOutput {
     }
   }
 
+  // ---- transactions ----------------------------------------------------------------------------------
+
+  /**
+   * A send of `sequence` inside transaction `txKey`: true when it must be dropped as a duplicate (the
+   * sequence was committed, or this transaction holds it already). CONFLICT when another unfinished
+   * transaction holds it.
+   */
+  isDuplicateInTransaction(txKey: string, producerId: string, sequence: number): boolean {
+    if (this.isDuplicate(producerId, sequence)) return true;
+    const mine = this.held.get(txKey)?.sequences.get(producerId);
+    if (mine !== undefined && sequence <= mine) return true;
+    for (const [key, other] of this.held) {
+      const theirs = other.sequences.get(producerId);
+      if (key !== txKey && theirs !== undefined && sequence <= theirs) {
+        throw new BlazeError(
+          'CONFLICT',
+          `sequence ${sequence} of producer ${producerId} is held by an unfinished transaction`,
+        );
+      }
+    }
+    return false;
+  }
+
+  /** The transaction's send of `sequence` was accepted by the core: the transaction holds it now. */
+  holdInTransaction(txKey: string, producerId: string, sequence: number): void {
+    let tx = this.held.get(txKey);
+    if (tx === undefined) {
+      tx = { sequences: new Map(), prepared: false };
+      this.held.set(txKey, tx);
+    }
+    const mine = tx.sequences.get(producerId);
+    if (mine === undefined || sequence > mine) tx.sequences.set(producerId, sequence);
+  }
+
+  /** True when transaction `txKey` holds any sequence. */
+  holds(txKey: string): boolean {
+    return this.held.has(txKey);
+  }
+
+  /** True when `txKey` holds sequences and they were written with its prepare. */
+  isPrepared(txKey: string): boolean {
+    return this.held.get(txKey)?.prepared === true;
+  }
+
+  /** Call in the turn that prepares the XA branch: its held sequences join the prepare's store batch. */
+  prepareTransaction(txKey: string): void {
+    const tx = this.held.get(txKey);
+    if (tx === undefined || tx.prepared) return;
+    tx.prepared = true;
+    this.kv?.put(PREPARED_PREFIX + txKey, encodeHeld(tx.sequences));
+  }
+
+  /**
+   * Call in the turn that commits the transaction: the held sequences become the high-water marks, and
+   * their records join the commit's store batch (so they are durable exactly when the commit is).
+   */
+  commitTransaction(txKey: string): void {
+    const tx = this.held.get(txKey);
+    if (tx === undefined) return;
+    this.held.delete(txKey);
+    if (tx.prepared) this.kv?.delete(PREPARED_PREFIX + txKey);
+    for (const [producerId, sequence] of tx.sequences) {
+      this.accept(producerId, sequence, true);
+      // Written now rather than at the end of the input turn: a commit can complete outside one.
+      this.flushTurn();
+    }
+  }
+
+  /** The transaction rolled back: what it held can be sent again. */
+  abortTransaction(txKey: string): void {
+    const tx = this.held.get(txKey);
+    if (tx === undefined) return;
+    this.held.delete(txKey);
+    if (tx.prepared) this.kv?.delete(PREPARED_PREFIX + txKey);
+  }
+
   /** Writes this turn's records; they join the store batch of the turn's messages. */
   flushTurn(): void {
     this.queued = false;
@@ -110,4 +213,24 @@ function decodeRecord(bytes: Uint8Array): { sequence: number; lastUsed: number }
   if (bytes.length !== 16) return undefined;
   const view = new DataView(bytes.buffer, bytes.byteOffset, 16);
   return { sequence: view.getFloat64(0, true), lastUsed: view.getFloat64(8, true) };
+}
+
+/** Held sequences of a prepared branch: JSON [[producerId, sequence], ...] (small, written rarely). */
+function encodeHeld(sequences: Held): Uint8Array {
+  return new TextEncoder().encode(JSON.stringify([...sequences]));
+}
+
+function decodeHeld(bytes: Uint8Array): Held | undefined {
+  try {
+    const pairs: unknown = JSON.parse(new TextDecoder().decode(bytes));
+    if (!Array.isArray(pairs)) return undefined;
+    const out: Held = new Map();
+    for (const p of pairs) {
+      if (!Array.isArray(p) || typeof p[0] !== 'string' || typeof p[1] !== 'number') return undefined;
+      out.set(p[0], p[1]);
+    }
+    return out;
+  } catch {
+    return undefined;
+  }
 }

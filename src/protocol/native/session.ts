@@ -51,11 +51,19 @@ type Phase = 'awaiting-connect' | 'connecting' | 'connected' | 'closed';
 
 export const PROTOCOL_VERSION = 1;
 
+let sessionSerial = 0;
+
 export class NativeSession implements ProtocolSession, SubscriptionOwner, ReplySink, TurnOutput {
   readonly subscriptions = new Map<number, NativeSubscription>();
   /** Local transaction ids begun on this connection and not finished. */
   readonly transactions = new Set<string>();
   temporaries = 0;
+  /** Unique among the sessions of the process: names this session's local transactions in `producers`. */
+  readonly serial = ++sessionSerial;
+  /** txId -> xidKey of the XA branches bound on this connection (XaStart until XaEnd). */
+  readonly xaBound = new Map<string, string>();
+  /** xidKeys of the branches this connection worked in (the core rolls back unprepared ones at close). */
+  readonly xaWorked = new Set<string>();
   readonly replies: OrderedReplies;
   readonly log: Logger;
 
@@ -267,6 +275,17 @@ export class NativeSession implements ProtocolSession, SubscriptionOwner, ReplyS
     return sub;
   }
 
+  /**
+   * The key duplicate detection knows a transaction by (producers.ts): local ones per session, XA
+   * branches by xid, because a branch can be committed from any connection. Undefined: no such
+   * transaction here (the core refuses the request).
+   */
+  txKeyOf(txId: string): string | undefined {
+    if (this.transactions.has(txId)) return localTxKey(this.serial, txId);
+    const xa = this.xaBound.get(txId);
+    return xa === undefined ? undefined : xaTxKey(xa);
+  }
+
   /** The request succeeded now: Ok, in request order. */
   ok(requestId: number): void {
     this.replies.track(requestId, ACCEPTED);
@@ -289,9 +308,10 @@ export class NativeSession implements ProtocolSession, SubscriptionOwner, ReplyS
   }
 
   /**
-   * Opens the core subscription, answers Subscribed, then starts deliveries: what the core hands over
-   * from inside `subscribe` (a queue's backlog) is held until Subscribed is out, so that a client sees
-   * Subscribed before the first Deliver (unless earlier requests hold the answer back).
+   * Opens the core subscription, answers Subscribed, then starts deliveries. What the core hands over
+   * before Subscribed is on the wire (a queue's backlog from inside `subscribe`, or anything routed while
+   * an earlier request's answer holds Subscribed back, native.proto "Requests and replies") is held, so a
+   * client always sees Subscribed before the subscription's first Deliver.
    */
   openSubscription(
     sub: NativeSubscription,
@@ -304,14 +324,19 @@ export class NativeSession implements ProtocolSession, SubscriptionOwner, ReplyS
       sub.core = open(sub);
     } catch (e) {
       this.subscriptions.delete(sub.id);
-      throw e;
-    } finally {
       sub.opening = false;
+      throw e;
     }
-    this.replies.track(requestId, ACCEPTED, () =>
-      encodeFrame('subscribed', { request_id: requestId, subscription_id: sub.id }),
+    this.replies.track(
+      requestId,
+      ACCEPTED,
+      () => encodeFrame('subscribed', { request_id: requestId, subscription_id: sub.id }),
+      // Runs once Subscribed is written (or, for request_id 0, once it would have been).
+      () => {
+        sub.opening = false;
+        if (this.subscriptions.get(sub.id) === sub) this.grantCredit(sub, 0);
+      },
     );
-    this.grantCredit(sub, 0);
   }
 
   closeSubscription(sub: NativeSubscription): void {
@@ -324,7 +349,7 @@ export class NativeSession implements ProtocolSession, SubscriptionOwner, ReplyS
   grantCredit(sub: NativeSubscription, credit: number): void {
     // Sums are capped so that a client granting 2^32-1 repeatedly stays within safe integers.
     sub.credit = Math.min(sub.credit + credit, 0x7fffffff);
-    while (sub.held.length > 0 && sub.credit > 0) {
+    while (!sub.opening && sub.held.length > 0 && sub.credit > 0) {
       sub.credit--;
       this.queueDelivery(sub, sub.held.shift()!);
     }
@@ -332,7 +357,9 @@ export class NativeSession implements ProtocolSession, SubscriptionOwner, ReplyS
   }
 
   private updateFlow(sub: NativeSubscription): void {
-    sub.setFlow(!this.writeBlocked && sub.credit > 0 && sub.held.length === 0);
+    // While opening, the core may run until it has filled the credit with held deliveries.
+    const room = sub.opening ? sub.held.length < sub.credit : sub.credit > 0 && sub.held.length === 0;
+    sub.setFlow(!this.writeBlocked && room);
   }
 
   // ---- core -> session: the Deliver hot path ------------------------------------------------------
@@ -511,7 +538,17 @@ export class NativeSession implements ProtocolSession, SubscriptionOwner, ReplyS
     if (this.heartbeatTimer !== null) this.settings.timers.clearInterval(this.heartbeatTimer);
     this.heartbeatTimer = null;
     this.subscriptions.clear();
+    // The core rolls these back below: what they held for duplicate detection is released.
+    for (const txId of this.transactions) this.producers.abortTransaction(localTxKey(this.serial, txId));
     this.transactions.clear();
+    this.producers.xa.sessionClosed(this.serial, this.xaWorked);
+    for (const key of this.xaWorked) {
+      if (this.producers.isPrepared(xaTxKey(key))) continue;
+      this.producers.abortTransaction(xaTxKey(key));
+      this.producers.xa.forget(key);
+    }
+    this.xaWorked.clear();
+    this.xaBound.clear();
     const conn = this.connection;
     this.connection = null;
     if (conn !== null) {
@@ -528,6 +565,14 @@ export class NativeSession implements ProtocolSession, SubscriptionOwner, ReplyS
     if (this.slowTimer !== null) this.settings.timers.clearTimeout(this.slowTimer);
     this.slowTimer = null;
   }
+}
+
+export function localTxKey(serial: number, txId: string): string {
+  return `local:${serial}:${txId}`;
+}
+
+export function xaTxKey(xidKey: string): string {
+  return `xa:${xidKey}`;
 }
 
 function requestIdOf(frame: ClientFrame): number {

@@ -20,7 +20,7 @@ export class NativeSubscription implements DeliverySink {
   credit: number;
   /** Deliveries the core handed over without credit; sent first when credit is granted. */
   readonly held: Delivery[] = [];
-  /** True while `core.subscribe` runs: deliveries are held until Subscribed is answered. */
+  /** True until Subscribed is written: deliveries are held so that Subscribed goes first. */
   opening = false;
   /** Whether the core subscription is paused by us now. */
   corePaused = false;

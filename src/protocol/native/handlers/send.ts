@@ -4,8 +4,8 @@
  * order; until then the request counts against the in-flight limit.
  *
  * Duplicate detection: a (producer_id, sequence) already accepted is answered Ok without routing
- * (producers.ts). Inside a transaction (tx_id) sequences are not recorded: the transaction may still roll
- * back, and a resent transactional message is the transaction manager's business.
+ * (producers.ts). Inside a transaction (tx_id) the same check applies against committed sequences, but
+ * the sequence is only held by the transaction: it counts as accepted once the transaction commits.
  */
 import type { MessageInit, PropertyValue } from '../../../core/message.js';
 import { ACCEPTED } from '../../../core/store-writer.js';
@@ -46,7 +46,18 @@ function sendOne(
   sequence: number,
 ): Promise<void> {
   const producers = session.producers;
-  const dedupe = producerId !== '' && txId === undefined;
+  if (producerId !== '' && txId !== undefined) {
+    const txKey = session.txKeyOf(txId);
+    if (txKey !== undefined && producers.isDuplicateInTransaction(txKey, producerId, sequence)) {
+      return ACCEPTED;
+    }
+    checkMessage(m);
+    const promise = session.conn.send(toMessageInit(m, session.settings.timers.now()), txId);
+    // A transactional send the core took is answered with ACCEPTED itself; anything else was refused.
+    if (txKey !== undefined && promise === ACCEPTED) producers.holdInTransaction(txKey, producerId, sequence);
+    return promise;
+  }
+  const dedupe = producerId !== '';
   if (dedupe && producers.isDuplicate(producerId, sequence)) return ACCEPTED;
   checkMessage(m);
   const promise = session.conn.send(toMessageInit(m, session.settings.timers.now()), txId);

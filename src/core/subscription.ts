@@ -11,6 +11,7 @@ import { BlazeError } from '../util/errors.js';
 import type { Delivery, DeliverySink, SubscribeOptions, Subscription } from './api.js';
 import type { CoreContext } from './context.js';
 import { RESOLVED } from './store-writer.js';
+import { TagWindow } from './tag-window.js';
 import type { Settler, Transaction } from './transaction.js';
 
 /** The connection side a subscription needs. */
@@ -23,8 +24,14 @@ export interface SubscriptionOwner {
   forget(sub: BaseSubscription<unknown>): void;
 }
 
+/**
+ * Most tags the in-flight ring covers (core/tag-window.ts): twice the prefetch lets acks lag a full window
+ * behind without leaving the ring; the cap bounds its memory for huge prefetches.
+ */
+const MAX_TAG_SPAN = 65_536;
+
 export abstract class BaseSubscription<T> implements Subscription {
-  protected readonly inflight = new Map<number, T>();
+  protected readonly inflight: TagWindow<T>;
   protected lastTag = 0;
   protected paused = false;
   closed = false;
@@ -44,6 +51,7 @@ export abstract class BaseSubscription<T> implements Subscription {
     this.auto = options.ackMode === 'auto';
     this.cumulative = options.ackMode === 'cumulative';
     this.prefetch = options.prefetch;
+    this.inflight = new TagWindow<T>(Math.min(2 * options.prefetch, MAX_TAG_SPAN));
   }
 
   /** Who finishes this subscription's in-flight items (the queue, or the subscriber itself). */
@@ -74,8 +82,8 @@ export abstract class BaseSubscription<T> implements Subscription {
 
   /**
    * Individual: exactly `tag`. Cumulative: `tag` and every earlier unsettled delivery (STOMP 1.2
-   * "client" mode; NACK follows the same rule). The in-flight Map iterates in insertion order, which is
-   * tag order, so the walk stops at `tag`.
+   * "client" mode; NACK follows the same rule). The walk takes the oldest entry each time, so that
+   * entries settled or added re-entrantly (by a sink, during `apply`) are seen as they are now.
    */
   private settle(tag: number, txId: string | undefined, nack: boolean): void {
     if (this.closed) throw new BlazeError('CLOSED', `subscription ${this.id} is closed`);
@@ -87,10 +95,9 @@ export abstract class BaseSubscription<T> implements Subscription {
     }
     const settler = this.settler;
     if (this.cumulative) {
-      for (const [t, item] of this.inflight) {
-        if (t > tag) break;
-        this.inflight.delete(t);
-        this.apply(settler, item, nack, tx);
+      const inflight = this.inflight;
+      for (let t = inflight.oldest(); t !== undefined && t <= tag; t = inflight.oldest()) {
+        this.apply(settler, inflight.delete(t)!, nack, tx);
       }
     } else {
       this.inflight.delete(tag);
@@ -120,8 +127,7 @@ export abstract class BaseSubscription<T> implements Subscription {
     this.closed = true;
     this.detach();
     const settler = this.settler;
-    for (const item of this.inflight.values()) settler.settleReturn(item);
-    this.inflight.clear();
+    for (const item of this.inflight.takeAll()) settler.settleReturn(item);
     this.owner.forget(this as BaseSubscription<unknown>);
   }
 
@@ -139,7 +145,7 @@ export abstract class BaseSubscription<T> implements Subscription {
   /** Records a delivery's credit use; for auto ack, schedules the next turn's refill. */
   protected track(tag: number, item: T): void {
     if (!this.auto) {
-      this.inflight.set(tag, item);
+      this.inflight.add(tag, item);
       return;
     }
     if (++this.turnUsed >= this.prefetch && !this.turnScheduled) {

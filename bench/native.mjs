@@ -130,7 +130,10 @@ async function runOnce(port, wl, round) {
   await new Promise((r) => setTimeout(r, 100));
   const sent = producer.next('sent');
   producer.child.send({ type: 'go' });
-  const timeout = new Promise((_, rej) => setTimeout(() => rej(new Error('workload timed out')), 120_000));
+  // unref: a finished run must not wait for the timer before the process can exit.
+  const timeout = new Promise((_, rej) =>
+    setTimeout(() => rej(new Error('workload timed out')), 120_000).unref(),
+  );
   const dones = await Promise.race([Promise.all(consumers.map((c) => c.next('done'))), timeout]);
   const sentMsg = await sent;
   const { first, elapsed } = sentMsg;

@@ -253,8 +253,9 @@ async function runOnce(target, wl, round) {
   await new Promise((r) => setTimeout(r, 100));
   const sent = producer.next('sent');
   producer.child.send({ type: 'go' });
+  // unref: a finished run must not wait for the timer before the process can exit.
   const timeout = new Promise((_, rej) =>
-    setTimeout(() => rej(new Error('workload timed out (lost messages?)')), 120_000),
+    setTimeout(() => rej(new Error('workload timed out (lost messages?)')), 120_000).unref(),
   );
   const finished = Promise.race([Promise.all(consumers.map((c) => c.next('done'))), timeout]);
   const rss = target.pid ? peakRss(target.pid, finished) : Promise.resolve(0);

@@ -363,7 +363,8 @@ export class BlazeClient {
     this.closeError = error;
     for (const w of this.liveWaiters.splice(0)) w.reject(error);
     this.log.failAll(error);
-    for (const s of [...this.subscriptions.values()]) s.interruptedForGood(error);
+    // emit is false only for close() (and a first connect that failed, before any subscription).
+    for (const s of [...this.subscriptions.values()]) s.interruptedForGood(error, !emit);
     this.subscriptions.clear();
     this.requester.failAll(error);
     for (const tx of this.transactions) tx.broken = true;
@@ -416,8 +417,7 @@ export class BlazeClient {
     const connectTimeout = o.connectTimeout ?? 10_000;
     const events = this.wireEvents();
     return WireConnection.open(
-      (handlers) =>
-        factory(endpoint, handlers, { connectTimeout, tls: o.tls, ...({ broker: o.broker } as object) }),
+      (handlers) => factory(endpoint, handlers, { connectTimeout, tls: o.tls, broker: o.broker }),
       {
         login: o.login,
         passcode: o.passcode,

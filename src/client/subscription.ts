@@ -78,6 +78,23 @@ export function subscriptionOf(m: ReceivedMessage): Subscription {
   return deliveredOf(m).sub;
 }
 
+/** Acks messages of any of this client's subscriptions in transaction `txId`: one Ack per subscription. */
+export async function ackInTransaction(messages: readonly ReceivedMessage[], txId: string): Promise<void> {
+  const bySub = new Map<Subscription, ReceivedMessage[]>();
+  for (const m of messages) {
+    const sub = subscriptionOf(m);
+    const list = bySub.get(sub);
+    if (list) list.push(m);
+    else bySub.set(sub, [m]);
+  }
+  await Promise.all([...bySub].map(([sub, ms]) => sub.ackInTransaction(ms, txId)));
+}
+
+/** After the commit of a transaction that acked `messages`: they must never reach the application again. */
+export function markAcked(messages: readonly ReceivedMessage[]): void {
+  for (const m of messages) subscriptionOf(m).markAcked(m.id);
+}
+
 interface Waiter {
   resolve(m: Message | undefined): void;
   reject(e: Error): void;
@@ -137,12 +154,12 @@ export class Subscription implements AsyncIterable<Message> {
     this.finish(error);
   }
 
-  /** @internal The client is closed for good. */
-  interruptedForGood(error: Error): void {
+  /** @internal The client is closed for good: by close() (`clean`, the iteration just ends) or by `error`. */
+  interruptedForGood(error: Error, clean: boolean): void {
     this.readySettle.reject(error);
     this.buffer.length = 0;
     this.head = 0;
-    this.finish(error.message === 'client closed' ? undefined : error);
+    this.finish(clean ? undefined : error);
   }
 
   /** The Subscribe frame for the current connection; the credit accounts for what is still buffered. */
@@ -346,9 +363,9 @@ export class Subscription implements AsyncIterable<Message> {
     }));
   }
 
-  /** After a commit: these messages must never reach the application again. */
-  markAcked(messages: readonly ReceivedMessage[]): void {
-    for (const m of messages) this.acked.add(m.id);
+  /** @internal After a commit that acked it (markAcked above). */
+  markAcked(id: string): void {
+    this.acked.add(id);
   }
 
   async nack(message: ReceivedMessage): Promise<void> {

@@ -16,7 +16,7 @@
 import { ClientCodes, ClientError, isClientError } from './codec/errors.js';
 import type { Frame, WireMessage } from './codec/frames.js';
 import { type Body, type PublishOptions, toWireMessage } from './message.js';
-import { type Message, type Subscription, subscriptionOf } from './subscription.js';
+import { ackInTransaction, type Message, markAcked } from './subscription.js';
 
 export interface TxHost {
   readonly producerId: string;
@@ -53,12 +53,7 @@ export class Transaction {
   /** Acks as part of the transaction; the messages are redelivered if it rolls back. */
   async ack(...messages: Message[]): Promise<void> {
     this.check();
-    const bySub = new Map<Subscription, Message[]>();
-    for (const m of messages) {
-      const sub = subscriptionOf(m);
-      bySub.set(sub, [...(bySub.get(sub) ?? []), m]);
-    }
-    await Promise.all([...bySub].map(([sub, ms]) => sub.ackInTransaction(ms, this.id)));
+    await ackInTransaction(messages, this.id);
     this.acked.push(...messages);
   }
 
@@ -72,7 +67,7 @@ export class Transaction {
       if (!isConnectionLost(e) || this.acked.length > 0 || this.sends.length === 0) throw e;
       await this.replay();
     }
-    for (const m of this.acked) subscriptionOf(m).markAcked([m]);
+    markAcked(this.acked);
   }
 
   /** The commit's outcome is unknown: the whole transaction again (sequences make it idempotent). */

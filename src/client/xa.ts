@@ -4,7 +4,7 @@
  * `txId` by start(); sends and acks through a Transaction-like handle with that id join the branch.
  * Flags and outcomes follow X/Open XA: prepare() answers 'readonly' for XA_RDONLY.
  */
-import { ClientError } from './codec/errors.js';
+import { isClientError } from './codec/errors.js';
 import type { DecodedFrame, Frame, WireXid } from './codec/frames.js';
 
 export interface Xid {
@@ -53,7 +53,7 @@ export class XaResource {
       await this.request((request_id) => ({ xa_prepare: { request_id, xid: toWire(xid) } }));
       return 'prepared';
     } catch (e) {
-      if (e instanceof ClientError && e.code === 'XA_RDONLY') return 'readonly';
+      if (isClientError(e) && e.code === 'XA_RDONLY') return 'readonly';
       throw e;
     }
   }

@@ -45,11 +45,7 @@ export class FrameDecoder {
   /** Body length of the frame being assembled, or -1 while its header is incomplete. */
   private need = -1;
 
-  constructor(private maxFrameSize = DEFAULT_MAX_FRAME_SIZE) {}
-
-  setMaxFrameSize(n: number): void {
-    this.maxFrameSize = n;
-  }
+  constructor(private readonly maxFrameSize = DEFAULT_MAX_FRAME_SIZE) {}
 
   /** Feeds bytes; returns the complete frame bodies they finish, in order. Throws PROTOCOL on a limit. */
   push(chunk: Uint8Array): Uint8Array[] {

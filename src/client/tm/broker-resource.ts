@@ -10,9 +10,9 @@
  * finished from any connection.
  */
 import type { BlazeClient } from '../client.js';
-import { ClientCodes, ClientError } from '../codec/errors.js';
+import { ClientCodes, ClientError, isClientError } from '../codec/errors.js';
 import { type Body, type PublishOptions, type ReceivedMessage, toWireMessage } from '../message.js';
-import { type Subscription, subscriptionOf } from '../subscription.js';
+import { ackInTransaction, markAcked } from '../subscription.js';
 import { XA_FLAGS, type Xid } from '../xa.js';
 import type { ResourceManager } from './resource.js';
 import { sameXid } from './xid.js';
@@ -61,12 +61,7 @@ export class BrokerResource implements ResourceManager {
    */
   async ack(...messages: ReceivedMessage[]): Promise<void> {
     const b = this.active();
-    const bySub = new Map<Subscription, ReceivedMessage[]>();
-    for (const m of messages) {
-      const sub = subscriptionOf(m);
-      bySub.set(sub, [...(bySub.get(sub) ?? []), m]);
-    }
-    await Promise.all([...bySub].map(([sub, ms]) => sub.ackInTransaction(ms, b.txId)));
+    await ackInTransaction(messages, b.txId);
     b.acked.push(...messages);
   }
 
@@ -115,7 +110,7 @@ export class BrokerResource implements ResourceManager {
     await this.client.xa.commit(xid, onePhase);
     if (b !== undefined) {
       this.drop(b);
-      for (const m of b.acked) subscriptionOf(m).markAcked([m]);
+      markAcked(b.acked);
     }
   }
 
@@ -126,7 +121,7 @@ export class BrokerResource implements ResourceManager {
       await this.client.xa.rollback(xid);
     } catch (e) {
       // XAER_NOTA: already gone (rolled back with its connection, or never created).
-      if (!(e instanceof ClientError && e.code === 'XA_NOTA')) throw e;
+      if (!(isClientError(e) && e.code === 'XA_NOTA')) throw e;
     }
   }
 

@@ -3,7 +3,6 @@
  * through dynamic imports only, so bundlers can leave it out of browser builds.
  */
 import type { Endpoint } from '../url.js';
-import type { VmBroker } from '../vm-registry.js';
 import type { ClientTransport, TransportHandlers, TransportOptions } from './types.js';
 import { connectVm } from './vm.js';
 import { connectWebSocket } from './websocket.js';
@@ -13,7 +12,7 @@ const NODE_TCP = ['.', 'node-tcp.js'].join('/');
 export async function openTransport(
   endpoint: Endpoint,
   handlers: TransportHandlers,
-  options: TransportOptions & { broker?: VmBroker },
+  options: TransportOptions,
 ): Promise<ClientTransport> {
   switch (endpoint.scheme) {
     case 'vm':

@@ -5,6 +5,7 @@
  * are a stream in both cases; the codec reassembles frames.
  */
 import type { Endpoint } from '../url.js';
+import type { VmBroker } from '../vm-registry.js';
 
 export interface TransportHandlers {
   onData(bytes: Uint8Array): void;
@@ -26,6 +27,8 @@ export interface TransportOptions {
   tls?: Record<string, unknown>;
   /** Gives up a connection attempt after this many ms. */
   connectTimeout: number;
+  /** The in-process broker for vm:// (instead of the vm registry). */
+  broker?: VmBroker | undefined;
 }
 
 export type TransportFactory = (

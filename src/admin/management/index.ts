@@ -1,5 +1,4 @@
 /** The management API, Prometheus metrics and their OpenAPI description (docs/MANAGEMENT.md). */
-export { type AdminErrorBody, toAdminFailure } from './errors.js';
 export { type ManagementApi, type ManagementContext, METRICS_PATH, managementApi } from './management.js';
 export { type MessageJson, messageToJson, parseSendRequest } from './message-json.js';
 export { type BrokerMetrics, createMetrics, type MetricsContext } from './metrics.js';

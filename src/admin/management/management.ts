@@ -9,8 +9,8 @@ import type { Principal } from '../../core/api.js';
 import type { BlazeCore } from '../../core/index.js';
 import { readBody } from '../../protocol/http/body.js';
 import { HttpError } from '../../protocol/http/errors.js';
+import { remoteOf, sendError, sendJson } from '../../protocol/http/reply.js';
 import type { Logger } from '../../util/logger.js';
-import { toAdminFailure } from './errors.js';
 import { ALL, HANDLERS, type HandlerContext, TAKES_BODY } from './handlers.js';
 import type { BrokerMetrics } from './metrics.js';
 import { RateWindow } from './rates.js';
@@ -42,28 +42,6 @@ export interface ManagementApi {
 export const METRICS_PATH = '/metrics';
 const DEFAULT_MAX_BODY = 1024 * 1024;
 
-function writeJson(
-  req: IncomingMessage,
-  res: ServerResponse,
-  status: number,
-  body: unknown,
-  headers: Readonly<Record<string, string>> = {},
-): void {
-  if (status === 204 || body === undefined) {
-    res.writeHead(status, { ...headers, 'cache-control': 'no-store' });
-    res.end();
-    return;
-  }
-  const text = JSON.stringify(body);
-  res.writeHead(status, {
-    ...headers,
-    'content-type': 'application/json; charset=utf-8',
-    'content-length': Buffer.byteLength(text),
-    'cache-control': 'no-store',
-  });
-  res.end(req.method === 'HEAD' ? undefined : text);
-}
-
 async function readJson(req: IncomingMessage, limit: number): Promise<unknown> {
   const raw = await readBody(req, limit);
   if (raw.length === 0) return undefined;
@@ -76,10 +54,6 @@ async function readJson(req: IncomingMessage, limit: number): Promise<unknown> {
   } catch (err) {
     throw new HttpError(400, `malformed JSON: ${(err as Error).message.slice(0, 200)}`);
   }
-}
-
-function remoteOf(req: IncomingMessage): string {
-  return `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`;
 }
 
 export function managementApi(ctx: ManagementContext): ManagementApi {
@@ -111,12 +85,7 @@ export function managementApi(ctx: ManagementContext): ManagementApi {
     timer.unref();
   }
 
-  const fail = (req: IncomingMessage, res: ServerResponse, err: unknown) => {
-    const f = toAdminFailure(err);
-    if (f.status >= 500 && f.status !== 503) log.error({ err }, 'management request failed');
-    if (res.headersSent || res.destroyed) res.destroy();
-    else writeJson(req, res, f.status, f.body, f.headers);
-  };
+  const fail = (res: ServerResponse, err: unknown) => sendError(res, err, log, 'management request failed');
 
   async function serveRoute(
     req: IncomingMessage,
@@ -134,7 +103,7 @@ export function managementApi(ctx: ManagementContext): ManagementApi {
       body,
       remoteAddress: remoteOf(req),
     });
-    writeJson(req, res, reply.status, reply.body);
+    sendJson(res, reply.status, reply.body);
   }
 
   async function serveMetrics(
@@ -150,7 +119,7 @@ export function managementApi(ctx: ManagementContext): ManagementApi {
       'content-length': Buffer.byteLength(text),
       'cache-control': 'no-store',
     });
-    res.end(req.method === 'HEAD' ? undefined : text);
+    res.end(text);
   }
 
   return {
@@ -160,29 +129,23 @@ export function managementApi(ctx: ManagementContext): ManagementApi {
       const path = q < 0 ? url : url.slice(0, q);
       if (path === METRICS_PATH && ctx.metrics !== undefined) {
         if (req.method !== 'GET' && req.method !== 'HEAD') {
-          writeJson(
-            req,
-            res,
-            405,
-            { error: 'method not allowed', code: 'BAD_REQUEST' },
-            { allow: 'GET, HEAD' },
-          );
+          sendJson(res, 405, { error: 'method not allowed', code: 'BAD_REQUEST' }, { allow: 'GET, HEAD' });
           return true;
         }
-        serveMetrics(req, res, ctx.metrics).catch((err) => fail(req, res, err));
+        serveMetrics(req, res, ctx.metrics).catch((err) => fail(res, err));
         return true;
       }
       let match: ReturnType<typeof matchRoute>;
       try {
         match = matchRoute(req.method ?? 'GET', path);
       } catch (err) {
-        fail(req, res, err);
+        fail(res, err);
         return true;
       }
       if (match.kind === 'none') {
         // Unknown paths under our prefix are ours to refuse (JSON), not the next handler's.
         if (!path.startsWith('/v1/admin/') && path !== '/v1/admin') return false;
-        writeJson(req, res, 404, {
+        sendJson(res, 404, {
           error: `no management endpoint ${path.slice(0, 200)}`,
           code: 'NOT_FOUND',
         });
@@ -192,17 +155,11 @@ export function managementApi(ctx: ManagementContext): ManagementApi {
         const allow = [...new Set(match.allow.includes('GET') ? [...match.allow, 'HEAD'] : match.allow)].join(
           ', ',
         );
-        writeJson(
-          req,
-          res,
-          405,
-          { error: `method ${req.method} not allowed`, code: 'BAD_REQUEST' },
-          { allow },
-        );
+        sendJson(res, 405, { error: `method ${req.method} not allowed`, code: 'BAD_REQUEST' }, { allow });
         return true;
       }
       const query = new URLSearchParams(q < 0 ? '' : url.slice(q + 1));
-      serveRoute(req, res, match.name, match.params, query).catch((err) => fail(req, res, err));
+      serveRoute(req, res, match.name, match.params, query).catch((err) => fail(res, err));
       return true;
     },
     close() {

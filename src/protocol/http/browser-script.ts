@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { sendJson } from './messaging.js';
+import { sendJson } from './reply.js';
 
 export const SCRIPT_PATH = '/js/blazemq.js';
 /** Package root from this file: src/protocol/http/ (tsx) and dist/protocol/http/ (built) are alike. */
@@ -18,11 +18,14 @@ interface Script {
   etag: string;
 }
 
+function scriptOf(body: Buffer): Script {
+  return { body, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"` };
+}
+
 function load(): Script | undefined {
   for (const c of CANDIDATES) {
     try {
-      const body = readFileSync(new URL(c, ROOT));
-      return { body, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"` };
+      return scriptOf(readFileSync(new URL(c, ROOT)));
     } catch {
       // Try the next place.
     }
@@ -32,10 +35,7 @@ function load(): Script | undefined {
 
 /** The handler; `script` overrides the file (tests). */
 export function browserScript(script?: Buffer): (req: IncomingMessage, res: ServerResponse) => boolean {
-  let cached: Script | undefined =
-    script === undefined
-      ? undefined
-      : { body: script, etag: `"${createHash('sha256').update(script).digest('base64url').slice(0, 27)}"` };
+  let cached = script === undefined ? undefined : scriptOf(script);
   return (req, res) => {
     const path = (req.url ?? '/').split('?', 1)[0];
     if (path !== SCRIPT_PATH) return false;

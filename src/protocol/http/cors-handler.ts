@@ -6,7 +6,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type CorsConfig, corsDecision, corsPolicy } from './cors.js';
 import { errorBody, HttpError } from './errors.js';
-import { sendJson } from './messaging.js';
+import { sendJson } from './reply.js';
 
 function header(req: IncomingMessage, name: string): string | undefined {
   const v = req.headers[name];

@@ -13,8 +13,9 @@ import { authenticate } from './auth.js';
 import { readBody } from './body.js';
 import { HttpConsumer, type Taken } from './consumer.js';
 import { ConsumerRegistry } from './consumers.js';
-import { errorBody, HttpError, toHttpError } from './errors.js';
+import { HttpError } from './errors.js';
 import { messageHeaders, toMessageInit } from './mapping.js';
+import { remoteOf, sendError, sendJson } from './reply.js';
 import { type HttpLimits, type MessageRequest, parseMessageRequest, SESSION_COOKIE } from './request.js';
 
 export interface HttpMessagingContext {
@@ -39,40 +40,15 @@ type Release = Extract<MessageRequest, { op: 'release' }>;
 
 const FORM = 'application/x-www-form-urlencoded';
 
-export function sendJson(
-  res: ServerResponse,
-  status: number,
-  body: unknown,
-  headers: Readonly<Record<string, string>> = {},
-): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, {
-    ...headers,
-    'content-type': 'application/json; charset=utf-8',
-    'content-length': Buffer.byteLength(text),
-    'cache-control': 'no-store',
-  });
-  res.end(text);
-}
-
-function remoteOf(req: IncomingMessage): string {
-  return `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`;
-}
-
 export function httpMessaging(ctx: HttpMessagingContext): HttpMessaging {
   const { core, limits } = ctx;
-  const log = ctx.logger;
   const registry = new ConsumerRegistry({
     maxConsumers: limits.maxConsumers,
     idleTimeoutMs: limits.consumerIdleTimeoutMs,
   });
 
-  const fail = (res: ServerResponse, err: unknown) => {
-    const e = toHttpError(err);
-    if (e.status >= 500 && e.status !== 503) log.error({ err }, 'http messaging request failed');
-    if (res.headersSent || res.destroyed) res.destroy();
-    else sendJson(res, e.status, errorBody(e), e.headers);
-  };
+  const fail = (res: ServerResponse, err: unknown) =>
+    sendError(res, err, ctx.logger, 'http messaging request failed');
 
   const connect = (principal: Principal, req: IncomingMessage) =>
     core.connect({ principal, protocol: 'http', remoteAddress: remoteOf(req) });

@@ -15,8 +15,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Authenticator, BrokerCore } from '../../core/api.js';
 import type { Logger } from '../../util/logger.js';
 import { authenticateRequest } from './auth.js';
-import { errorBody, HttpError, toHttpError } from './errors.js';
-import { sendJson } from './messaging.js';
+import { HttpError } from './errors.js';
+import { remoteOf, sendError } from './reply.js';
 import { type HttpLimits, parseAddress } from './request.js';
 import { encodeComment, encodeRetry } from './sse-codec.js';
 import { TopicFeeds } from './sse-feed.js';
@@ -103,7 +103,7 @@ export function sseEndpoint(ctx: SseEndpointContext): SseEndpoint {
     if (live.size >= limits.maxStreams) {
       throw new HttpError(503, 'too many event streams', { 'retry-after': '5' });
     }
-    const remoteAddress = `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`;
+    const remoteAddress = remoteOf(req);
     const connect = () => ctx.core.connect({ principal, protocol: 'http-sse', remoteAddress });
     let stream: { close(reason: SseCloseReason): void } | undefined;
     // An operator closing this connection (management API) ends the stream; a history stream has no
@@ -191,17 +191,11 @@ export function sseEndpoint(ctx: SseEndpointContext): SseEndpoint {
       try {
         r = parseStreamRequest(req.method ?? 'GET', req.url ?? '/');
       } catch (err) {
-        const e = toHttpError(err);
-        sendJson(res, e.status, errorBody(e), e.headers);
+        sendError(res, err, ctx.logger, 'SSE request failed');
         return true;
       }
       if (!r) return false;
-      open(req, res, r).catch((err) => {
-        const e = toHttpError(err);
-        if (e.status >= 500 && e.status !== 503) ctx.logger.error({ err }, 'SSE request failed');
-        if (res.headersSent || res.destroyed) res.destroy();
-        else sendJson(res, e.status, errorBody(e), e.headers);
-      });
+      open(req, res, r).catch((err) => sendError(res, err, ctx.logger, 'SSE request failed'));
       return true;
     },
     close() {

@@ -13,9 +13,9 @@ import type { MessageInit } from '../../../core/message.js';
 import type { Logger } from '../../../util/logger.js';
 import { authenticate, type HttpAuthenticator } from '../auth.js';
 import { readBody } from '../body.js';
-import { errorBody, HttpError, toHttpError } from '../errors.js';
+import { HttpError } from '../errors.js';
 import { toMessageInit } from '../mapping.js';
-import { sendJson } from '../messaging.js';
+import { remoteOf, sendError, sendJson } from '../reply.js';
 import type { HttpLimits } from '../request.js';
 import { LeaseRegistry } from './leases.js';
 import { messageToJson, parseJsonText, parseMessageJson } from './message-json.js';
@@ -93,7 +93,6 @@ function batchAddress(v: unknown, path: string): string {
 
 export function v1Api(ctx: V1Context): V1Api {
   const { core, limits } = ctx;
-  const log = ctx.logger;
   const leases = new LeaseRegistry({ maxLeases: limits.maxLeases });
   const httpAuth = (): HttpAuthenticator => {
     const a = ctx.authenticator as Partial<HttpAuthenticator>;
@@ -101,19 +100,10 @@ export function v1Api(ctx: V1Context): V1Api {
     return ctx.authenticator as HttpAuthenticator;
   };
 
-  const fail = (res: ServerResponse, err: unknown) => {
-    const e = toHttpError(err);
-    if (e.status >= 500 && e.status !== 503) log.error({ err }, 'v1 request failed');
-    if (res.headersSent || res.destroyed) res.destroy();
-    else sendJson(res, e.status, errorBody(e), e.headers);
-  };
+  const fail = (res: ServerResponse, err: unknown) => sendError(res, err, ctx.logger, 'v1 request failed');
 
   const connect = (principal: Principal, req: IncomingMessage): IdentifyingConnection =>
-    core.connect({
-      principal,
-      protocol: 'http',
-      remoteAddress: `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`,
-    });
+    core.connect({ principal, protocol: 'http', remoteAddress: remoteOf(req) });
 
   const readJson = async (req: IncomingMessage): Promise<unknown> => {
     const raw = await readBody(req, limits.maxBodySize);

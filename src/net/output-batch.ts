@@ -7,6 +7,11 @@
 
 export class OutputBatch {
   private chunks: Uint8Array[] = [];
+  /**
+   * Bytes that continue the last chunk in the same memory (frames cut one after the other from one
+   * slab) and are not in its view yet: the view over the whole run is made once, when the run ends.
+   */
+  private extended = 0;
   private scheduled = false;
   /** Bytes added and not yet taken. */
   bytes = 0;
@@ -21,12 +26,12 @@ export class OutputBatch {
     if (
       last !== undefined &&
       last.buffer === chunk.buffer &&
-      last.byteOffset + last.byteLength === chunk.byteOffset
+      last.byteOffset + last.byteLength + this.extended === chunk.byteOffset
     ) {
-      // The chunk continues the previous one in the same memory (frames cut one after the other from one
-      // slab): one view over both, so the batch needs no copy to become a single write.
-      this.chunks[n - 1] = Buffer.from(last.buffer, last.byteOffset, last.byteLength + chunk.byteLength);
+      // One view over the run, so the batch needs no copy to become a single write.
+      this.extended += chunk.byteLength;
     } else {
+      this.endRun();
       this.chunks.push(chunk);
     }
     this.bytes += chunk.byteLength;
@@ -41,6 +46,7 @@ export class OutputBatch {
 
   /** Everything added so far, in order; the batch is empty afterwards. */
   take(): Uint8Array[] {
+    this.endRun();
     const chunks = this.chunks;
     this.chunks = [];
     this.bytes = 0;
@@ -49,7 +55,17 @@ export class OutputBatch {
 
   clear(): void {
     this.chunks = [];
+    this.extended = 0;
     this.bytes = 0;
+  }
+
+  /** The last chunk becomes one view over itself and the bytes that continued it. */
+  private endRun(): void {
+    if (this.extended === 0) return;
+    const n = this.chunks.length - 1;
+    const last = this.chunks[n]!;
+    this.chunks[n] = Buffer.from(last.buffer, last.byteOffset, last.byteLength + this.extended);
+    this.extended = 0;
   }
 }
 

@@ -1,12 +1,13 @@
 /**
- * WebSocket as a `Transport`, and the upgrade router that hands `/stomp` and `/mqtt` connections of the
- * HTTP listener to the same protocol factories the TCP listeners use (ARCHITECTURE: one entry point for
- * every duplex stream).
+ * WebSocket as a `Transport`, and the upgrade router that hands `/stomp`, `/mqtt` and `/native`
+ * connections of the HTTP listener to the same protocol factories the TCP listeners use (ARCHITECTURE:
+ * one entry point for every duplex stream).
  *
  * Writes are batched like tcp-transport.ts: every chunk written in one event-loop turn becomes ONE
- * WebSocket message, sent from a `setImmediate`. Both STOMP and MQTT parse a byte stream, so message
- * boundaries carry no meaning (MQTT 5.0 §6.0: "a single WebSocket data frame can contain multiple or
- * partial MQTT Control Packets"; stompjs parses chunks the same way).
+ * WebSocket message, sent from a `setImmediate`. STOMP, MQTT and the native protocol all parse a byte
+ * stream, so message boundaries carry no meaning (MQTT 5.0 §6.0: "a single WebSocket data frame can
+ * contain multiple or partial MQTT Control Packets"; stompjs parses chunks the same way; native.proto
+ * "Framing").
  *
  * Back-pressure: `write` returns false once queued bytes + `ws.bufferedAmount` (bytes the ws sender and
  * the socket still hold) exceed `highWaterMark`; `onDrain` fires when the socket drains to the low-water

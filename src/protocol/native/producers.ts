@@ -165,11 +165,9 @@ export class ProducerRegistry implements TurnOutput {
     if (tx === undefined) return;
     this.held.delete(txKey);
     if (tx.prepared) this.kv?.delete(PREPARED_PREFIX + txKey);
-    for (const [producerId, sequence] of tx.sequences) {
-      this.accept(producerId, sequence, true);
-      // Written now rather than at the end of the input turn: a commit can complete outside one.
-      this.flushTurn();
-    }
+    for (const [producerId, sequence] of tx.sequences) this.accept(producerId, sequence, true);
+    // Written now rather than at the end of the input turn: a commit can complete outside one.
+    this.flushTurn();
   }
 
   /** The transaction rolled back: what it held can be sent again. */

@@ -36,7 +36,6 @@ import {
   encodeError,
   encodeFrame,
   encodeOk,
-  type FrameKind,
   FrameReader,
   HEARTBEAT_FRAME,
 } from './codec/index.js';
@@ -289,10 +288,6 @@ export class NativeSession implements ProtocolSession, SubscriptionOwner, ReplyS
   /** The request succeeded now: Ok, in request order. */
   ok(requestId: number): void {
     this.replies.track(requestId, ACCEPTED);
-  }
-
-  encode(kind: FrameKind, value: object): Uint8Array {
-    return encodeFrame(kind, value);
   }
 
   /** Answers `requestId` when `promise` settles, in request order; counts against maxInflight. */

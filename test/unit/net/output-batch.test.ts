@@ -30,6 +30,21 @@ describe('OutputBatch', () => {
     expect(chunks.map((c) => Buffer.from(c).toString())).toEqual(['hello world', '!']);
     expect(chunks[0]!.buffer).toBe(slab.buffer);
   });
+
+  it('keeps separate runs apart, each one view, and starts clean after take()', () => {
+    const a = Buffer.from('abcdef');
+    const b = Buffer.from('uvwxyz');
+    const batch = new OutputBatch(() => {});
+    for (let i = 0; i < 6; i += 2) batch.add(a.subarray(i, i + 2));
+    batch.add(b.subarray(0, 3));
+    batch.add(b.subarray(3, 6));
+    batch.add(a.subarray(0, 1)); // same slab, not adjacent: a run of its own
+    expect(batch.bytes).toBe(13);
+    const chunks = batch.take();
+    expect(chunks.map((c) => Buffer.from(c).toString())).toEqual(['abcdef', 'uvwxyz', 'a']);
+    batch.add(a.subarray(1, 2)); // would continue the last taken chunk: not merged into the past
+    expect(batch.take().map((c) => Buffer.from(c).toString())).toEqual(['b']);
+  });
 });
 
 describe('DrainSignal', () => {

@@ -93,12 +93,6 @@ export class DeliverBuilder {
     return LENGTH_PREFIX + DELIVER_TAG_SIZE + varintSize(this.contentSize) + this.contentSize;
   }
 
-  /** Bytes a delivery of an encoded message of `messageSize` bytes adds (upper bound). */
-  static deliverySize(subscriptionId: number, tag: number, messageSize: number, count: number): number {
-    const inner = deliveryInner(subscriptionId, tag, messageSize, false, count) + 2;
-    return 1 + varintSize(inner) + inner;
-  }
-
   /** Adds a delivery; returns the frame size with it (length prefix included). */
   add(subscriptionId: number, tag: number, message: Message, redelivered: boolean, count: number): number {
     const size = messageSize(message);
@@ -206,8 +200,6 @@ export function encodeBrowseResult(requestId: number, messages: readonly Message
   for (let i = 0; i < messages.length; i++) {
     out[p++] = 0x12;
     p = writeVarint(out, p, sizes[i]!);
-    // messageSize caches one message: size it again right before writing it.
-    messageSize(messages[i]!);
     p = writeMessage(out, p, messages[i]!);
   }
   return out;

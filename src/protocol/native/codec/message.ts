@@ -221,7 +221,7 @@ const T_TIMESTAMP = tagOf(13, WT_VARINT);
 const T_ORIGINAL = tagOf(14, WT_LEN);
 
 /** UTF-8 length; short ASCII strings (ids, addresses) are measured in JS, cheaper than a native call. */
-export function utf8Length(s: string): number {
+function utf8Length(s: string): number {
   const n = s.length;
   if (n > 64) return Buffer.byteLength(s);
   for (let i = 0; i < n; i++) if (s.charCodeAt(i) >= 0x80) return Buffer.byteLength(s);

@@ -1,7 +1,7 @@
 /** Browse (`CoreConnection.browse`: pending queue messages, not consumed) and CreateTemporary. */
 import { ACCEPTED } from '../../../core/store-writer.js';
 import { BlazeError } from '../../../util/errors.js';
-import { encodeBrowseResult } from '../codec/encode.js';
+import { encodeBrowseResult, encodeFrame } from '../codec/encode.js';
 import {
   type Browse,
   type CreateTemporary,
@@ -31,6 +31,6 @@ export function handleCreateTemporary(session: NativeSession, f: CreateTemporary
   const address = session.conn.createTemporary(f.kind === TEMPORARY_KIND_QUEUE ? 'queue' : 'topic');
   session.temporaries++;
   session.track(f.request_id, ACCEPTED, () =>
-    session.encode('temporary_created', { request_id: f.request_id, address }),
+    encodeFrame('temporary_created', { request_id: f.request_id, address }),
   );
 }

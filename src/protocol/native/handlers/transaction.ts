@@ -16,7 +16,8 @@
 import type { CoreConnection, Xid } from '../../../core/api.js';
 import { xidKey } from '../../../core/index.js';
 import { ACCEPTED } from '../../../core/store-writer.js';
-import { BlazeError } from '../../../util/errors.js';
+import { BlazeError, isBlazeError } from '../../../util/errors.js';
+import { encodeFrame } from '../codec/encode.js';
 import type { RequestOnly, TxFrame, WireXid, XaCommit, XaEnd, XaStart, XaXid } from '../codec/types.js';
 import { localTxKey, type NativeSession, xaTxKey } from '../session.js';
 
@@ -104,7 +105,7 @@ function released(session: NativeSession, key: string): void {
 }
 
 function rolledBackBy(e: unknown): boolean {
-  return e instanceof BlazeError && e.code.startsWith('XA_RB');
+  return isBlazeError(e) && e.code.startsWith('XA_RB');
 }
 
 export function handleXaPrepare(session: NativeSession, f: XaXid): void {
@@ -181,6 +182,6 @@ export function handleXaRecover(session: NativeSession, f: RequestOnly): void {
     branch_qualifier: x.branchId,
   }));
   session.track(f.request_id, ACCEPTED, () =>
-    session.encode('xa_recovered', { request_id: f.request_id, xids }),
+    encodeFrame('xa_recovered', { request_id: f.request_id, xids }),
   );
 }

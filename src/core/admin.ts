@@ -14,30 +14,15 @@ import type { Broker, ConnectionStats, TopicStats } from './broker.js';
 import type { Connection } from './connection.js';
 import { durableKey } from './durable.js';
 import type { Message, MessageInit } from './message.js';
-import type { Queue } from './queue.js';
+import type { Queue, QueueStats } from './queue.js';
 import { QueueConsumer } from './queue-consumer.js';
 import type { BaseSubscription } from './subscription.js';
 import { TopicSubscriber } from './topic-subscriber.js';
 
-export interface QueueInfo {
-  readonly address: string;
+export interface QueueInfo extends QueueStats {
   readonly name: string;
-  /** Pending + in flight. */
-  readonly depth: number;
-  readonly pending: number;
-  /** Pending messages whose body is paged out to the store (docs/STORAGE.md "Paging"). */
-  readonly paged: number;
-  readonly inFlight: number;
-  readonly enqueued: number;
-  readonly dequeued: number;
-  readonly expired: number;
-  readonly deadLettered: number;
-  readonly consumers: number;
   /** Age of the pending message enqueued first; null when nothing is pending. */
   readonly oldestMessageAgeMs: number | null;
-  readonly memoryBytes: number;
-  /** Producers wait for this queue to drain (memory limit reached). */
-  readonly blocked: boolean;
 }
 
 /** One row of the address listing: every queue, topic and temporary destination the broker knows now. */
@@ -337,20 +322,9 @@ export class CoreAdmin {
 function queueInfo(q: Queue, now: number): QueueInfo {
   const oldest = q.oldestPendingTimestamp();
   return {
-    address: q.address,
+    ...q.stats(),
     name: q.address.startsWith(QUEUE_PREFIX) ? q.address.slice(QUEUE_PREFIX.length) : q.address,
-    depth: q.depth,
-    pending: q.pending.length,
-    paged: q.pending.paged,
-    inFlight: q.inFlight,
-    enqueued: q.enqueued,
-    dequeued: q.dequeued,
-    expired: q.expired,
-    deadLettered: q.deadLettered,
-    consumers: q.consumers.length,
     oldestMessageAgeMs: oldest === undefined ? null : Math.max(0, now - oldest),
-    memoryBytes: q.memory.used,
-    blocked: q.memory.gate.closed,
   };
 }
 

@@ -19,7 +19,7 @@ import { DurableSubscription } from './durable.js';
 import type { KeyValueNamespace } from './kv.js';
 import { FlowCollector, MemoryMeter } from './memory.js';
 import type { Message } from './message.js';
-import { attachPager, Pager, type PagingOptions, type PagingStats, pageSourceOf } from './paging.js';
+import { Pager, type PagingOptions, type PagingStats, pageSourceOf } from './paging.js';
 import {
   type CorePolicy,
   type DestinationPolicy,
@@ -33,6 +33,7 @@ import type { QueueConsumer } from './queue-consumer.js';
 import type { RetainedStore } from './retained.js';
 import { type Clock, type Scheduler, systemClock, systemScheduler, type TimerHandle } from './scheduler.js';
 import { compileSelector, type SelectorPredicate } from './selector/index.js';
+import type { SharedSubscription } from './shared.js';
 import type { DurableRecord, MessageStore, RecoveredState } from './store.js';
 import { StoreWriter } from './store-writer.js';
 import type { TopicSubscriber, TopicTarget } from './topic-subscriber.js';
@@ -152,6 +153,8 @@ export class Broker implements BlazeCore, CoreContext {
   readonly topicIndex = new TopicIndex<TopicTarget>();
   readonly topicSubscribers = new Set<TopicSubscriber>();
   readonly durables = new Map<string, DurableSubscription>();
+  /** Shared subscription groups by sharedKey (core/shared.ts); each lives while it has members. */
+  readonly sharedGroups = new Map<string, SharedSubscription>();
   private readonly published = new Map<string, { count: number }>();
   readonly connections = new Map<string, Connection>();
   readonly clientIds = new Map<string, Connection>();
@@ -173,10 +176,7 @@ export class Broker implements BlazeCore, CoreContext {
     this.policies = new PolicyResolver(options.policy);
     this.memory = new MemoryMeter(this.policies.base.globalMemoryLimit);
     const source = options.store === undefined ? undefined : pageSourceOf(options.store);
-    if (source !== undefined && options.paging !== false) {
-      this.pager = new Pager(source, options.paging);
-      attachPager(this, this.pager);
-    }
+    if (source !== undefined && options.paging !== false) this.pager = new Pager(source, options.paging);
     this.authorizer = options.authorizer;
     this.compileSelector = options.compileSelector ?? compileSelector;
     this.instance = globalThis.crypto.randomUUID().slice(0, 8);

@@ -17,21 +17,17 @@ import {
 } from './api.js';
 import type { Broker, ConnectionStats } from './broker.js';
 import { durableKey } from './durable.js';
+import { bothDone } from './memory.js';
 import { DEFAULT_PRIORITY, type Message, type MessageInit, type PropertyValue } from './message.js';
 import { QueueConsumer } from './queue-consumer.js';
 import { subscribeShared } from './shared.js';
 import { RESOLVED } from './store-writer.js';
 import type { BaseSubscription, SubscriptionOwner } from './subscription.js';
 import { TopicSubscriber } from './topic-subscriber.js';
-import { Transaction } from './transaction.js';
+import { commitTransaction, Transaction } from './transaction.js';
 
 const NO_PROPERTIES: Readonly<Record<string, PropertyValue>> = Object.freeze({});
 const ACK_MODES: ReadonlySet<string> = new Set(['auto', 'cumulative', 'individual']);
-
-/** Resolves when both have; rejects as soon as `durable` does (a store failure is not hidden by a wait). */
-function bothDone(durable: Promise<void>, wait: Promise<void>): Promise<void> {
-  return durable === RESOLVED ? wait : durable.then(() => wait);
-}
 
 function priorityOf(p: number | undefined): number {
   if (p === undefined || Number.isNaN(p)) return DEFAULT_PRIORITY;
@@ -360,13 +356,7 @@ export class Connection implements CoreConnection, SubscriptionOwner {
       this.checkOpen();
       const tx = this.localTransaction(txId);
       this.transactions.delete(txId);
-      const flow = this.broker.flow;
-      const outer = flow.begin();
-      for (const s of tx.sends) this.broker.route(s.target, s.message);
-      const wait = flow.end(outer);
-      tx.applySettlements();
-      const durable = this.broker.writer?.durable() ?? RESOLVED;
-      return wait === undefined ? durable : bothDone(durable, wait);
+      return commitTransaction(this.broker, tx);
     } catch (e) {
       return Promise.reject(e);
     }

@@ -5,6 +5,7 @@
 import type { Logger } from '../util/logger.js';
 import type { FlowCollector, MemoryMeter } from './memory.js';
 import type { Message } from './message.js';
+import type { Pager } from './paging.js';
 import type { DestinationPolicy } from './policy.js';
 import type { Clock, Scheduler } from './scheduler.js';
 import type { StoreWriter } from './store-writer.js';
@@ -21,6 +22,8 @@ export interface CoreContext {
   readonly memory: MemoryMeter;
   /** Gates hit by the send being routed; a holder over its limit reports its gate here. */
   readonly flow: FlowCollector;
+  /** Set when persistent messages page out of memory (core/paging.ts); stored queues page through it. */
+  readonly pager: Pager | undefined;
   /**
    * Sends a copy of `message` to its dead-letter queue under `policy`, or drops it when dead-lettering
    * does not apply (already on a DLQ, temporary destination, non-persistent and not configured...).

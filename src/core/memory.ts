@@ -19,6 +19,7 @@
  * limit.
  */
 import type { Message } from './message.js';
+import { RESOLVED } from './store-writer.js';
 
 /**
  * Estimated bytes a message costs beyond its body: the Message object and its strings, the queue entry
@@ -143,6 +144,14 @@ export class FlowCollector {
     if (more === undefined) return first.wait();
     return Promise.all([first.wait(), ...more.map((g) => g.wait())]).then(noop);
   }
+}
+
+/**
+ * A send's or commit's promise when it also hit a memory gate: resolves when both have, and rejects as
+ * soon as `durable` does (a store failure is not hidden by the wait).
+ */
+export function bothDone(durable: Promise<void>, wait: Promise<void>): Promise<void> {
+  return durable === RESOLVED ? wait : durable.then(() => wait);
 }
 
 type FlowState = readonly [FlowGate | undefined, FlowGate[] | undefined];

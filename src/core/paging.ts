@@ -108,17 +108,6 @@ export function pageSourceOf(store: Partial<PageSource>): PageSource | undefined
   };
 }
 
-// The pager hangs off the broker (the queues' CoreContext) without widening that interface.
-const pagers = new WeakMap<object, Pager>();
-
-export function attachPager(ctx: object, pager: Pager): void {
-  pagers.set(ctx, pager);
-}
-
-export function pagerOf(ctx: object): Pager | undefined {
-  return pagers.get(ctx);
-}
-
 const EMPTY_BODY = new Uint8Array(0);
 
 /** The message without its body: what a paged-out queue entry keeps. */

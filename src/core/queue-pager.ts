@@ -167,17 +167,20 @@ export class QueuePager {
     }
     if (batch.length === 0) return;
     this.reading = true;
-    this.pager.reads++;
-    let read: Promise<(Message | undefined)[]>;
-    try {
-      read = this.pager.source.read(this.q.key, ids(batch));
-    } catch (err) {
-      read = Promise.reject(err);
-    }
-    read.then(
+    this.read(batch).then(
       (messages) => this.landed(batch, messages),
       (err: unknown) => this.failed(err),
     );
+  }
+
+  /** One asynchronous store read of `entries` (a store that throws rejects instead). */
+  private read(entries: readonly QueueEntry[]): Promise<(Message | undefined)[]> {
+    this.pager.reads++;
+    try {
+      return this.pager.source.read(this.q.key, ids(entries));
+    } catch (err) {
+      return Promise.reject(err);
+    }
   }
 
   private landed(batch: readonly QueueEntry[], messages: readonly (Message | undefined)[]): void {
@@ -247,14 +250,7 @@ export class QueuePager {
    * asynchronously, then calls `done(true)`; `done(false)` when the store could not read them.
    */
   fetch(entries: readonly QueueEntry[], done: (ok: boolean) => void): void {
-    this.pager.reads++;
-    let read: Promise<(Message | undefined)[]>;
-    try {
-      read = this.pager.source.read(this.q.key, ids(entries));
-    } catch (err) {
-      read = Promise.reject(err);
-    }
-    read.then(
+    this.read(entries).then(
       (messages) => {
         for (let i = 0; i < entries.length; i++) {
           const e = entries[i]!;

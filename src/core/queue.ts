@@ -24,7 +24,6 @@ import { isExpired } from './context.js';
 import { PriorityList, QueueEntry } from './entry-list.js';
 import { MemoryMeter, messageBytes } from './memory.js';
 import type { Message } from './message.js';
-import { pagerOf } from './paging.js';
 import type { DestinationPolicy } from './policy.js';
 import { type PagingHost, QueuePager } from './queue-pager.js';
 
@@ -96,7 +95,7 @@ export class Queue implements PagingHost {
     readonly owner?: string,
   ) {
     this.memory = new MemoryMeter(policy.memoryLimit);
-    const pager = stored ? pagerOf(ctx) : undefined;
+    const pager = stored ? ctx.pager : undefined;
     this.pending = new PriorityList(pager?.resident);
     this.paging =
       pager === undefined || ctx.writer === undefined ? undefined : new QueuePager(this, ctx, pager);

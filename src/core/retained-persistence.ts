@@ -6,7 +6,7 @@
  *
  * Why stored queues rather than key/value records: a retained message is a Message, and the store
  * already encodes messages (bodies, properties) and carries them through compaction; the core only has
- * to recognise the key prefix when it recovers (`takeRetained`).
+ * to recognise the key prefix when it recovers (core/protocol-state.ts `recoverQueue`).
  */
 import type { Message } from './message.js';
 import type { RetainedOp, RetainedPersistence } from './retained.js';

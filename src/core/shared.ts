@@ -34,22 +34,6 @@ export class SharedSubscription implements TopicTarget {
   }
 }
 
-const groupsByBroker = new WeakMap<Broker, Map<string, SharedSubscription>>();
-
-function groupsOf(broker: Broker): Map<string, SharedSubscription> {
-  let groups = groupsByBroker.get(broker);
-  if (groups === undefined) {
-    groups = new Map();
-    groupsByBroker.set(broker, groups);
-  }
-  return groups;
-}
-
-/** Number of live shared groups (for tests and stats). */
-export function sharedGroupCount(broker: Broker): number {
-  return groupsByBroker.get(broker)?.size ?? 0;
-}
-
 /**
  * Adds a member to the group `options.shareGroup` on `address` (a topic pattern, already authorized),
  * creating the group on first use. The caller registers the returned consumer with its connection.
@@ -63,7 +47,7 @@ export function subscribeShared(
   address: Address,
   selector: SelectorPredicate | undefined,
 ): Subscription & QueueConsumer {
-  const groups = groupsOf(broker);
+  const groups = broker.sharedGroups;
   const key = sharedKey(options.shareGroup!, address);
   let shared = groups.get(key);
   if (shared === undefined) {

@@ -4,7 +4,9 @@
  * Everything commit does happens in one synchronous turn, so its store operations form one batch.
  */
 import type { Address } from './address.js';
+import { bothDone, type FlowCollector } from './memory.js';
 import type { Message } from './message.js';
+import { RESOLVED, type StoreWriter } from './store-writer.js';
 
 /** Whoever can finish a delivery: a Queue (queue entries) or a TopicSubscriber (topic deliveries). */
 export interface Settler<T> {
@@ -50,4 +52,28 @@ export class Transaction {
     this.settlements.length = 0;
     this.sends.length = 0;
   }
+}
+
+/** What applying a commit needs of the broker (Broker implements it). */
+export interface CommitContext {
+  readonly writer: StoreWriter | undefined;
+  readonly flow: FlowCollector;
+  /** Delivers a message to one validated destination (Broker.route). */
+  route(target: Address, message: Message): void;
+}
+
+/**
+ * Applies `tx` in the current synchronous turn, so that its enqueues and dequeues form one store batch
+ * with whatever the caller added before (XA: the `xa-forget`): routes its sends, then applies its acks
+ * and nacks. Resolves once that batch is durable and the memory gates the sends hit are open again
+ * (core/memory.ts); rejects as soon as the store fails.
+ */
+export function commitTransaction(ctx: CommitContext, tx: Transaction): Promise<void> {
+  const flow = ctx.flow;
+  const outer = flow.begin();
+  for (const s of tx.sends) ctx.route(s.target, s.message);
+  const wait = flow.end(outer);
+  tx.applySettlements();
+  const durable = ctx.writer?.durable() ?? RESOLVED;
+  return wait === undefined ? durable : bothDone(durable, wait);
 }

@@ -42,12 +42,11 @@ import type { Logger } from '../util/logger.js';
 import { type Address, isTemporaryKind, parseAddress } from './address.js';
 import type { Xid } from './api.js';
 import type { QueueEntry } from './entry-list.js';
-import type { FlowCollector } from './memory.js';
 import type { Message } from './message.js';
 import { Queue } from './queue.js';
 import type { PreparedBranch } from './store.js';
-import { RESOLVED, type StoreWriter } from './store-writer.js';
-import { Transaction } from './transaction.js';
+import { RESOLVED } from './store-writer.js';
+import { type CommitContext, commitTransaction, Transaction } from './transaction.js';
 
 /** XA flag values (xa.h; JTA XAResource constants). */
 export const XA_FLAGS = {
@@ -64,12 +63,8 @@ export const XA_FLAGS = {
 export const MAX_XID_PART = 64;
 
 /** What the registry needs from the broker. */
-export interface XaContext {
-  readonly writer: StoreWriter | undefined;
-  readonly flow: FlowCollector;
+interface XaContext extends CommitContext {
   readonly log: Logger;
-  /** Delivers a message to one validated destination (Broker.route). */
-  route(target: Address, message: Message): void;
 }
 
 interface Association {
@@ -191,16 +186,6 @@ export class XaRegistry {
     return this.bound.get(connection)?.get(txId)?.tx;
   }
 
-  get branchCount(): number {
-    return this.branches.size;
-  }
-
-  get preparedCount(): number {
-    let n = 0;
-    for (const b of this.branches.values()) if (b.prepared) n++;
-    return n;
-  }
-
   start(connection: string, xid: Xid, txId: string, flags: number = XA_FLAGS.TMNOFLAGS): void {
     checkXid(xid);
     const key = xidKey(xid);
@@ -308,17 +293,9 @@ export class XaRegistry {
         throw proto(b, 'two-phase commit of a branch that is not prepared');
       }
       this.remove(b);
-      const ctx = this.ctx;
-      const flow = ctx.flow;
-      const outer = flow.begin();
-      // Same synchronous turn as the enqueues and dequeues below: one atomic store batch.
-      if (b.prepared) ctx.writer?.add({ type: 'xa-forget', xid: b.xid });
-      for (const s of b.tx.sends) ctx.route(s.target, s.message);
-      const wait = flow.end(outer);
-      b.tx.applySettlements();
-      const durable = ctx.writer?.durable() ?? RESOLVED;
-      if (wait === undefined) return durable;
-      return durable === RESOLVED ? wait : durable.then(() => wait);
+      // Same synchronous turn as the commit's enqueues and dequeues: one atomic store batch.
+      if (b.prepared) this.ctx.writer?.add({ type: 'xa-forget', xid: b.xid });
+      return commitTransaction(this.ctx, b.tx);
     });
   }
 

@@ -132,3 +132,19 @@ export interface MessageStore {
   /** Flushes and releases resources; the core calls it from shutdown() only if it owns the store. */
   close(): Promise<void>;
 }
+
+const HEX = '0123456789abcdef';
+
+function hex(bytes: Uint8Array): string {
+  let s = '';
+  for (let i = 0; i < bytes.length; i++) s += HEX[bytes[i]! >> 4]! + HEX[bytes[i]! & 15]!;
+  return s;
+}
+
+/**
+ * Identity of an XA branch: format id and both byte strings (XA compares all three [XA §4.2]). Part of the
+ * store contract because stores key prepared branches by it.
+ */
+export function xidKey(xid: Xid): string {
+  return `${xid.formatId}:${hex(xid.globalId)}:${hex(xid.branchId)}`;
+}

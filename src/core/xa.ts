@@ -44,7 +44,7 @@ import type { Xid } from './api.js';
 import type { QueueEntry } from './entry-list.js';
 import type { Message } from './message.js';
 import { Queue } from './queue.js';
-import type { PreparedBranch } from './store.js';
+import { type PreparedBranch, xidKey } from './store.js';
 import { RESOLVED } from './store-writer.js';
 import { type CommitContext, commitTransaction, Transaction } from './transaction.js';
 
@@ -92,18 +92,7 @@ class Branch {
   }
 }
 
-const HEX = '0123456789abcdef';
-
-function hex(bytes: Uint8Array): string {
-  let s = '';
-  for (let i = 0; i < bytes.length; i++) s += HEX[bytes[i]! >> 4]! + HEX[bytes[i]! & 15]!;
-  return s;
-}
-
-/** Identity of a branch: format id and both byte strings (XA compares all three [XA §4.2]). */
-export function xidKey(xid: Xid): string {
-  return `${xid.formatId}:${hex(xid.globalId)}:${hex(xid.branchId)}`;
-}
+export { xidKey };
 
 export function formatXid(xid: Xid): string {
   return `xid(${xidKey(xid)})`;

@@ -30,7 +30,7 @@ import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Message } from '../../core/message.js';
 import type { MessageStore, PreparedBranch, RecoveredState, StoreOp } from '../../core/store.js';
-import { xidKey } from '../../core/xa.js';
+import { xidKey } from '../../core/store.js';
 import { BlazeError, isBlazeError } from '../../util/errors.js';
 import { type Logger, silentLogger } from '../../util/logger.js';
 import { ByteReader, ByteWriter } from './bytes.js';

@@ -22,7 +22,7 @@ import type {
   RecoveredQueue,
   RecoveredState,
 } from '../../core/store.js';
-import { xidKey } from '../../core/xa.js';
+import { xidKey } from '../../core/store.js';
 import type { JournalOp } from './codec.js';
 import { IdTable } from './id-table.js';
 import { MessageSlots } from './message-slots.js';

@@ -20,7 +20,7 @@ import type {
   RecoveredState,
   StoreOp,
 } from '../../core/store.js';
-import { xidKey } from '../../core/xa.js';
+import { xidKey } from '../../core/store.js';
 
 interface Stored {
   message: Message;

@@ -37,7 +37,7 @@ import type { LiveSession, WillMessage } from './registry.js';
 import { NEVER_EXPIRES, SessionState, type SubscriptionRecord } from './state.js';
 import { type DeliveryTarget, MqttSubscription } from './subscriptions.js';
 import { IncomingAliases } from './topic-alias.js';
-import { filterToPattern, type ParsedFilter } from './topics.js';
+import { filterToPattern, type ParsedFilter, parseFilter } from './topics.js';
 
 type Phase = 'awaiting-connect' | 'connecting' | 'connected' | 'closed';
 
@@ -499,10 +499,7 @@ export class MqttSession
     const store = this.settings.retained;
     if (store === undefined) return;
     for (const message of store.match(filterToPattern(sub.parsed.filter))) {
-      if (sub.parsed.filter.startsWith('+') || sub.parsed.filter.startsWith('#')) {
-        if (message.address.charCodeAt(8) === 36) continue; // [MQTT-4.7.2-1]
-      }
-      this.outbound.sendRetained(sub, message);
+      if (!sub.excludes(message.address)) this.outbound.sendRetained(sub, message);
     }
   }
 
@@ -673,10 +670,12 @@ export function isStoreFailure(e: unknown): boolean {
   return isBlazeError(e) && (e.code === 'STORE' || e.code === 'CLOSED');
 }
 
+/** A filter read back from the session state (validated when it was subscribed). */
 function parseStored(filter: string): ParsedFilter {
-  if (!filter.startsWith('$share/')) return { filter };
-  const slash = filter.indexOf('/', 7);
-  return { filter: filter.slice(slash + 1), shareGroup: filter.slice(7, slash) };
+  const parsed = parseFilter(filter);
+  if (parsed === undefined)
+    throw new MqttError(RC.TOPIC_FILTER_INVALID, `stored filter '${filter}' is invalid`);
+  return parsed;
 }
 
 /** Packets whose fixed layout carries a Packet Identifier (2.2.1). */

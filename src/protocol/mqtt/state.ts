@@ -152,25 +152,27 @@ export class SessionState {
       this.write({ type: 'unsubscribe', clientId: this.clientId, filter });
   }
 
+  // The four below run per QoS 1/2 message: the op is built only when it is recorded.
+
   addInbound(packetId: number): void {
     this.inboundQos2.add(packetId);
-    this.write({ type: 'inbound', clientId: this.clientId, packetId, add: true });
+    if (this.expiry > 0) this.store.write({ type: 'inbound', clientId: this.clientId, packetId, add: true });
   }
 
   removeInbound(packetId: number): boolean {
     if (!this.inboundQos2.delete(packetId)) return false;
-    this.write({ type: 'inbound', clientId: this.clientId, packetId, add: false });
+    if (this.expiry > 0) this.store.write({ type: 'inbound', clientId: this.clientId, packetId, add: false });
     return true;
   }
 
   setOutbound(packetId: number, record: OutboundRecord): void {
     this.outbound.set(packetId, record);
-    this.write({ type: 'outbound', clientId: this.clientId, packetId, record });
+    if (this.expiry > 0) this.store.write({ type: 'outbound', clientId: this.clientId, packetId, record });
   }
 
   removeOutbound(packetId: number): void {
-    if (this.outbound.delete(packetId))
-      this.write({ type: 'outbound', clientId: this.clientId, packetId, record: null });
+    if (this.outbound.delete(packetId) && this.expiry > 0)
+      this.store.write({ type: 'outbound', clientId: this.clientId, packetId, record: null });
   }
 
   /** Ends the session in the store (it is being discarded). */

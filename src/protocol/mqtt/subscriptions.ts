@@ -35,8 +35,13 @@ export class MqttSubscription implements DeliverySink {
     this.subscriptionIds = record.subscriptionId === undefined ? undefined : [record.subscriptionId];
   }
 
+  /** [MQTT-4.7.2-1]: whether `address` is a `$` topic this subscription's filter must not match. */
+  excludes(address: string): boolean {
+    return this.dollarGuard && address.charCodeAt(TOPIC_PREFIX_LENGTH) === DOLLAR;
+  }
+
   deliver(subscription: Subscription, delivery: Delivery): void {
-    if (this.dollarGuard && delivery.message.address.charCodeAt(TOPIC_PREFIX_LENGTH) === DOLLAR) {
+    if (this.excludes(delivery.message.address)) {
       if (this.explicit) subscription.ack(delivery.tag);
       return;
     }

@@ -138,6 +138,6 @@ export function startsWithWildcard(filter: string): boolean {
   return filter.startsWith('+') || filter.startsWith('#');
 }
 
-export function printable(s: string): string {
+function printable(s: string): string {
   return s.slice(0, 64).replace(/[^\x20-\x7e]/g, '?');
 }

@@ -37,10 +37,12 @@ type Phase = 'awaiting-connect' | 'connecting' | 'connected' | 'closed';
 /** Shared by every session: frames are cut from common slabs (see FrameAllocator). */
 const allocator = new FrameAllocator();
 
-/** MESSAGE batching per input turn: see util/input-turn.ts. */
 /** Tag out-parameter of StompDecoder.nextAck. */
 const fastTag = [0];
-/** A session's queued frames are written once their worst-case size reaches this. */
+/**
+ * MESSAGE batching per input turn (util/input-turn.ts): a session's queued frames are written once their
+ * worst-case size reaches this.
+ */
 const BATCH_BYTES = 64 * 1024;
 
 export interface ConnectParams {

@@ -132,4 +132,14 @@ describe('encodePublish (golden: same bytes as mqtt-packet generate)', () => {
     expect([...encodeAck('pubrec', 1, 0x87, 5)]).toEqual([0x50, 3, 0, 1, 0x87]);
     expect([...encodeAck('pubcomp', 1, 0x92, 4)]).toEqual([0x70, 2, 0, 1]);
   });
+
+  it('cuts acks one after the other from one slab, so that the acks of a turn merge into one write', () => {
+    const a = encodeAck('puback', 1);
+    const b = encodeAck('pubrec', 2, 0x87, 5);
+    const c = encodeAck('puback', 3);
+    expect(b.buffer).toBe(a.buffer);
+    expect(c.buffer).toBe(a.buffer);
+    expect(b.byteOffset).toBe(a.byteOffset + 4);
+    expect(c.byteOffset).toBe(b.byteOffset + 5);
+  });
 });

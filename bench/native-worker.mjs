@@ -1,7 +1,7 @@
 // One benchmark process for bench/native.mjs: a native producer or a group of native consumers.
 // Consumers grant credit as they consume and ack (individual) once per received chunk.
 import { nowMs } from './lib/clock.mjs';
-import { ackFrame, creditFrame, NativeRaw, sendBuilder } from './native-raw.mjs';
+import { ackFrame, creditFrame, NativeRaw, sendBuilder } from './lib/native-raw.mjs';
 
 const cfg = JSON.parse(process.argv[2]);
 const send = (m) => process.send(m);

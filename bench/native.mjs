@@ -2,13 +2,9 @@
 // Native-protocol workloads (issue 6): starts BlazeMQ (the built dist/) with only the native listener and
 // runs producer and consumers in separate processes (native-worker.mjs). Prints one table.
 //   node bench/native.mjs [--only q1k,q128,fan1k,fan128,p1k] [--runs N] [--port N (a running broker)]
-import { fork, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { worker as libWorker, startBroker as startLibBroker } from './lib/broker.mjs';
 import { percentiles } from './lib/clock.mjs';
 
-const ROOT = new URL('../', import.meta.url).pathname;
 const args = {};
 for (let i = 2; i < process.argv.length; i++) {
   if (process.argv[i].startsWith('--')) args[process.argv[i].slice(2)] = process.argv[i + 1];
@@ -63,54 +59,20 @@ const WORKLOADS = {
 const only = (args.only ?? Object.keys(WORKLOADS).join(',')).split(',');
 
 async function startBroker() {
-  const data = mkdtempSync(join(tmpdir(), 'blazemq-bench-'));
-  const portsFile = join(data, 'ports.json');
-  const flags = ['--stomp', 'off', '--mqtt', 'off', '--http', 'off', '--native', '0', '--log-level', 'warn'];
-  const child = spawn(
-    process.execPath,
-    [
-      ...(process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
-      join(ROOT, 'dist/cli/main.js'),
-      'start',
-      '--data',
-      data,
-      ...flags,
-      '--ports-file',
-      portsFile,
-    ],
-    { stdio: ['ignore', 'inherit', 'inherit'] },
-  );
-  for (let i = 0; i < 200; i++) {
-    try {
-      const ports = JSON.parse(readFileSync(portsFile, 'utf8'));
-      return {
-        port: ports.native,
-        stop: () => {
-          child.kill('SIGTERM');
-          rmSync(data, { recursive: true, force: true });
-        },
-      };
-    } catch {
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-  throw new Error('broker did not start');
+  const { ports, stop } = await startLibBroker([
+    '--stomp',
+    'off',
+    '--mqtt',
+    'off',
+    '--http',
+    'off',
+    '--native',
+    '0',
+  ]);
+  return { port: ports.native, stop };
 }
 
-function worker(cfg) {
-  const child = fork(join(ROOT, 'bench/native-worker.mjs'), [JSON.stringify(cfg)]);
-  const next = (type) =>
-    new Promise((resolve, reject) => {
-      const onMsg = (m) => {
-        if (m.type !== type) return;
-        child.off('message', onMsg);
-        resolve(m);
-      };
-      child.on('message', onMsg);
-      child.once('exit', (code) => reject(new Error(`${cfg.role} exited ${code} waiting for ${type}`)));
-    });
-  return { child, next };
-}
+const worker = (cfg) => libWorker('native-worker.mjs', cfg);
 
 async function runOnce(port, wl, round) {
   const address = `${wl.address}.${round}`;

@@ -7,14 +7,11 @@
 //                      [--runs N] [--target stomp://127.0.0.1:PORT --mqtt-port PORT --http-port PORT]
 //                      (--target: a broker already running)
 // The web workloads (sse-fanout, sse-fanout-400, rest-post, rest-post-v1) are in bench/web.mjs.
-import { fork, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { worker as libWorker, startBroker as startLibBroker } from './lib/broker.mjs';
 import { percentiles } from './lib/clock.mjs';
 import { runRestPost, runSseFanout } from './web.mjs';
 
-const ROOT = new URL('../', import.meta.url).pathname;
 const args = {};
 for (let i = 2; i < process.argv.length; i++) {
   if (process.argv[i].startsWith('--')) args[process.argv[i].slice(2)] = process.argv[i + 1];
@@ -137,64 +134,20 @@ const WORKLOADS = {
 };
 
 async function startBroker() {
-  const data = mkdtempSync(join(tmpdir(), 'blazemq-bench-'));
-  const portsFile = join(data, 'ports.json');
-  const child = spawn(
-    process.execPath,
-    [
-      join(ROOT, 'dist/cli/main.js'),
-      'start',
-      '--data',
-      data,
-      '--stomp',
-      '0',
-      '--http',
-      '0',
-      '--mqtt',
-      '0',
-      '--native',
-      'off',
-      '--ports-file',
-      portsFile,
-      '--log-level',
-      'warn',
-    ],
-    { stdio: ['ignore', 'inherit', 'inherit'] },
-  );
-  for (let i = 0; i < 200; i++) {
-    try {
-      const ports = JSON.parse(readFileSync(portsFile, 'utf8'));
-      return {
-        port: ports.stomp,
-        mqttPort: ports.mqtt,
-        httpPort: ports.http,
-        pid: child.pid,
-        stop: () => {
-          child.kill('SIGTERM');
-          rmSync(data, { recursive: true, force: true });
-        },
-      };
-    } catch {
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-  throw new Error('broker did not start');
+  const { ports, pid, stop } = await startLibBroker([
+    '--stomp',
+    '0',
+    '--http',
+    '0',
+    '--mqtt',
+    '0',
+    '--native',
+    'off',
+  ]);
+  return { port: ports.stomp, mqttPort: ports.mqtt, httpPort: ports.http, pid, stop };
 }
 
-function worker(cfg, protocol) {
-  const child = fork(join(ROOT, `bench/${protocol}-worker.mjs`), [JSON.stringify(cfg)]);
-  const next = (type) =>
-    new Promise((resolve, reject) => {
-      const onMsg = (m) => {
-        if (m.type !== type) return;
-        child.off('message', onMsg);
-        resolve(m);
-      };
-      child.on('message', onMsg);
-      child.once('exit', (code) => reject(new Error(`${cfg.role} exited ${code} waiting for ${type}`)));
-    });
-  return { child, next };
-}
+const worker = (cfg, protocol) => libWorker(`${protocol}-worker.mjs`, cfg);
 
 /** Peak resident set of a process, sampled from /proc every 100 ms while `until` is pending. */
 async function peakRss(pid, until) {

@@ -5,7 +5,7 @@ import { connect } from 'node:net';
 import protobuf from 'protobufjs';
 
 const root = new protobuf.Root();
-root.loadSync(new URL('../proto/blaze/v1/native.proto', import.meta.url).pathname, { keepCase: true });
+root.loadSync(new URL('../../proto/blaze/v1/native.proto', import.meta.url).pathname, { keepCase: true });
 export const Frame = root.lookupType('blaze.v1.Frame');
 
 export function encode(kind, value) {

@@ -14,32 +14,19 @@
  * MQTT_CHAOS_CYCLES (default 6) sets the number of kills; CHAOS_SEED replays a run.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { afterAll, describe, expect, it } from 'vitest';
 import { verifyJournal } from '../../src/store/journal/index.js';
 import { seededRandom } from '../../src/util/random.js';
+import { freePort } from '../helpers/ports.js';
 import { type BrokerProcess, startBroker } from '../integration/helpers/broker.js';
 
 const CYCLES = Number(process.env['MQTT_CHAOS_CYCLES'] ?? 6);
 const SEED = Number(process.env['CHAOS_SEED'] ?? Date.now() % 1_000_000);
 const WINDOW = 20;
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** A port free now, so that every restart listens where the clients reconnect. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 async function until(cond: () => boolean, ms: number): Promise<boolean> {
   const end = Date.now() + ms;

@@ -12,6 +12,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from 'vitest';
 import { verifyJournal } from '../../src/store/journal/index.js';
 import { seededRandom } from '../../src/util/random.js';
@@ -22,7 +23,6 @@ const CYCLES = Number(process.env['PAGING_CHAOS_CYCLES'] ?? 6);
 const SEED = Number(process.env['CHAOS_SEED'] ?? Date.now() % 1_000_000);
 const SIZE = 4096;
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const root = mkdtempSync(join(tmpdir(), 'blazemq-paging-chaos-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 

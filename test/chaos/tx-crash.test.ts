@@ -15,6 +15,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from 'vitest';
 import { verifyJournal } from '../../src/store/journal/index.js';
 import { seededRandom } from '../../src/util/random.js';
@@ -26,7 +27,6 @@ const SEED = Number(process.env['CHAOS_SEED'] ?? Date.now() % 1_000_000);
 const WORKERS = 4;
 const SOURCE_MESSAGES = 300;
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const root = mkdtempSync(join(tmpdir(), 'blazemq-txchaos-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 

@@ -20,6 +20,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -42,8 +43,6 @@ const CYCLES = Number(process.env['XA_CHAOS_CYCLES'] ?? 3);
 const SEED = Number(process.env['CHAOS_SEED'] ?? Date.now() % 1_000_000);
 const MESSAGES = 40;
 const ROOT = new URL('../../', import.meta.url).pathname;
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Slows commit by up to `maxMs`, to widen the window between the decision and the commits. */
 function slowCommit(r: ResourceManager, rand: () => number, maxMs: number): ResourceManager {

@@ -5,7 +5,7 @@
  */
 import { parseAddress } from '../../core/address.js';
 import type { Message, MessageInit, PropertyValue } from '../../core/message.js';
-import { setOwn } from '../../util/own-property.js';
+import { parseProperties } from '../../protocol/http/v1/message-json.js';
 import { badRequest } from './errors.js';
 
 export type BodyEncoding = 'utf8' | 'base64';
@@ -92,22 +92,6 @@ function optionalString(o: Record<string, unknown>, key: string): string | undef
   return v;
 }
 
-function properties(v: unknown): Record<string, PropertyValue> | undefined {
-  if (v === undefined || v === null) return undefined;
-  if (!isRecord(v)) throw badRequest('"properties" must be an object');
-  const out: Record<string, PropertyValue> = {};
-  for (const [k, p] of Object.entries(v)) {
-    if (k.length === 0) throw badRequest('empty property name');
-    if (typeof p === 'number' && !Number.isFinite(p))
-      throw badRequest(`property "${k}" is not a finite number`);
-    if (p !== null && typeof p !== 'string' && typeof p !== 'number' && typeof p !== 'boolean') {
-      throw badRequest(`property "${k}" must be a string, number, boolean or null`);
-    }
-    setOwn(out, k, p);
-  }
-  return out;
-}
-
 /**
  * A send request body (`{body, properties?, persistent?, priority?, ...}`) as a MessageInit for `address`.
  * Unknown fields are refused, so that a misspelt option is an error rather than silently ignored. `now`
@@ -129,7 +113,10 @@ export function parseSendRequest(json: unknown, address: string, now: number): M
   } else throw badRequest('"bodyEncoding" must be "utf8" or "base64"');
 
   const init: MessageInit = { address, body };
-  const props = properties(json['properties']);
+  const props =
+    json['properties'] === undefined || json['properties'] === null
+      ? undefined
+      : parseProperties(json['properties'], 'properties');
   if (props !== undefined) init.properties = props;
   const persistent = json['persistent'];
   if (persistent !== undefined) {

@@ -129,6 +129,10 @@ describe('parseSendRequest', () => {
       { body: 'x', timeToLive: 'soon' },
       { body: 'x', correlationId: 3 },
       { body: 'x', replyTo: 'nowhere' },
+      // The limits of every HTTP way in (protocol/http/v1/message-json.ts parseProperties).
+      { body: 'x', properties: Object.fromEntries(Array.from({ length: 1001 }, (_, i) => [`p${i}`, i])) },
+      { body: 'x', properties: { ['n'.repeat(257)]: 1 } },
+      { body: 'x', properties: { 'a\nb': 1 } },
     ];
     for (const b of bad)
       expect(

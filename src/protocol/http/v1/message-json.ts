@@ -47,7 +47,11 @@ function optionalString(o: Record<string, unknown>, key: string, path: string): 
   return v;
 }
 
-function parseProperties(v: unknown, path: string): Record<string, PropertyValue> {
+/**
+ * Message properties from JSON, with the limits every HTTP way in applies (count, name length, no control
+ * characters); used by the /v1 API and the management API's send.
+ */
+export function parseProperties(v: unknown, path: string): Record<string, PropertyValue> {
   if (v === undefined || v === null) return {};
   if (!isObject(v)) throw bad(path, 'expected an object of name -> string, number, boolean or null');
   const out: Record<string, PropertyValue> = {};

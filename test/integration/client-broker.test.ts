@@ -4,7 +4,6 @@
  * (-9) and restarted on the same data while messages are in flight and partly acknowledged.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -16,6 +15,7 @@ import {
   Session,
   type TextMessage,
 } from '../../src/client/index.js';
+import { freePort } from '../helpers/ports.js';
 import { type BrokerProcess, startBroker } from './helpers/broker.js';
 
 let broker: BrokerProcess;
@@ -27,17 +27,6 @@ async function client(url = `tcp://127.0.0.1:${broker.native}`, options = {}): P
   const c = await connect(url, options);
   clients.push(c);
   return c;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 beforeAll(async () => {
@@ -88,6 +77,27 @@ describe('bespoke API over TCP and WebSocket', () => {
     expect((await caller.request(svc, 'ping', { timeout: 5000 })).text()).toBe('PING');
   });
 
+  it('an AbortSignal ends a for-await subscription and a pending request', async () => {
+    const c = await client();
+    const q = `queue://${unique('abort')}`;
+    const ac = new AbortController();
+    const sub = c.subscribe(q, { signal: ac.signal });
+    await sub.ready;
+    await c.publish(q, 'one');
+    const seen: string[] = [];
+    for await (const m of sub) {
+      seen.push(m.text());
+      await m.ack();
+      ac.abort();
+    }
+    expect(seen).toEqual(['one']);
+    // Nobody serves this address: only the signal can end the request, long before its timeout.
+    const rc = new AbortController();
+    const pending = c.request(`queue://${unique('nobody')}`, 'ping', { timeout: 60_000, signal: rc.signal });
+    setTimeout(() => rc.abort(), 50);
+    await expect(pending).rejects.toMatchObject({ code: 'ABORTED' });
+  });
+
   it('a for-await consumer slower than its producer holds no more than its prefetch', async () => {
     const c = await client();
     const q = `queue://${unique('slow')}`;
@@ -123,6 +133,64 @@ describe('JMS layer against the broker process', () => {
     for (const t of ['a', 'b', 'c']) await producer.send(session.createTextMessage(t));
     await done;
     expect(got).toEqual(['a', 'b', 'c']);
+  });
+
+  it('CLIENT_ACKNOWLEDGE: recover() redelivers what was not acknowledged; acknowledge() settles the rest', async () => {
+    const factory = new ConnectionFactory(`tcp://127.0.0.1:${broker.native}`);
+    const conn: JmsConnection = await factory.createConnection();
+    clients.push(conn);
+    conn.start();
+    const session = conn.createSession(false, Session.CLIENT_ACKNOWLEDGE);
+    const q = session.createQueue(unique('client-ack'));
+    const producer = session.createProducer(q);
+    for (const t of ['a', 'b']) await producer.send(session.createTextMessage(t));
+    const consumer = session.createConsumer(q);
+    const first = [await consumer.receive(5000), await consumer.receive(5000)];
+    expect(first.map((m) => (m as TextMessage).getText())).toEqual(['a', 'b']);
+    await session.recover();
+    const again = [await consumer.receive(5000), await consumer.receive(5000)];
+    expect(again.map((m) => [(m as TextMessage).getText(), m!.getJMSRedelivered()])).toEqual([
+      ['a', true],
+      ['b', true],
+    ]);
+    await again[1]!.acknowledge();
+    expect(await consumer.receive(300)).toBeNull();
+    await conn.close();
+    // Acknowledged for good: a new connection finds the queue empty.
+    const other = await factory.createConnection();
+    clients.push(other);
+    other.start();
+    const s2 = other.createSession(false, Session.DUPS_OK_ACKNOWLEDGE);
+    expect(await s2.createConsumer(s2.createQueue(q.getQueueName())).receive(300)).toBeNull();
+  });
+
+  it('DUPS_OK_ACKNOWLEDGE consumes every message once in order', async () => {
+    const factory = new ConnectionFactory(`tcp://127.0.0.1:${broker.native}`);
+    const conn: JmsConnection = await factory.createConnection();
+    clients.push(conn);
+    conn.start();
+    const session = conn.createSession(false, Session.DUPS_OK_ACKNOWLEDGE);
+    const q = session.createQueue(unique('dups-ok'));
+    const producer = session.createProducer(q);
+    for (let i = 0; i < 20; i++) await producer.send(session.createTextMessage(`${i}`));
+    const consumer = session.createConsumer(q);
+    const got: string[] = [];
+    for (let i = 0; i < 20; i++) got.push(((await consumer.receive(5000)) as TextMessage).getText()!);
+    expect(got).toEqual(Array.from({ length: 20 }, (_, i) => `${i}`));
+    expect(await consumer.receive(300)).toBeNull();
+  });
+
+  it('the exception listener hears about a broker that dies', async () => {
+    const dying = await startBroker();
+    try {
+      const conn = await new ConnectionFactory(`tcp://127.0.0.1:${dying.native}`).createConnection();
+      clients.push(conn);
+      const heard = new Promise<unknown>((resolve) => conn.setExceptionListener(resolve));
+      await dying.kill9();
+      expect(await heard).toMatchObject({ code: expect.any(String) });
+    } finally {
+      await dying.stop().catch(() => undefined);
+    }
   });
 });
 

@@ -19,6 +19,7 @@ import {
   type ReceivedMessage,
   toWireMessage,
 } from './message.js';
+import { idAt, messageIdsOf } from './message-ids.js';
 import { Requester, type RequestOptions } from './request-reply.js';
 import { SendLog } from './send-log.js';
 import { type Message, type SubscribeOptions, Subscription, type SubscriptionHost } from './subscription.js';
@@ -173,17 +174,39 @@ export class BlazeClient {
   /** Resolves when the broker accepted the message (durably, when persistent). */
   async publish(address: string, body: Body, options: PublishOptions = {}): Promise<void> {
     const message = toWireMessage(address, body, options);
-    await this.enqueueSend([message]);
+    await this.enqueueSend([message], false);
+  }
+
+  /**
+   * `publish` that resolves with the id the broker gave the message (the `id` its consumers receive;
+   * native.proto `want_ids`). Undefined when the broker cannot tell: one older than protocol version 2,
+   * or a resend after a reconnect of a message whose id the broker no longer remembers.
+   */
+  async publishForId(address: string, body: Body, options: PublishOptions = {}): Promise<string | undefined> {
+    const message = toWireMessage(address, body, options);
+    return idAt(await this.enqueueSend([message], true), 0);
   }
 
   /** Several messages in one frame, resolved together (native.proto SendBatch). */
   async publishBatch(entries: readonly BatchEntry[]): Promise<void> {
     if (entries.length === 0) return;
     const messages = entries.map((e) => toWireMessage(e.address, e.body, e.options));
-    await this.enqueueSend(messages);
+    await this.enqueueSend(messages, false);
   }
 
-  private async enqueueSend(messages: WireMessage[]): Promise<void> {
+  /** `publishBatch` resolving with each message's id, in order (as `publishForId`). */
+  async publishBatchForIds(entries: readonly BatchEntry[]): Promise<Array<string | undefined>> {
+    if (entries.length === 0) return [];
+    const messages = entries.map((e) => toWireMessage(e.address, e.body, e.options));
+    const ids = await this.enqueueSend(messages, true);
+    return messages.map((_, i) => idAt(ids, i));
+  }
+
+  /** Resolves with Ok.message_ids when `want_ids` (undefined otherwise). */
+  private async enqueueSend(
+    messages: WireMessage[],
+    want_ids: boolean,
+  ): Promise<readonly string[] | undefined> {
     this.assertOpen();
     // Check and add with no await in between, or concurrent publishes would all see the same room.
     while (!this.log.hasRoom(messages.length)) {
@@ -192,15 +215,23 @@ export class BlazeClient {
     }
     const first = this.log.allocate(messages.length);
     const producer_id = this.producerId;
-    const build =
-      messages.length === 1
+    // want_ids only when asked: the plain Send stays byte-identical to a version 1 client's.
+    const build = want_ids
+      ? messages.length === 1
+        ? (request_id: number): Frame => ({
+            send: { request_id, message: messages[0], producer_id, sequence: first, want_ids },
+          })
+        : (request_id: number): Frame => ({
+            send_batch: { request_id, messages, producer_id, first_sequence: first, want_ids },
+          })
+      : messages.length === 1
         ? (request_id: number): Frame => ({
             send: { request_id, message: messages[0], producer_id, sequence: first },
           })
         : (request_id: number): Frame => ({
             send_batch: { request_id, messages, producer_id, first_sequence: first },
           });
-    await new Promise<void>((resolve, reject) => {
+    return new Promise<readonly string[] | undefined>((resolve, reject) => {
       const entry = { firstSequence: first, count: messages.length, build, resolve, reject };
       this.log.add(entry);
       // While reconnecting it waits in the log; resume() sends the log in order.
@@ -211,8 +242,8 @@ export class BlazeClient {
   private writeSend(entry: Parameters<SendLog['add']>[0]): void {
     const conn = this.conn!;
     conn.request(entry.build).then(
-      () => {
-        if (this.log.remove(entry)) entry.resolve();
+      (answer) => {
+        if (this.log.remove(entry)) entry.resolve(messageIdsOf(answer));
       },
       (e: ClientError) => {
         // Lost with the connection: stays in the log for the resend; anything else is the answer.
@@ -289,6 +320,24 @@ export class BlazeClient {
     return address;
   }
 
+  /**
+   * Deletes a temporary destination this connection created (native.proto DeleteTemporary, version 2).
+   * Rejects with the broker's code: TEMPORARY_IN_USE while it has consumers, NOT_FOUND when it is gone
+   * (deleted, or its connection ended), FORBIDDEN when another connection created it; NOT_SUPPORTED when
+   * the broker speaks only version 1.
+   */
+  async deleteTemporary(address: string): Promise<void> {
+    const conn = await this.live();
+    const version = conn.connected.version ?? 1;
+    if (version < 2) {
+      throw new ClientError(
+        'NOT_SUPPORTED',
+        `the broker speaks native protocol version ${version}: DeleteTemporary needs version 2`,
+      );
+    }
+    await conn.request((request_id) => ({ delete_temporary: { request_id, address } }));
+  }
+
   /** A queue's pending messages, not consumed (native.proto Browse). */
   async browse(
     address: string,
@@ -345,8 +394,8 @@ export class BlazeClient {
   private waitSettled(entry: Parameters<SendLog['add']>[0], done: () => void): void {
     const { resolve, reject } = entry;
     Object.assign(entry, {
-      resolve: () => {
-        resolve();
+      resolve: (ids?: readonly string[]) => {
+        resolve(ids);
         done();
       },
       reject: (e: Error) => {

@@ -11,7 +11,8 @@ export interface PendingSend {
   readonly count: number;
   /** The Send or SendBatch frame for a request id (same sequence numbers every time). */
   readonly build: (requestId: number) => Frame;
-  resolve(): void;
+  /** `ids`: Ok.message_ids when the frame asked for them (want_ids). */
+  resolve(ids?: readonly string[]): void;
   reject(error: Error): void;
 }
 

@@ -12,16 +12,21 @@
  * way. A producer id per transaction, not the client's, because the broker keeps one high-water mark
  * per producer and transactions of one client may commit in any order. A transaction that acked cannot
  * be replayed (its delivery tags died with the connection): its commit rejects with CONNECTION_LOST.
+ *
+ * Message ids (`publishForId`): the broker assigns a message's id when the Send is buffered in the
+ * transaction and the message keeps it through commit, so the id is known before commit. A replay keeps
+ * the ids of the first sends (the broker answers a duplicate with the same id, or "" if it forgot it).
  */
 import { ClientCodes, ClientError, isClientError } from './codec/errors.js';
-import type { Frame, WireMessage } from './codec/frames.js';
+import type { DecodedFrame, Frame, WireMessage } from './codec/frames.js';
 import { type Body, type PublishOptions, toWireMessage } from './message.js';
+import { idAt, messageIdsOf } from './message-ids.js';
 import { ackInTransaction, type Message, markAcked } from './subscription.js';
 
 export interface TxHost {
   readonly producerId: string;
   epoch(): number;
-  request(build: (requestId: number) => Frame): Promise<unknown>;
+  request(build: (requestId: number) => Frame): Promise<DecodedFrame>;
   forgetTransaction(tx: Transaction): void;
 }
 
@@ -30,8 +35,8 @@ export class Transaction {
   broken = false;
   private done = false;
   private readonly acked: Message[] = [];
-  /** Every send, for a replay: messages and the first sequence. */
-  private readonly sends: Array<{ messages: WireMessage[]; first: number }> = [];
+  /** Every send, for a replay: messages, the first sequence, and whether ids were asked for. */
+  private readonly sends: TxSend[] = [];
   private nextSequence = 1;
 
   constructor(
@@ -41,13 +46,29 @@ export class Transaction {
   ) {}
 
   async publish(address: string, body: Body, options: PublishOptions = {}): Promise<void> {
-    await this.sendFrame([toWireMessage(address, body, options)]);
+    await this.sendFrame([toWireMessage(address, body, options)], false);
   }
 
-  async publishBatch(
-    entries: ReadonlyArray<{ address: string; body: Body; options?: PublishOptions }>,
-  ): Promise<void> {
-    await this.sendFrame(entries.map((e) => toWireMessage(e.address, e.body, e.options)));
+  /**
+   * `publish` resolving with the id the broker gave the message (BlazeClient.publishForId); it is the
+   * message's id once committed. Undefined when the broker cannot tell (protocol version 1).
+   */
+  async publishForId(address: string, body: Body, options: PublishOptions = {}): Promise<string | undefined> {
+    return idAt(await this.sendFrame([toWireMessage(address, body, options)], true), 0);
+  }
+
+  async publishBatch(entries: ReadonlyArray<BatchEntry>): Promise<void> {
+    await this.sendFrame(
+      entries.map((e) => toWireMessage(e.address, e.body, e.options)),
+      false,
+    );
+  }
+
+  /** `publishBatch` resolving with each message's id, in order. */
+  async publishBatchForIds(entries: ReadonlyArray<BatchEntry>): Promise<Array<string | undefined>> {
+    const messages = entries.map((e) => toWireMessage(e.address, e.body, e.options));
+    const ids = await this.sendFrame(messages, true);
+    return messages.map((_, i) => idAt(ids, i));
   }
 
   /** Acks as part of the transaction; the messages are redelivered if it rolls back. */
@@ -93,20 +114,31 @@ export class Transaction {
     await this.host.request((request_id) => ({ tx_rollback: { request_id, tx_id: this.id } }));
   }
 
-  private async sendFrame(messages: WireMessage[]): Promise<void> {
+  private async sendFrame(messages: WireMessage[], wantIds: boolean): Promise<readonly string[] | undefined> {
     this.check();
-    const send = { messages, first: this.nextSequence };
+    const send: TxSend = { messages, first: this.nextSequence, wantIds };
     this.nextSequence += messages.length;
     this.sends.push(send);
-    await this.host.request((request_id) => this.sendFrameOf(request_id, send));
+    return messageIdsOf(await this.host.request((request_id) => this.sendFrameOf(request_id, send)));
   }
 
-  private sendFrameOf(request_id: number, s: { messages: WireMessage[]; first: number }): Frame {
+  private sendFrameOf(request_id: number, s: TxSend): Frame {
     const tx_id = this.id;
     const producer_id = `${this.host.producerId}/${this.id}`;
+    // want_ids only when asked, so that other sends are what a version 1 broker expects.
+    const want = s.wantIds ? { want_ids: true } : {};
     return s.messages.length === 1
-      ? { send: { request_id, message: s.messages[0], tx_id, producer_id, sequence: s.first } }
-      : { send_batch: { request_id, messages: s.messages, tx_id, producer_id, first_sequence: s.first } };
+      ? { send: { request_id, message: s.messages[0], tx_id, producer_id, sequence: s.first, ...want } }
+      : {
+          send_batch: {
+            request_id,
+            messages: s.messages,
+            tx_id,
+            producer_id,
+            first_sequence: s.first,
+            ...want,
+          },
+        };
   }
 
   private check(): void {
@@ -121,6 +153,14 @@ export class Transaction {
     }
   }
 }
+
+interface TxSend {
+  readonly messages: WireMessage[];
+  readonly first: number;
+  readonly wantIds: boolean;
+}
+
+type BatchEntry = { address: string; body: Body; options?: PublishOptions };
 
 /** Replays of one in-doubt commit at most (each after a new connection). */
 const MAX_REPLAYS = 5;

@@ -11,7 +11,8 @@ import type { Connected, DecodedFrame, Delivery, Frame } from './codec/frames.js
 import type { Timers } from './timers.js';
 import type { ClientTransport, TransportHandlers } from './transport/types.js';
 
-export const PROTOCOL_VERSION = 1;
+/** Highest native protocol version this client speaks (it speaks 1 too; native.proto Connect.versions). */
+export const PROTOCOL_VERSION = 2;
 
 export interface WireOptions {
   login?: string;
@@ -82,7 +83,7 @@ export class WireConnection {
       const answer = await wire.request((request_id) => ({
         connect: {
           request_id,
-          versions: [PROTOCOL_VERSION],
+          versions: [1, PROTOCOL_VERSION],
           login: options.login,
           passcode: options.passcode,
           token: options.token,

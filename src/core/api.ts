@@ -115,6 +115,13 @@ export interface CoreConnection {
    * LIMIT_EXCEEDED...).
    */
   send(message: MessageInit, txId?: string): Promise<void>;
+  /**
+   * `send` that also tells the id the broker gave the message (native Ok.message_ids, the management
+   * API). Inside a transaction the id is assigned now and stays the message's id through commit.
+   * Throws at once when the send is refused; `accepted` settles as `send`'s promise does. Optional so
+   * that other CoreConnection implementations need not provide it (callers then know no id).
+   */
+  sendForId?(message: MessageInit, txId?: string): { id: string; accepted: Promise<void> };
   subscribe(options: SubscribeOptions, sink: DeliverySink): Subscription;
   /**
    * The pending messages of a queue in delivery order, without consuming them (JMS QueueBrowser); in-flight
@@ -132,6 +139,13 @@ export interface CoreConnection {
   rollback(txId: string): void;
   /** Creates a temporary destination owned by this connection; it dies when the connection closes. */
   createTemporary(kind: 'queue' | 'topic'): string;
+  /**
+   * Deletes a temporary destination this connection created, with its messages (JMS
+   * TemporaryQueue/TemporaryTopic.delete). NOT_FOUND when it does not exist, FORBIDDEN when another
+   * connection created it, CONFLICT when it has consumers (JMS 1.1 section 4.4.3), INVALID_ADDRESS for a
+   * non-temporary address. Optional, as `sendForId`.
+   */
+  deleteTemporary?(address: string): void;
   /**
    * Starts (flags TMNOFLAGS) or joins/resumes (TMJOIN/TMRESUME) branch xid, bound on this connection to
    * txId: send/ack/nack with that txId join the branch. XA semantics and errors: core/xa.ts,

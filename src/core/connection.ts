@@ -98,11 +98,12 @@ export class Connection implements CoreConnection, SubscriptionOwner {
   }
 
   /**
-   * `send` that also tells the broker-assigned message id (management API). Throws at once when the
-   * send is refused; `accepted` settles as `send`'s promise does.
+   * `send` that also tells the broker-assigned message id (management API, native `want_ids`). Throws at
+   * once when the send is refused; `accepted` settles as `send`'s promise does. In a transaction the id
+   * is the one the buffered message carries, so the message is routed under it at commit.
    */
-  sendForId(init: MessageInit): { id: string; accepted: Promise<void> } {
-    const accepted = this.doSend(init, undefined);
+  sendForId(init: MessageInit, txId?: string): { id: string; accepted: Promise<void> } {
+    const accepted = this.doSend(init, txId);
     return { id: this.lastMessageId, accepted };
   }
 
@@ -422,6 +423,36 @@ export class Connection implements CoreConnection, SubscriptionOwner {
     const address = this.broker.createTemporary(this, kind);
     this.temporaries.add(address);
     return address;
+  }
+
+  /**
+   * Deletes a temporary destination of this connection before the connection ends (api.ts). JMS 1.1
+   * section 4.4.3 / 2.0 TemporaryQueue.delete: deleting one that still has consumers is an error
+   * (CONFLICT here; the native protocol reports TEMPORARY_IN_USE).
+   */
+  deleteTemporary(text: string): void {
+    this.checkOpen();
+    const address = parseAddress(text);
+    if (address.kind !== 'temp-queue' && address.kind !== 'temp-topic') {
+      throw new BlazeError('INVALID_ADDRESS', `${address.canonical} is not a temporary destination`);
+    }
+    const broker = this.broker;
+    const canonical = address.canonical;
+    if (!this.temporaries.has(canonical)) {
+      const exists = broker.tempQueues.has(canonical) || broker.tempTopic(canonical) !== undefined;
+      // JMS: only the connection that created a temporary destination may delete it.
+      if (exists) throw new BlazeError('FORBIDDEN', `${canonical} belongs to another connection`);
+      throw this.deletedTemporary(address);
+    }
+    const consumers =
+      address.kind === 'temp-queue'
+        ? (broker.tempQueues.get(canonical)?.consumers.length ?? 0)
+        : (broker.tempTopic(canonical)?.subscribers.size ?? 0);
+    if (consumers > 0) {
+      throw new BlazeError('CONFLICT', `${canonical} has ${consumers} consumer(s): close them first`);
+    }
+    broker.deleteTemporary(canonical);
+    this.temporaries.delete(canonical);
   }
 
   /**

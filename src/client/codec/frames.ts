@@ -69,6 +69,8 @@ export interface Send {
   tx_id?: string;
   producer_id?: string;
   sequence?: number;
+  /** Version 2: answer with Ok.message_ids. */
+  want_ids?: boolean;
 }
 export interface SendBatch {
   request_id?: number;
@@ -76,6 +78,8 @@ export interface SendBatch {
   tx_id?: string;
   producer_id?: string;
   first_sequence?: number;
+  /** Version 2: answer with Ok.message_ids, one per message. */
+  want_ids?: boolean;
 }
 export interface Subscribe {
   request_id?: number;
@@ -123,7 +127,8 @@ export type Frame =
   | { connected: Connected }
   | { heartbeat: Record<string, never> }
   | { disconnect: Req }
-  | { ok: Req }
+  /** `message_ids`: version 2, the answer to a Send/SendBatch with want_ids ('' = not known). */
+  | { ok: Req & { message_ids?: string[] } }
   | { error: ErrorFrame }
   | { send: Send }
   | { send_batch: SendBatch }
@@ -149,7 +154,8 @@ export type Frame =
   | { browse: Browse }
   | { browse_result: Req & { messages?: WireMessage[] } }
   | { create_temporary: Req & { kind?: number } }
-  | { temporary_created: Req & { address?: string } };
+  | { temporary_created: Req & { address?: string } }
+  | { delete_temporary: Req & { address?: string } };
 
 /** A decoded frame: the oneof's name in `kind` (protobufjs `oneofs: true`) next to the member itself. */
 export type DecodedFrame = Frame & { kind: FrameKind };

@@ -40,7 +40,8 @@ export const nativeDescriptor = {
           "browse",
           "browse_result",
           "create_temporary",
-          "temporary_created"
+          "temporary_created",
+          "delete_temporary"
          ]
         }
        },
@@ -168,6 +169,10 @@ export const nativeDescriptor = {
         "temporary_created": {
          "type": "TemporaryCreated",
          "id": 53
+        },
+        "delete_temporary": {
+         "type": "DeleteTemporary",
+         "id": 54
         }
        }
       },
@@ -260,6 +265,11 @@ export const nativeDescriptor = {
         "request_id": {
          "type": "uint32",
          "id": 1
+        },
+        "message_ids": {
+         "rule": "repeated",
+         "type": "string",
+         "id": 2
         }
        }
       },
@@ -410,6 +420,10 @@ export const nativeDescriptor = {
         "sequence": {
          "type": "uint64",
          "id": 5
+        },
+        "want_ids": {
+         "type": "bool",
+         "id": 6
         }
        }
       },
@@ -435,6 +449,10 @@ export const nativeDescriptor = {
         "first_sequence": {
          "type": "uint64",
          "id": 5
+        },
+        "want_ids": {
+         "type": "bool",
+         "id": 6
         }
        }
       },
@@ -825,6 +843,18 @@ export const nativeDescriptor = {
        }
       },
       "TemporaryCreated": {
+       "fields": {
+        "request_id": {
+         "type": "uint32",
+         "id": 1
+        },
+        "address": {
+         "type": "string",
+         "id": 2
+        }
+       }
+      },
+      "DeleteTemporary": {
        "fields": {
         "request_id": {
          "type": "uint32",

@@ -3,7 +3,14 @@
  * `prices.eur` is `topic://prices.eur` (docs/ARCHITECTURE.md). A name that already carries a scheme is
  * taken as the address.
  */
+import { ClientCodes, ClientError, isClientError } from '../codec/errors.js';
+
 export type DestinationKind = 'queue' | 'topic';
+
+/** What deletes a temporary destination: the client of the connection that created it. */
+export interface TemporaryOwner {
+  deleteTemporary(address: string): Promise<void>;
+}
 
 export abstract class Destination {
   abstract readonly kind: DestinationKind;
@@ -43,16 +50,55 @@ export class Topic extends Destination {
   }
 }
 
-/** Lives as long as the connection that created it. */
+/** Lives as long as the connection that created it, or until delete(). */
 export class TemporaryQueue extends Queue {
-  /** The broker deletes it with its connection; there is no separate delete frame. */
+  /** `owner`: set by Session.createTemporaryQueue; absent for one read from a message (JMSReplyTo). */
+  constructor(
+    address: string,
+    private readonly owner?: TemporaryOwner,
+  ) {
+    super(address);
+  }
+  /** JMS TemporaryQueue.delete: IllegalStateException (ILLEGAL_STATE) while it has consumers. */
   delete(): Promise<void> {
-    return Promise.resolve();
+    return deleteTemporary(this.address, this.owner);
   }
 }
 
 export class TemporaryTopic extends Topic {
+  constructor(
+    address: string,
+    private readonly owner?: TemporaryOwner,
+  ) {
+    super(address);
+  }
+  /** JMS TemporaryTopic.delete: IllegalStateException (ILLEGAL_STATE) while it has subscribers. */
   delete(): Promise<void> {
-    return Promise.resolve();
+    return deleteTemporary(this.address, this.owner);
+  }
+}
+
+/**
+ * Asks the broker (native DeleteTemporary) and reports its refusals as the JMS exceptions: in use ->
+ * IllegalStateException (JMS 1.1 section 4.4.3, 2.0 TemporaryQueue.delete), gone ->
+ * InvalidDestinationException. Other codes (FORBIDDEN, CONNECTION_LOST...) come as the broker sent them.
+ */
+async function deleteTemporary(address: string, owner: TemporaryOwner | undefined): Promise<void> {
+  if (owner === undefined) {
+    throw new ClientError(
+      ClientCodes.ILLEGAL_STATE,
+      `${address} was not created by this session's connection: only its creator may delete it`,
+    );
+  }
+  try {
+    await owner.deleteTemporary(address);
+  } catch (e) {
+    if (isClientError(e) && e.code === 'TEMPORARY_IN_USE') {
+      throw new ClientError(ClientCodes.ILLEGAL_STATE, e.message, { cause: e });
+    }
+    if (isClientError(e) && e.code === 'NOT_FOUND') {
+      throw new ClientError('INVALID_DESTINATION', e.message, { cause: e });
+    }
+    throw e;
   }
 }

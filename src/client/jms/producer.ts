@@ -1,8 +1,13 @@
 /**
  * JMS MessageProducer: delivery mode, priority and time to live as defaults for its sends, overridable
  * per send. send() resolves when the broker accepted the message (durably if persistent); in a transacted
- * session, when it is buffered in the transaction. JMSMessageID is the broker's and not known to the
- * producer (the native Ok carries no id), so it stays null after send.
+ * session, when it is buffered in the transaction.
+ *
+ * JMSMessageID (JMS 1.1 section 3.4.3) is assigned by the broker: send() asks for it (native.proto
+ * `want_ids`) and sets it on the message when the broker's answer arrives, so it is there when send()
+ * resolves, in a transacted session too (before commit; the committed message keeps that id). With
+ * setDisableMessageID(true) no id is asked for and JMSMessageID is null (the hint JMS 1.1 section 3.4.3
+ * allows). It is null too when the broker cannot tell (protocol version 1).
  */
 import { ClientCodes, ClientError } from '../codec/errors.js';
 import { DeliveryMode, type DeliveryModeValue } from './constants.js';
@@ -14,6 +19,7 @@ export class MessageProducer {
   private deliveryMode: DeliveryModeValue = DeliveryMode.PERSISTENT;
   private priority = 4;
   private timeToLive = 0;
+  private disableMessageID = false;
   private closed = false;
 
   constructor(
@@ -52,6 +58,13 @@ export class MessageProducer {
   }
   getTimeToLive(): number {
     return this.timeToLive;
+  }
+  /** JMS 1.1 setDisableMessageID: true = send without asking the broker for the message's id. */
+  setDisableMessageID(value: boolean): void {
+    this.disableMessageID = value;
+  }
+  getDisableMessageID(): boolean {
+    return this.disableMessageID;
   }
 
   /**
@@ -94,7 +107,13 @@ export class MessageProducer {
     message.setJMSExpiration(ttl > 0 ? now + ttl : 0);
     message.setJMSMessageID(null);
     const options = { ...message.toPublishOptions(), timeToLive: ttl };
-    await this.session.publish(destination.address, message.bodyBytes(), options);
+    const address = destination.address;
+    if (this.disableMessageID) {
+      await this.session.publish(address, message.bodyBytes(), options);
+      return;
+    }
+    const id = await this.session.publishForId(address, message.bodyBytes(), options);
+    message.setJMSMessageID(id ?? null);
   }
 
   close(): void {

@@ -48,10 +48,12 @@ export class JmsSession {
     return new Topic(name);
   }
   async createTemporaryQueue(): Promise<TemporaryQueue> {
-    return new TemporaryQueue(await this.connection.client.createTemporary('queue'));
+    const client = this.connection.client;
+    return new TemporaryQueue(await client.createTemporary('queue'), client);
   }
   async createTemporaryTopic(): Promise<TemporaryTopic> {
-    return new TemporaryTopic(await this.connection.client.createTemporary('topic'));
+    const client = this.connection.client;
+    return new TemporaryTopic(await client.createTemporary('topic'), client);
   }
   createMessage(): JmsMessage {
     return new JmsMessage();
@@ -185,6 +187,13 @@ export class JmsSession {
     this.assertOpen();
     if (this.getTransacted()) await (await this.transaction()).publish(address, body, options);
     else await this.connection.client.publish(address, body, options);
+  }
+
+  /** @internal `publish` resolving with the broker's message id (known before commit when transacted). */
+  async publishForId(address: string, body: Body, options: PublishOptions): Promise<string | undefined> {
+    this.assertOpen();
+    if (this.getTransacted()) return (await this.transaction()).publishForId(address, body, options);
+    return this.connection.client.publishForId(address, body, options);
   }
 
   /** @internal */

@@ -50,5 +50,10 @@ export {
   type ResolvedNativeContext,
 } from './context.js';
 export { ProducerRegistry } from './producers.js';
-export { NativeSession, PROTOCOL_VERSION } from './session.js';
+export {
+  MIN_PROTOCOL_VERSION,
+  NativeSession,
+  negotiateVersion,
+  PROTOCOL_VERSION,
+} from './session.js';
 export { NATIVE_STORE_NAMESPACE, storeIdentity } from './store-identity.js';

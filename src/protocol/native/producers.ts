@@ -19,16 +19,23 @@
  * unfinished transaction is refused with CONFLICT (the outcome of that transaction is not known yet).
  * An XA branch's held sequences are written with its prepare (key prefix `PREPARED_PREFIX`) and read back
  * at start-up, so a branch prepared before a restart still moves the mark when it commits.
+ *
+ * Message ids (native.proto version 2, `want_ids`): a duplicate is answered with the id of its first send.
+ * The id of each producer's highest sequence is part of its record (so it survives a restart with it);
+ * ids of other recent sends are kept in memory, bounded (recent-ids.ts).
  */
 import type { KeyValueNamespace } from '../../core/kv.js';
 import { BlazeError } from '../../util/errors.js';
 import { flushAfterTurn, inInputTurn, type TurnOutput } from '../../util/input-turn.js';
 import type { Timers } from '../../util/timers.js';
+import { RecentIds } from './recent-ids.js';
 import { XaMirror } from './xa-mirror.js';
 
 interface Entry {
   sequence: number;
   lastUsed: number;
+  /** Message id given to `sequence` when its send asked for it, else ''. */
+  id: string;
   /** Must be written to the store at the end of this turn. */
   dirty: boolean;
 }
@@ -45,6 +52,8 @@ export class ProducerRegistry implements TurnOutput {
   private readonly held = new Map<string, { sequences: Held; prepared: boolean }>();
   /** XA branch states the transaction handlers follow to predict one-phase commits (xa-mirror.ts). */
   readonly xa = new XaMirror();
+  /** Ids of recent sends that asked for them, for duplicates below the high-water mark. */
+  readonly recentIds = new RecentIds();
   private readonly dirty: string[] = [];
   private queued = false;
 
@@ -79,19 +88,25 @@ export class ProducerRegistry implements TurnOutput {
     return e !== undefined && sequence <= e.sequence;
   }
 
-  /** Records `sequence` as accepted; `durable` when the message went to the store. */
-  accept(producerId: string, sequence: number, durable: boolean): void {
+  /**
+   * Records `sequence` as accepted; `durable` when the message went to the store; `id` the message id
+   * when the send asked for it (kept with the record while `sequence` is the highest).
+   */
+  accept(producerId: string, sequence: number, durable: boolean, id = ''): void {
     const now = this.timers.now();
     let e = this.entries.get(producerId);
     if (e === undefined) {
-      e = { sequence, lastUsed: now, dirty: false };
+      e = { sequence, lastUsed: now, id, dirty: false };
       this.entries.set(producerId, e);
       this.evict(now);
     } else {
       // Re-inserted: Map order is least-recently-used first.
       this.entries.delete(producerId);
       this.entries.set(producerId, e);
-      if (sequence > e.sequence) e.sequence = sequence;
+      if (sequence > e.sequence) {
+        e.sequence = sequence;
+        e.id = id;
+      }
       e.lastUsed = now;
     }
     if (!durable || this.kv === undefined || e.dirty) return;
@@ -165,7 +180,9 @@ export class ProducerRegistry implements TurnOutput {
     if (tx === undefined) return;
     this.held.delete(txKey);
     if (tx.prepared) this.kv?.delete(PREPARED_PREFIX + txKey);
-    for (const [producerId, sequence] of tx.sequences) this.accept(producerId, sequence, true);
+    for (const [producerId, sequence] of tx.sequences) {
+      this.accept(producerId, sequence, true, this.recentIds.get(producerId, sequence) ?? '');
+    }
     // Written now rather than at the end of the input turn: a commit can complete outside one.
     this.flushTurn();
   }
@@ -178,6 +195,19 @@ export class ProducerRegistry implements TurnOutput {
     if (tx.prepared) this.kv?.delete(PREPARED_PREFIX + txKey);
   }
 
+  /** A send of (producerId, sequence) that asked for ids was given `id`. */
+  rememberId(producerId: string, sequence: number, id: string): void {
+    this.recentIds.remember(producerId, sequence, id);
+  }
+
+  /** The id the first send of (producerId, sequence) was given, '' when not known (any more). */
+  idOf(producerId: string, sequence: number): string {
+    const recent = this.recentIds.get(producerId, sequence);
+    if (recent !== undefined) return recent;
+    const e = this.entries.get(producerId);
+    return e !== undefined && e.sequence === sequence ? e.id : '';
+  }
+
   /** Writes this turn's records; they join the store batch of the turn's messages. */
   flushTurn(): void {
     this.queued = false;
@@ -185,7 +215,7 @@ export class ProducerRegistry implements TurnOutput {
       const e = this.entries.get(id);
       if (e === undefined) continue;
       e.dirty = false;
-      this.kv!.put(id, encodeRecord(e.sequence, e.lastUsed));
+      this.kv!.put(id, encodeRecord(e.sequence, e.lastUsed, e.id));
     }
     this.dirty.length = 0;
   }
@@ -199,18 +229,27 @@ export class ProducerRegistry implements TurnOutput {
   }
 }
 
-function encodeRecord(sequence: number, lastUsed: number): Uint8Array {
-  const out = new Uint8Array(16);
+/**
+ * A producer's record: sequence (float64 LE), last used (float64 LE), then the UTF-8 message id of that
+ * sequence when known. Records of 16 bytes (no id, or written before ids were kept) stay valid.
+ */
+export function encodeRecord(sequence: number, lastUsed: number, id = ''): Uint8Array {
+  const idBytes = id === '' ? undefined : new TextEncoder().encode(id);
+  const out = new Uint8Array(16 + (idBytes?.length ?? 0));
   const view = new DataView(out.buffer);
   view.setFloat64(0, sequence, true);
   view.setFloat64(8, lastUsed, true);
+  if (idBytes !== undefined) out.set(idBytes, 16);
   return out;
 }
 
-function decodeRecord(bytes: Uint8Array): { sequence: number; lastUsed: number } | undefined {
-  if (bytes.length !== 16) return undefined;
+export function decodeRecord(
+  bytes: Uint8Array,
+): { sequence: number; lastUsed: number; id: string } | undefined {
+  if (bytes.length < 16) return undefined;
   const view = new DataView(bytes.buffer, bytes.byteOffset, 16);
-  return { sequence: view.getFloat64(0, true), lastUsed: view.getFloat64(8, true) };
+  const id = bytes.length === 16 ? '' : new TextDecoder().decode(bytes.subarray(16));
+  return { sequence: view.getFloat64(0, true), lastUsed: view.getFloat64(8, true), id };
 }
 
 /** Held sequences of a prepared branch: JSON [[producerId, sequence], ...] (small, written rarely). */

@@ -48,7 +48,22 @@ import type { NativeSubscription, SubscriptionOwner } from './subscription.js';
 
 type Phase = 'awaiting-connect' | 'connecting' | 'connected' | 'closed';
 
-export const PROTOCOL_VERSION = 1;
+/** Highest protocol version this broker speaks (native.proto Connect.versions); it speaks 1 too. */
+export const PROTOCOL_VERSION = 2;
+export const MIN_PROTOCOL_VERSION = 1;
+
+/**
+ * The highest version both speak; no versions listed = version 1 (native.proto Connect.versions).
+ * Undefined when there is none.
+ */
+export function negotiateVersion(offered: readonly number[]): number | undefined {
+  if (offered.length === 0) return MIN_PROTOCOL_VERSION;
+  let best: number | undefined;
+  for (const v of offered) {
+    if (v >= MIN_PROTOCOL_VERSION && v <= PROTOCOL_VERSION && (best === undefined || v > best)) best = v;
+  }
+  return best;
+}
 
 let sessionSerial = 0;
 
@@ -84,6 +99,8 @@ export class NativeSession implements ProtocolSession, SubscriptionOwner, ReplyS
   private wrote = false;
   /** Largest frame the client accepts (Connect.max_frame_size), bounding our Deliver frames. */
   private clientMaxFrame = 0;
+  /** Negotiated in Connect (negotiateVersion). */
+  private version = MIN_PROTOCOL_VERSION;
   private readonly flushMicrotask = () => {
     this.microtaskQueued = false;
     this.flushDeliveries();
@@ -190,13 +207,14 @@ export class NativeSession implements ProtocolSession, SubscriptionOwner, ReplyS
   // ---- Connect -------------------------------------------------------------------------------------
 
   private beginConnect(c: Connect): void {
-    // Version negotiation: the highest version both speak; no versions listed = version 1.
-    if (c.versions.length > 0 && !c.versions.includes(PROTOCOL_VERSION)) {
+    const version = negotiateVersion(c.versions);
+    if (version === undefined) {
       throw new BlazeError(
         'NOT_SUPPORTED',
-        `no common protocol version: client speaks ${c.versions.join(',')}, broker speaks ${PROTOCOL_VERSION}`,
+        `no common protocol version: client speaks ${c.versions.join(',')}, broker speaks ${MIN_PROTOCOL_VERSION}..${PROTOCOL_VERSION}`,
       );
     }
+    this.version = version;
     this.phase = 'connecting';
     const auth = this.authenticate(c);
     auth.then(
@@ -247,7 +265,7 @@ export class NativeSession implements ProtocolSession, SubscriptionOwner, ReplyS
     this.writeFrame(
       encodeFrame('connected', {
         request_id: c.request_id,
-        version: PROTOCOL_VERSION,
+        version: this.version,
         server: this.settings.serverName,
         connection_id: conn.id,
         heartbeat_ms: this.heartbeatMs,

@@ -16,14 +16,14 @@ afterEach(async () => {
 const text = (s: string) => new TextEncoder().encode(s);
 
 describe('connect', () => {
-  it('sends Connect with version 1 and credentials, and exposes what Connected said', async () => {
+  it('sends Connect offering versions 1 and 2 with credentials, and exposes what Connected said', async () => {
     const { client, conn } = await start(new FakeBroker(), 'tcp://fake:1', {
       login: 'u',
       passcode: 'p',
       clientId: 'app-1',
     });
     expect(conn.of('connect')[0]).toMatchObject({
-      connect: { versions: [1], login: 'u', passcode: 'p', client_id: 'app-1' },
+      connect: { versions: [1, 2], login: 'u', passcode: 'p', client_id: 'app-1' },
     });
     expect(client.connection).toMatchObject({
       server: 'fake/1',

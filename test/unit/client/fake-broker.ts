@@ -92,7 +92,7 @@ export class FakeConnection {
         this.send({
           connected: {
             request_id,
-            version: 1,
+            version: this.broker.version,
             server: 'fake/1',
             connection_id: `c${this.broker.connections.length}`,
             heartbeat_ms: this.broker.heartbeatMs,
@@ -101,8 +101,20 @@ export class FakeConnection {
         });
         return;
       case 'send':
-      case 'send_batch':
-        if (!this.holdSends && request_id) this.send({ ok: { request_id } });
+      case 'send_batch': {
+        if (this.holdSends || !request_id) return;
+        // want_ids (version 2): one id per message, as the broker answers.
+        const count = f.kind === 'send' ? 1 : ((body.messages as unknown[] | undefined)?.length ?? 0);
+        const message_ids = body.want_ids
+          ? Array.from({ length: count }, () => `ID:fake:${++this.broker.messageIds}`)
+          : undefined;
+        this.send({ ok: { request_id, message_ids } });
+        return;
+      }
+      case 'delete_temporary':
+        if (this.broker.refuseDelete) {
+          this.send({ error: { request_id, code: this.broker.refuseDelete, message: 'refused (fake)' } });
+        } else this.send({ ok: { request_id } });
         return;
       case 'subscribe':
         if (this.broker.refuseSubscribe) {
@@ -139,6 +151,12 @@ export class FakeBroker {
   refuseCode: string | undefined;
   /** Answer Subscribe with an Error of this code. */
   refuseSubscribe: string | undefined;
+  /** Answer DeleteTemporary with an Error of this code. */
+  refuseDelete: string | undefined;
+  /** Protocol version answered in Connected. */
+  version = 2;
+  /** Message ids handed out (want_ids). */
+  messageIds = 0;
   attempts = 0;
   heartbeatMs = 0;
   storeId = 'store-1';

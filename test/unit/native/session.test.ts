@@ -61,7 +61,7 @@ describe('native session: connecting', () => {
   it('refuses unknown versions, bad logins and bearer tokens (no token authenticator)', async () => {
     h = await harness({ authenticator: onlyAlice });
     const v = h.open();
-    v.send('connect', { request_id: 1, versions: [2] });
+    v.send('connect', { request_id: 1, versions: [3] });
     expect(v.take()[0]!.error).toMatchObject({ code: 'NOT_SUPPORTED', fatal: true });
     const bad = h.open();
     bad.send('connect', { request_id: 1, login: 'alice', passcode: 'nope' });

@@ -51,6 +51,7 @@ const TYPE_NAMES: Partial<Record<FrameKind, string>> = {
   xa_recover: 'XaRecover',
   browse: 'Browse',
   create_temporary: 'CreateTemporary',
+  delete_temporary: 'DeleteTemporary',
 };
 
 let coldTypes: Map<FrameKind, protobuf.Type> | undefined;
@@ -126,7 +127,14 @@ function wrongType(frame: string, field: number, wt: number): never {
 }
 
 function decodeSend(r: Reader): Send {
-  const f: Send = { request_id: 0, message: EMPTY_MESSAGE, tx_id: '', producer_id: '', sequence: 0 };
+  const f: Send = {
+    request_id: 0,
+    message: EMPTY_MESSAGE,
+    tx_id: '',
+    producer_id: '',
+    sequence: 0,
+    want_ids: false,
+  };
   while (!r.done) {
     const tag = r.uint32();
     const field = tag >>> 3;
@@ -152,6 +160,10 @@ function decodeSend(r: Reader): Send {
         if (wt !== WT_VARINT) wrongType('Send', field, wt);
         f.sequence = r.uint64();
         break;
+      case 6:
+        if (wt !== WT_VARINT) wrongType('Send', field, wt);
+        f.want_ids = r.bool();
+        break;
       default:
         r.skip(wt);
     }
@@ -160,7 +172,14 @@ function decodeSend(r: Reader): Send {
 }
 
 function decodeSendBatch(r: Reader): SendBatch {
-  const f: SendBatch = { request_id: 0, messages: [], tx_id: '', producer_id: '', first_sequence: 0 };
+  const f: SendBatch = {
+    request_id: 0,
+    messages: [],
+    tx_id: '',
+    producer_id: '',
+    first_sequence: 0,
+    want_ids: false,
+  };
   while (!r.done) {
     const tag = r.uint32();
     const field = tag >>> 3;
@@ -185,6 +204,10 @@ function decodeSendBatch(r: Reader): SendBatch {
       case 5:
         if (wt !== WT_VARINT) wrongType('SendBatch', field, wt);
         f.first_sequence = r.uint64();
+        break;
+      case 6:
+        if (wt !== WT_VARINT) wrongType('SendBatch', field, wt);
+        f.want_ids = r.bool();
         break;
       default:
         r.skip(wt);

@@ -11,4 +11,5 @@ export {
 } from './encode.js';
 export { FrameReader, LENGTH_PREFIX, writeLength } from './framing.js';
 export { decodeMessage, encodeMessage, messageSize, propertyOf, writeMessage } from './message.js';
+export { encodeOkIds } from './ok-ids.js';
 export * from './types.js';

@@ -60,6 +60,8 @@ export interface Send {
   tx_id: string;
   producer_id: string;
   sequence: number;
+  /** Version 2: answer with the broker-assigned id (Ok.message_ids). */
+  want_ids: boolean;
 }
 export interface SendBatch {
   request_id: number;
@@ -67,6 +69,8 @@ export interface SendBatch {
   tx_id: string;
   producer_id: string;
   first_sequence: number;
+  /** Version 2: answer with one broker-assigned id per message (Ok.message_ids). */
+  want_ids: boolean;
 }
 export interface Subscribe {
   request_id: number;
@@ -141,6 +145,10 @@ export interface CreateTemporary {
   request_id: number;
   kind: number;
 }
+export interface DeleteTemporary {
+  request_id: number;
+  address: string;
+}
 
 /** What a client may send, by `Frame.kind` name. */
 export interface ClientFrames {
@@ -166,6 +174,7 @@ export interface ClientFrames {
   xa_recover: RequestOnly;
   browse: Browse;
   create_temporary: CreateTemporary;
+  delete_temporary: DeleteTemporary;
 }
 
 export type ClientFrameKind = keyof ClientFrames;
@@ -218,6 +227,7 @@ export const FIELD = {
   browse_result: 51,
   create_temporary: 52,
   temporary_created: 53,
+  delete_temporary: 54,
 } as const;
 
 export type FrameKind = keyof typeof FIELD;

@@ -2,8 +2,9 @@
 import type { ClientFrameKind, ClientFrames } from '../codec/types.js';
 import type { NativeSession } from '../session.js';
 import { handleAck, handleNack } from './ack.js';
-import { handleBrowse, handleCreateTemporary } from './other.js';
+import { handleBrowse, handleCreateTemporary, handleDeleteTemporary } from './other.js';
 import { handleSend, handleSendBatch } from './send.js';
+import { handleSendBatchWithIds, handleSendWithIds } from './send-ids.js';
 import { handleDisconnect } from './session.js';
 import { handleCredit, handleSubscribe, handleUnsubscribe, handleUnsubscribeDurable } from './subscribe.js';
 import {
@@ -24,8 +25,9 @@ type Handlers = {
 
 const HANDLERS: Handlers = {
   disconnect: handleDisconnect,
-  send: handleSend,
-  send_batch: handleSendBatch,
+  // Version 2 `want_ids` takes its own path (send-ids.ts): the plain Send stays as it was.
+  send: (s, f) => (f.want_ids ? handleSendWithIds(s, f) : handleSend(s, f)),
+  send_batch: (s, f) => (f.want_ids ? handleSendBatchWithIds(s, f) : handleSendBatch(s, f)),
   subscribe: handleSubscribe,
   unsubscribe: handleUnsubscribe,
   credit: handleCredit,
@@ -43,6 +45,7 @@ const HANDLERS: Handlers = {
   xa_recover: handleXaRecover,
   browse: handleBrowse,
   create_temporary: handleCreateTemporary,
+  delete_temporary: handleDeleteTemporary,
 };
 
 export function handlerFor(kind: keyof Handlers): (s: NativeSession, f: never) => void {

@@ -4,7 +4,7 @@
 // workload. For the side-by-side comparison with ActiveMQ, RabbitMQ, Mosquitto and NATS see bench/compare.sh
 // and docs/PERFORMANCE.md.
 //   node bench/run.mjs [--only queue,persistent,fanout,latency,mqtt-w1,mqtt-w2,mqtt-w3,mqtt-w5,sse-fanout,rest-post]
-//                      [--runs N] [--target stomp://127.0.0.1:PORT --mqtt-port PORT --http-port PORT]
+//                      [--runs N] [--messages N] [--target stomp://127.0.0.1:PORT --mqtt-port PORT --http-port PORT]
 //                      (--target: a broker already running)
 // The web workloads (sse-fanout, sse-fanout-400, rest-post, rest-post-v1) are in bench/web.mjs.
 import { readFileSync } from 'node:fs';
@@ -168,6 +168,17 @@ async function peakRss(pid, until) {
   return peak;
 }
 
+/** CPU time (user + system, ms) the process has used so far, from /proc (the low-noise A/B metric). */
+function cpuMs(pid) {
+  try {
+    // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  } catch {
+    return Number.NaN;
+  }
+}
+
 async function runOnce(target, wl, round) {
   const protocol = wl.protocol ?? 'stomp';
   const port = protocol === 'mqtt' ? target.mqttPort : target.port;
@@ -204,6 +215,7 @@ async function runOnce(target, wl, round) {
     protocol,
   );
   await new Promise((r) => setTimeout(r, 100));
+  const cpu0 = target.pid ? cpuMs(target.pid) : Number.NaN;
   const sent = producer.next('sent');
   producer.child.send({ type: 'go' });
   // unref: a finished run must not wait for the timer before the process can exit.
@@ -213,6 +225,7 @@ async function runOnce(target, wl, round) {
   const finished = Promise.race([Promise.all(consumers.map((c) => c.next('done'))), timeout]);
   const rss = target.pid ? peakRss(target.pid, finished) : Promise.resolve(0);
   const dones = await finished;
+  const cpu = target.pid ? cpuMs(target.pid) - cpu0 : Number.NaN;
   const { first } = await sent;
   for (const w of [producer, ...consumers]) w.child.send({ type: 'stop' });
   const last = Math.max(...dones.map((d) => d.last));
@@ -221,6 +234,8 @@ async function runOnce(target, wl, round) {
     rate: deliveries / ((last - first) / 1000),
     latency: percentiles(dones.flatMap((d) => d.latencies)),
     rss: await rss,
+    // Broker CPU per delivery (us): steadier than msgs/s on a machine shared with other work.
+    cpuUs: (cpu * 1000) / deliveries,
   };
 }
 
@@ -236,7 +251,8 @@ const target = args.target
 const rows = [];
 try {
   for (const name of only) {
-    const wl = WORKLOADS[name];
+    // --messages N: longer runs for steadier A/B figures (the rate and CPU are per message).
+    const wl = args.messages ? { ...WORKLOADS[name], messages: Number(args.messages) } : WORKLOADS[name];
     const results = [];
     for (let r = 0; r < runs; r++) {
       results.push(await (wl.run ? wl.run(target, wl, r, { peakRss }) : runOnce(target, wl, r)));
@@ -249,6 +265,9 @@ try {
       'min-max': `${Math.round(Math.min(...rates)).toLocaleString('en')}-${Math.round(Math.max(...rates)).toLocaleString('en')}`,
       'p50/p99 ms': `${median(lat.map((l) => l.p50))} / ${median(lat.map((l) => l.p99))}`,
       'peak RSS MB': Math.round(Math.max(...results.map((x) => x.rss)) / 2 ** 20),
+      'broker CPU us/msg': results.some((x) => Number.isFinite(x.cpuUs))
+        ? results.map((x) => x.cpuUs.toFixed(2)).join(' ')
+        : '',
     });
   }
 } finally {

@@ -8,8 +8,22 @@ import { join } from 'node:path';
 const ROOT = new URL('../../', import.meta.url).pathname;
 
 /**
- * `flags`: the listener flags (`--stomp 0 --native off`...). BENCH_NODE_ARGS adds node flags to the broker
- * (e.g. `--cpu-prof`). Resolves with the bound ports (from --ports-file), the pid and stop().
+ * The node flags of the `blazemq` bin's shebang (`#!/usr/bin/env -S node --flag...`, src/cli/main.ts), so
+ * that the bench runs the broker the way `blazemq start` does.
+ */
+function binNodeFlags() {
+  const first = readFileSync(join(ROOT, 'dist/cli/main.js'), 'utf8').split('\n', 1)[0];
+  const words = first
+    .replace(/^#!\S+\s*(-S\s+)?/, '')
+    .split(/\s+/)
+    .filter(Boolean);
+  return words[0] === 'node' ? words.slice(1) : [];
+}
+
+/**
+ * `flags`: the listener flags (`--stomp 0 --native off`...). The broker gets the bin's node flags
+ * (binNodeFlags); BENCH_NODE_ARGS adds more (e.g. `--cpu-prof`; a later `--max-semi-space-size` wins).
+ * Resolves with the bound ports (from --ports-file), the pid and stop().
  */
 export async function startBroker(flags) {
   const data = mkdtempSync(join(tmpdir(), 'blazemq-bench-'));
@@ -17,6 +31,7 @@ export async function startBroker(flags) {
   const child = spawn(
     process.execPath,
     [
+      ...binNodeFlags(),
       ...(process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
       join(ROOT, 'dist/cli/main.js'),
       'start',
@@ -51,7 +66,13 @@ export async function startBroker(flags) {
 
 /** Forks `bench/<script>` with `cfg`; `next(type)` resolves with the worker's next message of that type. */
 export function worker(script, cfg) {
-  const child = fork(join(ROOT, 'bench', script), [JSON.stringify(cfg)]);
+  const child = fork(
+    join(ROOT, 'bench', script),
+    [JSON.stringify(cfg)],
+    process.env.BENCH_WORKER_PROF
+      ? { execArgv: ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_WORKER_PROF}`] }
+      : {},
+  );
   const next = (type) =>
     new Promise((resolve, reject) => {
       const onMsg = (m) => {

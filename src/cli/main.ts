@@ -1,7 +1,13 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=2 --v8-pool-size=1 --single-threaded-gc
 /**
  * The `blazemq` command. Exit codes: 0 success, 1 failure, 2 invalid configuration or usage, 3 the
  * store cannot be used (damaged journal, journal locked by another process).
+ *
+ * Node flags (the line above; bench/lib/broker.mjs and `npm start` pass the same): V8's young generation
+ * capped at 2 x 2 MB instead of growing to 2 x 16 MB, one V8 worker thread instead of four, and GC on the
+ * main thread only. A broker's messages die young or are held on purpose, so small semi-spaces cost
+ * little CPU, and GC helper threads kept memory of their own (malloc arenas, marking worklists) that
+ * made the peak RSS swing by 5-15 MB. Measured in docs/PERFORMANCE.md ("Broker: MQTT", RSS).
  */
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';

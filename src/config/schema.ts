@@ -335,6 +335,7 @@ export const configSchema: Field<BlazeConfig> = section<BlazeConfig>({
       maximumQoS: mqttField('maximumQoS', integer(0, 2, 'a QoS: 0, 1 or 2') as Parse<0 | 1 | 2>),
       autoPrefetch: mqttField('autoPrefetch', integer(1, 1_000_000)),
       slowConsumerTimeoutMs: mqttField('slowConsumerTimeoutMs', integer(100, 3_600_000, 'milliseconds')),
+      inputTurnBytes: mqttField('inputTurnBytes', integer(4 * KB, 64 * MB, 'a size in bytes')),
     }),
     http: section<HttpLimits>({
       maxBodySize: httpField('maxBodySize', integer(0, 1024 * MB, 'a size in bytes')),

@@ -15,6 +15,8 @@
  * broker CPU; this path does the same work in a few reads. Anything unusual (properties, a length that
  * does not add up, QoS 3) falls back to mqtt-packet, so errors and edge cases keep one implementation.
  *
+ * Payloads much smaller than the buffer they arrived in are copied out of it (`ownPayload`).
+ *
  * Pure: no I/O, no timers. Errors are MqttError with the reason code to disconnect with.
  */
 import type { IPublishPacket, Packet, Parser } from 'mqtt-packet';
@@ -24,6 +26,21 @@ import { MqttError, RC } from '../reason-codes.js';
 export type ProtocolVersion = 3 | 4 | 5;
 
 const EMPTY = Buffer.alloc(0);
+
+/**
+ * `payload` (a view into a socket read) as a Buffer the message may keep. A zero-copy view keeps the
+ * whole read (64 KiB) alive for as long as the message lives, and a message is kept for a while whenever
+ * it is buffered for a paused subscriber, stored or retained: one retained 256 B message then pinned
+ * 64 KiB, and V8 frees such a read only after a full GC once a view of it survived two scavenges
+ * (docs/PERFORMANCE.md, "Broker: MQTT", RSS). So a payload under half of its memory is copied (small
+ * ones into Node's shared 8 KiB pool); one that fills most of it (a large packet, which the decoder
+ * joined into a buffer of its own) stays a view.
+ */
+export function ownPayload(payload: Buffer): Buffer {
+  if (payload.length === 0) return EMPTY;
+  if (payload.length * 2 >= payload.buffer.byteLength) return payload;
+  return Buffer.from(payload);
+}
 
 /** What the fast path returns: the fields mqtt-packet would set for a PUBLISH without properties. */
 class FastPublish implements IPublishPacket {
@@ -90,7 +107,7 @@ function fastPublish(buf: Buffer, start: number, at: number, end: number, v5: bo
     (flags & 0x08) !== 0,
     (flags & 0x01) !== 0,
     topic,
-    buf.subarray(at, end),
+    ownPayload(buf.subarray(at, end)),
     messageId,
     remaining,
   );
@@ -219,6 +236,9 @@ export class MqttDecoder {
     }
     const packet = this.packet as Packet | null;
     if (packet === null) throw new MqttError(RC.MALFORMED_PACKET, 'malformed packet: incomplete');
+    // mqtt-packet's payload is a slice of `bytes`, itself a slice of the socket read (see ownPayload).
+    if (packet.cmd === 'publish' && Buffer.isBuffer(packet.payload))
+      packet.payload = ownPayload(packet.payload);
     return packet;
   }
 }

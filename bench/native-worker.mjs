@@ -83,7 +83,17 @@ async function producer() {
     pending.length = 0;
     return ok;
   };
-  for (let seq = 0; seq < messages; seq++) {
+  if (!window) {
+    // Fire-and-forget: 64 frames built in place per write.
+    for (let seq = 0; seq < messages; seq += 64) {
+      const ok = client.write(build.batch(seq, Math.min(64, messages - seq)));
+      if (!ok || seq % 256 === 192) {
+        if (client.sock.writableLength > 1024 * 1024) await new Promise((r) => client.sock.once('drain', r));
+        else await new Promise((r) => setImmediate(r));
+      }
+    }
+  }
+  for (let seq = window ? 0 : messages; seq < messages; seq++) {
     if (window && outstanding >= window) {
       flush();
       await new Promise((r) => (wake = r));

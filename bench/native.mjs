@@ -106,6 +106,8 @@ async function runOnce(port, wl, round) {
       totalMs: Math.round(Math.max(...dones.map((d) => d.last)) - first),
       producerCpuMs: ms(sentMsg.cpu),
       consumerCpuMs: dones.map((d) => ms(d.cpu)),
+      consumerSysMs: dones.map((d) => Math.round(d.cpu.system / 1000)),
+      producerSysMs: Math.round(sentMsg.cpu.system / 1000),
     });
   }
   for (const w of [producer, ...consumers]) w.child.send({ type: 'stop' });

@@ -59,6 +59,8 @@ export function creditFrame(sub, credit) {
   return encode('credit', { subscription_id: sub, credit });
 }
 
+const EMPTY = Buffer.alloc(0);
+
 export class NativeRaw {
   constructor({ port, host = '127.0.0.1' }) {
     this.port = port;
@@ -94,15 +96,30 @@ export class NativeRaw {
   }
 
   onData(chunk) {
-    const buf = this.buf.length ? Buffer.concat([this.buf, chunk]) : chunk;
+    let buf = chunk;
     let p = 0;
+    if (this.buf.length > 0) {
+      // Complete the frame split across reads by copying only its own bytes, not the whole new chunk
+      // (a 64 KiB read of 1 KiB frames almost always ends inside one).
+      const held = this.buf;
+      const need = held.length < 4 ? -1 : 4 + held.readUInt32BE(0) - held.length;
+      if (need < 0) buf = Buffer.concat([held, chunk]);
+      else if (chunk.length < need) {
+        this.buf = Buffer.concat([held, chunk]);
+        return;
+      } else {
+        const first = Buffer.concat([held, chunk.subarray(0, need)]);
+        this.frame(first, 4, first.length);
+        p = need;
+      }
+    }
     while (buf.length - p >= 4) {
       const n = buf.readUInt32BE(p);
       if (buf.length - p - 4 < n) break;
       this.frame(buf, p + 4, p + 4 + n);
       p += 4 + n;
     }
-    this.buf = buf.subarray(p);
+    this.buf = p === buf.length ? EMPTY : Buffer.from(buf.subarray(p));
     this.afterData?.();
   }
 
@@ -182,7 +199,7 @@ export function sendBuilder(address, size, persistent, now) {
   const msgPrefix = Buffer.concat([Buffer.from(msgHead), addr, Buffer.from(bodyHead)]);
   let template;
   let bodyAt = 0;
-  return (seq, requestId) => {
+  const build = (seq, requestId) => {
     if (!requestId && template) {
       // Fire-and-forget frames differ only in the body's sequence and time: copy a template.
       const out = Buffer.allocUnsafe(template.length);
@@ -220,4 +237,18 @@ export function sendBuilder(address, size, persistent, now) {
     for (const b of tail) out[p++] = b;
     return out;
   };
+  /** `n` fire-and-forget frames from `seq` on, written straight into one buffer (one copy each). */
+  build.batch = (seq, n) => {
+    if (!template) build(seq, 0);
+    const len = template.length;
+    const out = Buffer.allocUnsafe(n * len);
+    for (let i = 0; i < n; i++) {
+      const at = i * len;
+      template.copy(out, at);
+      out.writeUInt32LE(seq + i, at + bodyAt);
+      out.writeDoubleLE(now(), at + bodyAt + 8);
+    }
+    return out;
+  };
+  return build;
 }

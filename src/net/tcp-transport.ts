@@ -23,6 +23,11 @@ export interface TcpTransportOptions {
   lowWaterMark?: number;
   /** After `end()`, a peer that does not read the last bytes is destroyed after this long. Default 5 s. */
   endTimeoutMs?: number;
+  /**
+   * Bytes read from the socket in one event-loop turn before reading stops until the next turn (see
+   * `countInput`). Default 64 KiB.
+   */
+  inputTurnBytes?: number;
 }
 
 const CONCAT_LIMIT = 4 * 1024 * 1024;
@@ -41,6 +46,17 @@ export class TcpTransport implements Transport {
   private ending = false;
   private socketClosed = false;
   private endTimer: NodeJS.Timeout | undefined;
+  private readonly inputTurnBytes: number;
+  private turnBytes = 0;
+  /** Reading stopped for the rest of this turn (countInput). */
+  private turnPaused = false;
+  /** Reading stopped by the session (pauseReading), independent of the turn. */
+  private sessionPaused = false;
+  private readonly endTurn = (): void => {
+    this.turnBytes = 0;
+    this.turnPaused = false;
+    if (!this.sessionPaused && !this.socketClosed) this.socket.resume();
+  };
 
   constructor(socket: Socket, options: TcpTransportOptions = {}) {
     this.socket = socket;
@@ -53,6 +69,7 @@ export class TcpTransport implements Transport {
       Math.max(options.lowWaterMark ?? 64 * 1024, socket.writableHighWaterMark),
     );
     this.endTimeoutMs = options.endTimeoutMs ?? 5000;
+    this.inputTurnBytes = options.inputTurnBytes ?? 64 * 1024;
     socket.setNoDelay(true);
     socket.on('drain', () => this.checkDrain());
     socket.once('close', () => {
@@ -88,11 +105,30 @@ export class TcpTransport implements Transport {
   }
 
   pauseReading(): void {
+    this.sessionPaused = true;
     if (!this.socketClosed) this.socket.pause();
   }
 
   resumeReading(): void {
-    if (!this.socketClosed) this.socket.resume();
+    this.sessionPaused = false;
+    if (!this.socketClosed && !this.turnPaused) this.socket.resume();
+  }
+
+  /**
+   * Bounds what one connection is read per event-loop turn. libuv reads a readable socket up to 32 times
+   * (64 KiB each) per poll phase, so a producer with a deep pipeline (1,000 unanswered persistent SENDs)
+   * had the broker handle ~1 MiB, 10-20 ms of work, in one turn: the store's write and fdatasync
+   * completions and every other connection waited behind it, and the pipeline ran stop-and-go (event
+   * loop delay p99 11-15 ms in W4p, docs/PERFORMANCE.md). Past `inputTurnBytes` reading stops until the
+   * next turn (setImmediate: after the turn's output is written and the store's completions ran); the
+   * chunk in hand is still handled in full, and the rest waits in the kernel, where TCP slows the peer.
+   */
+  countInput(bytes: number): void {
+    this.turnBytes += bytes;
+    if (this.turnPaused || this.turnBytes < this.inputTurnBytes) return;
+    this.turnPaused = true;
+    this.socket.pause();
+    setImmediate(this.endTurn);
   }
 
   end(): void {
@@ -172,6 +208,7 @@ export function attachSession(
   }
   const s = session;
   socket.on('data', (chunk: Buffer) => {
+    transport.countInput(chunk.length);
     try {
       s.onData(chunk);
     } catch (err) {

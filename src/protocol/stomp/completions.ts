@@ -14,11 +14,17 @@ export interface Outcome {
   readonly after?: (() => void) | undefined;
 }
 
-interface Entry extends Outcome {
+/**
+ * How an operation ended. Operations completed by the same promise share one (a turn's persistent SENDs
+ * all wait for the same store group), so a group of N operations costs one `then`, not N.
+ */
+interface Settlement {
   done: boolean;
   failed: boolean;
   error: unknown;
 }
+
+const SUCCEEDED: Settlement = Object.freeze({ done: true, failed: false, error: undefined });
 
 export interface CompletionSink {
   receipt(receiptId: string): void;
@@ -28,48 +34,62 @@ export interface CompletionSink {
 }
 
 export class OrderedCompletions {
-  private entries: Entry[] = [];
+  // Parallel arrays from `head` on: each operation's outcome and how it ended.
+  private outcomes: Outcome[] = [];
+  private settlements: Settlement[] = [];
   private head = 0;
   private stopped = false;
+  private lastPromise: Promise<void> | undefined;
+  private lastSettlement: Settlement | undefined;
 
   constructor(private readonly sink: CompletionSink) {}
 
   /** Operations not reported yet, finished or not. */
   get pending(): number {
-    return this.entries.length - this.head;
+    return this.outcomes.length - this.head;
   }
 
   /** An operation that has already succeeded. */
   succeeded(outcome: Outcome): void {
     if (this.stopped || (outcome.receipt === undefined && outcome.after === undefined)) return;
     if (this.pending === 0) {
-      this.report(outcome, false, undefined);
+      this.report(outcome, SUCCEEDED);
       return;
     }
-    this.entries.push({ ...outcome, done: true, failed: false, error: undefined });
+    this.outcomes.push(outcome);
+    this.settlements.push(SUCCEEDED);
   }
 
   /** An operation that has already failed. */
   failed(error: unknown, outcome: Outcome): void {
     if (this.stopped) return;
-    this.entries.push({ ...outcome, done: true, failed: true, error });
+    this.outcomes.push(outcome);
+    this.settlements.push({ done: true, failed: true, error });
     this.flush();
   }
 
   /** An operation in progress. */
   track(promise: Promise<void>, outcome: Outcome): void {
     if (this.stopped) return;
-    const entry: Entry = { ...outcome, done: false, failed: false, error: undefined };
-    this.entries.push(entry);
+    this.outcomes.push(outcome);
+    // A promise settles once: every operation waiting on the same one shares its settlement.
+    if (promise === this.lastPromise) {
+      this.settlements.push(this.lastSettlement!);
+      return;
+    }
+    const settlement: Settlement = { done: false, failed: false, error: undefined };
+    this.lastPromise = promise;
+    this.lastSettlement = settlement;
+    this.settlements.push(settlement);
     promise.then(
       () => {
-        entry.done = true;
+        settlement.done = true;
         this.flush();
       },
       (e: unknown) => {
-        entry.done = true;
-        entry.failed = true;
-        entry.error = e;
+        settlement.done = true;
+        settlement.failed = true;
+        settlement.error = e;
         this.flush();
       },
     );
@@ -78,32 +98,38 @@ export class OrderedCompletions {
   /** Nothing more is reported (the connection is closing). */
   stop(): void {
     this.stopped = true;
-    this.entries = [];
+    this.outcomes = [];
+    this.settlements = [];
     this.head = 0;
+    this.lastPromise = undefined;
+    this.lastSettlement = undefined;
   }
 
   private flush(): void {
     let progressed = false;
-    while (!this.stopped && this.head < this.entries.length) {
-      const e = this.entries[this.head]!;
-      if (!e.done) break;
+    while (!this.stopped && this.head < this.outcomes.length) {
+      const settlement = this.settlements[this.head]!;
+      if (!settlement.done) break;
+      const outcome = this.outcomes[this.head]!;
       this.head++;
       progressed = true;
-      this.report(e, e.failed, e.error);
+      this.report(outcome, settlement);
     }
-    if (this.head === this.entries.length) {
-      this.entries = [];
+    if (this.head === this.outcomes.length) {
+      this.outcomes = [];
+      this.settlements = [];
       this.head = 0;
-    } else if (this.head > 1024 && this.head * 2 > this.entries.length) {
-      this.entries = this.entries.slice(this.head);
+    } else if (this.head > 1024 && this.head * 2 > this.outcomes.length) {
+      this.outcomes = this.outcomes.slice(this.head);
+      this.settlements = this.settlements.slice(this.head);
       this.head = 0;
     }
     if (progressed && !this.stopped) this.sink.progressed();
   }
 
-  private report(outcome: Outcome, failed: boolean, error: unknown): void {
-    if (failed) {
-      this.sink.error(error, outcome);
+  private report(outcome: Outcome, settlement: Settlement): void {
+    if (settlement.failed) {
+      this.sink.error(settlement.error, outcome);
       return;
     }
     if (outcome.receipt !== undefined) this.sink.receipt(outcome.receipt);

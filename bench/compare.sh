@@ -21,7 +21,8 @@ declare -A STOMP_PORT=([activemq]=61613 [rabbitmq]=61614)
 declare -A MQTT_PORT=([mosquitto]=1883 [activemq]=1884 [rabbitmq]=1885 [nats]=1886)
 
 data=$(mktemp -d)
-node dist/cli/main.js start --data "$data" --stomp 0 --mqtt 0 --native off --http off --ports-file "$data/ports.json" --log-level warn &
+# The node flags of the bin's shebang (src/cli/main.ts), as `blazemq start` runs.
+node $(head -1 dist/cli/main.js | sed -E 's/^#!\S+\s*(-S\s+)?node//') dist/cli/main.js start --data "$data" --stomp 0 --mqtt 0 --native off --http off --ports-file "$data/ports.json" --log-level warn &
 BPID=$!
 trap 'kill $BPID 2>/dev/null; rm -rf "$data"' EXIT
 for _ in $(seq 100); do [ -s "$data/ports.json" ] && break; sleep 0.1; done

@@ -4,7 +4,6 @@ import type { NativeSession } from '../session.js';
 import { handleAck, handleNack } from './ack.js';
 import { handleBrowse, handleCreateTemporary, handleDeleteTemporary } from './other.js';
 import { handleSend, handleSendBatch } from './send.js';
-import { handleSendBatchWithIds, handleSendWithIds } from './send-ids.js';
 import { handleDisconnect } from './session.js';
 import { handleCredit, handleSubscribe, handleUnsubscribe, handleUnsubscribeDurable } from './subscribe.js';
 import {
@@ -25,9 +24,8 @@ type Handlers = {
 
 const HANDLERS: Handlers = {
   disconnect: handleDisconnect,
-  // Version 2 `want_ids` takes its own path (send-ids.ts): the plain Send stays as it was.
-  send: (s, f) => (f.want_ids ? handleSendWithIds(s, f) : handleSend(s, f)),
-  send_batch: (s, f) => (f.want_ids ? handleSendBatchWithIds(s, f) : handleSendBatch(s, f)),
+  send: handleSend,
+  send_batch: handleSendBatch,
   subscribe: handleSubscribe,
   unsubscribe: handleUnsubscribe,
   credit: handleCredit,

@@ -7,6 +7,7 @@
  * they wait on the store (they count against the in-flight limit) and to report a failure in order.
  */
 import { ACCEPTED } from '../../core/index.js';
+import { InOrder, type Settlement } from '../../util/in-order.js';
 
 export interface ReplySink {
   /** Success of `requestId` (non-zero): `reply` builds the frame, or Ok when undefined. */
@@ -20,19 +21,20 @@ interface Entry {
   readonly requestId: number;
   readonly reply: (() => Uint8Array) | undefined;
   readonly after: (() => void) | undefined;
-  done: boolean;
-  error: unknown;
 }
 
 export class OrderedReplies {
-  private entries: Entry[] = [];
-  private head = 0;
-  private stopped = false;
+  private readonly inOrder: InOrder<Entry>;
 
-  constructor(private readonly sink: ReplySink) {}
+  constructor(private readonly sink: ReplySink) {
+    this.inOrder = new InOrder<Entry>(
+      (entry, settlement) => this.report(entry, settlement),
+      () => sink.progressed(),
+    );
+  }
 
   get pending(): number {
-    return this.entries.length - this.head;
+    return this.inOrder.pending;
   }
 
   /**
@@ -40,62 +42,32 @@ export class OrderedReplies {
    * undefined); `after` runs once the answer is out (Disconnect closes there).
    */
   track(requestId: number, promise: Promise<unknown>, reply?: () => Uint8Array, after?: () => void): void {
-    if (this.stopped) return;
-    if (promise === ACCEPTED && this.entries.length === this.head) {
+    if (this.inOrder.isStopped) return;
+    if (promise === ACCEPTED && this.inOrder.pending === 0) {
       // Hot path: nothing earlier is pending, so the answer goes out now, without an entry.
       if (requestId !== 0) this.sink.answered(requestId, reply);
       after?.();
       return;
     }
-    const entry: Entry = { requestId, reply, after, done: promise === ACCEPTED, error: undefined };
-    this.entries.push(entry);
-    if (entry.done) return;
-    promise.then(
-      () => {
-        entry.done = true;
-        this.flush();
-      },
-      (e: unknown) => {
-        entry.done = true;
-        entry.error = e ?? new Error('failed');
-        this.flush();
-      },
-    );
+    const entry: Entry = { requestId, reply, after };
+    if (promise === ACCEPTED) this.inOrder.succeeded(entry);
+    else this.inOrder.track(entry, promise);
   }
 
   /** A request that failed already: reported after the answers of earlier requests. */
   fail(requestId: number, error: unknown): void {
-    if (this.stopped) return;
-    this.entries.push({ requestId, reply: undefined, after: undefined, done: true, error });
-    this.flush();
+    this.inOrder.failed({ requestId, reply: undefined, after: undefined }, error ?? new Error('failed'));
   }
 
   stop(): void {
-    this.stopped = true;
-    this.entries = [];
-    this.head = 0;
+    this.inOrder.stop();
   }
 
-  private flush(): void {
-    let progressed = false;
-    while (!this.stopped && this.head < this.entries.length) {
-      const e = this.entries[this.head]!;
-      if (!e.done) break;
-      this.head++;
-      progressed = true;
-      if (e.error !== undefined) this.sink.failed(e.requestId, e.error);
-      else {
-        if (e.requestId !== 0) this.sink.answered(e.requestId, e.reply);
-        e.after?.();
-      }
+  private report(e: Entry, settlement: Settlement): void {
+    if (settlement.failed) this.sink.failed(e.requestId, settlement.error ?? new Error('failed'));
+    else {
+      if (e.requestId !== 0) this.sink.answered(e.requestId, e.reply);
+      e.after?.();
     }
-    if (this.head === this.entries.length) {
-      this.entries = [];
-      this.head = 0;
-    } else if (this.head > 1024 && this.head * 2 > this.entries.length) {
-      this.entries = this.entries.slice(this.head);
-      this.head = 0;
-    }
-    if (progressed && !this.stopped) this.sink.progressed();
   }
 }

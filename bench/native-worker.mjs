@@ -86,7 +86,8 @@ async function producer() {
   if (!window) {
     // Fire-and-forget: 64 frames built in place per write.
     for (let seq = 0; seq < messages; seq += 64) {
-      const ok = client.write(build.batch(seq, Math.min(64, messages - seq)));
+      const n = Math.min(64, messages - seq);
+      const ok = client.write(cfg.sendBatch ? build.sendBatch(seq, n) : build.batch(seq, n));
       if (!ok || seq % 256 === 192) {
         if (client.sock.writableLength > 1024 * 1024) await new Promise((r) => client.sock.once('drain', r));
         else await new Promise((r) => setImmediate(r));

@@ -26,6 +26,22 @@ const WORKLOADS = {
     size: 128,
     consumers: [{ connections: 1, ack: true }],
   },
+  q1kb: {
+    title: 'native queue 1->1, 1 KiB, SendBatch of 64, non-persistent, individual acks, credit 1000',
+    address: 'queue://bench.n1kb',
+    messages: 100_000,
+    size: 1024,
+    sendBatch: true,
+    consumers: [{ connections: 1, ack: true }],
+  },
+  q128b: {
+    title: 'native queue 1->1, 128 B, SendBatch of 64, non-persistent, individual acks, credit 1000',
+    address: 'queue://bench.n128b',
+    messages: 200_000,
+    size: 128,
+    sendBatch: true,
+    consumers: [{ connections: 1, ack: true }],
+  },
   fan1k: {
     title: 'native topic fan-out 1->10, 1 KiB, non-persistent (deliveries/s)',
     address: 'topic://bench.nfan',
@@ -88,6 +104,7 @@ async function runOnce(port, wl, round) {
     size: wl.size,
     persistent: wl.persistent === true,
     window: wl.window ?? 0,
+    sendBatch: wl.sendBatch === true,
   });
   await new Promise((r) => setTimeout(r, 100));
   const sent = producer.next('sent');

@@ -250,5 +250,33 @@ export function sendBuilder(address, size, persistent, now) {
     }
     return out;
   };
+  /**
+   * `n` messages from `seq` on in ONE SendBatch frame (Frame.send_batch = 0x5a { messages (0x12) ... }),
+   * fire-and-forget: the native protocol's batched send.
+   */
+  build.sendBatch = (seq, n) => {
+    const item = [0x12];
+    putVarint(item, msgLen);
+    const itemLen = item.length + msgLen;
+    const innerLen = n * itemLen;
+    const head = [0x5a];
+    putVarint(head, innerLen);
+    const total = head.length + innerLen;
+    const out = Buffer.allocUnsafe(4 + total);
+    out.writeUInt32BE(total, 0);
+    let p = 4;
+    for (const b of head) out[p++] = b;
+    for (let i = 0; i < n; i++) {
+      for (const b of item) out[p++] = b;
+      msgPrefix.copy(out, p);
+      p += msgPrefix.length;
+      out.fill(0x61, p, p + size);
+      out.writeUInt32LE(seq + i, p);
+      out.writeDoubleLE(now(), p + 8);
+      p += size;
+      for (const b of tail) out[p++] = b;
+    }
+    return out;
+  };
   return build;
 }

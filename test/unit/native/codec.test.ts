@@ -12,8 +12,16 @@ import {
 import { isBlazeError } from '../../../src/util/errors.js';
 import { Frame, frame, parseFrames } from './helpers.js';
 
+/** ASCII, any Unicode, and strings past 127 UTF-8 bytes (a two-byte length prefix). */
+const text = (minLength = 0) =>
+  fc.oneof(
+    fc.string({ minLength }),
+    fc.string({ unit: 'grapheme', minLength }),
+    fc.string({ minLength: Math.max(minLength, 100), maxLength: 300 }),
+  );
+
 const propertyValue = fc.oneof(
-  fc.string(),
+  text(),
   fc.integer({ min: -(2 ** 53) + 1, max: 2 ** 53 - 1 }),
   fc.double({ noNaN: true }).filter((d) => !Number.isInteger(d)),
   fc.boolean(),
@@ -21,15 +29,20 @@ const propertyValue = fc.oneof(
 );
 
 const coreMessage: fc.Arbitrary<Message> = fc.record({
-  id: fc.string({ minLength: 1 }),
-  address: fc.constantFrom('queue://a', 'topic://prices.eur', 'queue://ünïcode'),
+  id: text(1),
+  address: fc.constantFrom(
+    'queue://a',
+    'topic://prices.eur',
+    'queue://ünïcode',
+    `queue://${'x'.repeat(140)}`,
+  ),
   body: fc.uint8Array({ maxLength: 300 }),
-  properties: fc.dictionary(fc.string({ maxLength: 8 }), propertyValue, { maxKeys: 4 }),
+  properties: fc.dictionary(text(), propertyValue, { maxKeys: 4 }),
   persistent: fc.boolean(),
   priority: fc.integer({ min: 0, max: 9 }),
   expiration: fc.nat(),
   timestamp: fc.nat(),
-  correlationId: fc.option(fc.string({ minLength: 1 }), { nil: undefined }),
+  correlationId: fc.option(text(1), { nil: undefined }),
   replyTo: fc.option(fc.constant('temp-queue://x/1'), { nil: undefined }),
   groupId: fc.option(fc.string({ minLength: 1 }), { nil: undefined }),
   contentType: fc.option(fc.constant('text/plain'), { nil: undefined }),

@@ -228,27 +228,43 @@ function utf8Length(s: string): number {
   return n;
 }
 
-/** Writes `s` of UTF-8 length `len` at `p`; returns the position after it. */
-function putUtf8(buf: Buffer, p: number, s: string, len: number): number {
-  if (len === s.length && len <= 64) {
-    for (let i = 0; i < len; i++) buf[p + i] = s.charCodeAt(i);
-    return p + len;
-  }
-  return p + buf.write(s, p, len, 'utf8');
-}
+// The last string measured: a queue's messages all carry the same address string, so its length is
+// known without scanning it again for every delivery.
+let measured = '';
+let measuredLength = 0;
 
 function strField(s: string | undefined): number {
   if (s === undefined || s.length === 0) return 0;
-  const n = utf8Length(s);
-  return 1 + varintSize(n) + n;
+  if (s !== measured) {
+    measured = s;
+    measuredLength = utf8Length(s);
+  }
+  return 1 + varintSize(measuredLength) + measuredLength;
 }
 
+/**
+ * Writes a LEN field holding `s`. One pass for short ASCII (the usual id and address): the characters
+ * are copied while checking that they are ASCII, and only a non-ASCII string starts again through the
+ * native UTF-8 encoder. The message's size was computed with the same lengths (strField).
+ */
 function putStr(buf: Buffer, p: number, tag: number, s: string | undefined): number {
   if (s === undefined || s.length === 0) return p;
-  buf[p++] = tag;
-  const n = utf8Length(s);
-  p = writeVarint(buf, p, n);
-  return putUtf8(buf, p, s, n);
+  const n = s.length;
+  buf[p] = tag;
+  if (n < 128) {
+    buf[p + 1] = n;
+    const start = p + 2;
+    let i = 0;
+    for (; i < n; i++) {
+      const c = s.charCodeAt(i);
+      if (c >= 0x80) break;
+      buf[start + i] = c;
+    }
+    if (i === n) return start + n;
+  }
+  const len = Buffer.byteLength(s);
+  const at = writeVarint(buf, p + 1, len);
+  return at + buf.write(s, at, len, 'utf8');
 }
 
 /** Integers whose zigzag form is exact in a double go as int_value; others (and fractions) as doubles. */

@@ -12,75 +12,13 @@ import {
   type Connection as JmsConnection,
   registerVmBroker,
   Session,
-  type VmBroker,
 } from '../../src/client/index.js';
-import type { Authenticator } from '../../src/core/api.js';
 import { type BlazeCore, createBrokerCore } from '../../src/core/index.js';
-import type { Transport } from '../../src/net/transport.js';
-import { nativeProtocol } from '../../src/protocol/native/index.js';
 import { MemoryStore } from '../../src/store/memory/index.js';
-
-const anonymous: Authenticator = {
-  required: false,
-  authenticate: () => Promise.resolve({ user: 'anonymous', anonymous: true }),
-};
-
-/** Connections whose broker -> client bytes are swallowed from now on (the answers are lost). */
-let muteNext = false;
-const live: Array<{ mute(): void; end(): void }> = [];
-
-function vmBroker(core: BlazeCore): VmBroker {
-  const protocol = nativeProtocol({ core, authenticator: anonymous, producers: core.kv('native-producers') });
-  return {
-    connectInProcess() {
-      let toClient: (bytes: Uint8Array) => void = () => {};
-      let clientClosed: ((e?: Error) => void) | undefined;
-      let closed = false;
-      let muted = false;
-      const end = () => {
-        if (closed) return;
-        closed = true;
-        session.onClose();
-        clientClosed?.();
-      };
-      const transport: Transport = {
-        write: (chunk) => {
-          if (!closed && !muted) toClient(chunk);
-          return true;
-        },
-        onDrain: () => {},
-        pauseReading: () => {},
-        resumeReading: () => {},
-        end,
-        destroy: end,
-        remoteAddress: 'vm',
-        get closed() {
-          return closed;
-        },
-      };
-      const session = protocol(transport);
-      live.push({ mute: () => (muted = true), end });
-      return {
-        write: (bytes) => {
-          if (muteNext) {
-            muteNext = false;
-            muted = true;
-          }
-          if (!closed) session.onData(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
-        },
-        onData: (cb) => {
-          toClient = cb;
-        },
-        close: end,
-        onClose: (cb) => {
-          clientClosed = cb;
-        },
-      };
-    },
-  };
-}
+import { type TestVmBroker, vmBroker } from './helpers/vm-broker.js';
 
 let core: BlazeCore;
+let vm: TestVmBroker;
 let unregister: () => void;
 const open: Array<BlazeClient | JmsConnection> = [];
 const URL = 'failover:(vm://ids)?initialReconnectDelay=5';
@@ -90,20 +28,20 @@ const URL = 'failover:(vm://ids)?initialReconnectDelay=5';
  * drops (the failover client reconnects and resends).
  */
 async function withAnswerLost<T>(send: () => Promise<T>): Promise<T> {
-  muteNext = true;
+  vm.muteAfterNextWrite();
   const result = send();
   await new Promise((r) => setTimeout(r, 20));
-  expect(muteNext).toBe(false);
-  for (const c of live.splice(0)) c.end();
+  expect(vm.mutePending).toBe(false);
+  vm.endAll();
   return result;
 }
 
 beforeAll(async () => {
   core = await createBrokerCore({ store: new MemoryStore() });
-  unregister = registerVmBroker('ids', vmBroker(core));
+  vm = vmBroker(core);
+  unregister = registerVmBroker('ids', vm);
 });
 afterEach(async () => {
-  muteNext = false;
   await Promise.all(open.splice(0).map((c) => c.close()));
 });
 afterAll(async () => {

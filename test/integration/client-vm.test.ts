@@ -12,69 +12,13 @@ import {
   registerVmBroker,
   Session,
   type TextMessage,
-  type VmBroker,
 } from '../../src/client/index.js';
-import type { Authenticator } from '../../src/core/api.js';
 import { type BlazeCore, createBrokerCore } from '../../src/core/index.js';
-import type { Transport } from '../../src/net/transport.js';
-import { nativeProtocol } from '../../src/protocol/native/index.js';
 import { MemoryStore } from '../../src/store/memory/index.js';
-
-const anonymous: Authenticator = {
-  required: false,
-  authenticate: (login) => Promise.resolve({ user: login ?? 'anonymous', anonymous: !login }),
-};
-
-/** An embedded broker's side of vm://: one native session per connectInProcess(), bytes by call. */
-const serverSides: Array<() => void> = [];
-
-function vmBroker(core: BlazeCore): VmBroker {
-  const protocol = nativeProtocol({ core, authenticator: anonymous, producers: core.kv('native-producers') });
-  return {
-    connectInProcess() {
-      let toClient: (bytes: Uint8Array) => void = () => {};
-      let clientClosed: ((e?: Error) => void) | undefined;
-      let closed = false;
-      const end = () => {
-        if (closed) return;
-        closed = true;
-        session.onClose();
-        clientClosed?.();
-      };
-      const transport: Transport = {
-        write: (chunk) => {
-          if (!closed) toClient(chunk);
-          return true;
-        },
-        onDrain: () => {},
-        pauseReading: () => {},
-        resumeReading: () => {},
-        end,
-        destroy: end,
-        remoteAddress: 'vm',
-        get closed() {
-          return closed;
-        },
-      };
-      const session = protocol(transport);
-      serverSides.push(end);
-      return {
-        write: (bytes) => {
-          if (!closed) session.onData(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
-        },
-        onData: (cb) => {
-          toClient = cb;
-        },
-        close: end,
-        onClose: (cb) => {
-          clientClosed = cb;
-        },
-      };
-    },
-  };
-}
+import { type TestVmBroker, vmBroker } from './helpers/vm-broker.js';
 
 let core: BlazeCore;
+let vm: TestVmBroker;
 let unregister: () => void;
 const clients: BlazeClient[] = [];
 const jms: JmsConnection[] = [];
@@ -89,7 +33,8 @@ async function client(options = {}): Promise<BlazeClient> {
 
 beforeAll(async () => {
   core = await createBrokerCore({ store: new MemoryStore() });
-  unregister = registerVmBroker('it', vmBroker(core));
+  vm = vmBroker(core);
+  unregister = registerVmBroker('it', vm);
 });
 afterEach(async () => {
   await Promise.all([...clients.splice(0), ...jms.splice(0)].map((c) => c.close()));
@@ -217,7 +162,7 @@ describe('bespoke API over vm://', () => {
     await m1.ack();
     const m2 = (await sub.receive({ timeout: 2000 }))!;
     expect(m2.text()).toBe('m2'); // taken, not acked when the connection goes
-    for (const end of serverSides.splice(0)) end();
+    vm.endAll();
     const after: string[] = [];
     for (let m = await sub.receive({ timeout: 1000 }); m; m = await sub.receive({ timeout: 300 })) {
       after.push(m.text());

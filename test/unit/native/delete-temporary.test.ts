@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { CoreConnection, DeliverySink } from '../../../src/core/api.js';
 import { type BlazeCore, createBrokerCore } from '../../../src/core/index.js';
 import { isBlazeError } from '../../../src/util/errors.js';
-import { type Client, type Decoded, type Harness, harness } from './helpers.js';
+import { type Client, type Decoded, type Harness, harness, openV2 } from './helpers.js';
 
 const principal = { user: 'u', anonymous: false };
 const sink: DeliverySink = { deliver() {} };
@@ -89,11 +89,7 @@ describe('native DeleteTemporary', () => {
     h = undefined;
   });
 
-  async function open(): Promise<Client> {
-    const c = h!.open();
-    await c.connect({ versions: [1, 2] });
-    return c;
-  }
+  const open = () => openV2(h!);
 
   async function request(c: Client, kind: string, value: object): Promise<Decoded> {
     c.send(kind, value);

@@ -164,3 +164,10 @@ export async function harness(
     },
   };
 }
+
+/** A client of `h`, connected with protocol version 2 (message ids, DeleteTemporary). */
+export async function openV2(h: Harness): Promise<Client> {
+  const c = h.open();
+  await c.connect({ versions: [1, 2] });
+  return c;
+}

@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { encodeOk } from '../../../src/protocol/native/codec/index.js';
-import { type Client, type Decoded, type Harness, harness } from './helpers.js';
+import { type Client, type Decoded, type Harness, harness, openV2 } from './helpers.js';
 
 const body = (s: string) => Buffer.from(s);
 let h: Harness | undefined;
@@ -15,11 +15,7 @@ afterEach(async () => {
   h = undefined;
 });
 
-async function open(): Promise<Client> {
-  const c = h!.open();
-  await c.connect({ versions: [1, 2] });
-  return c;
-}
+const open = () => openV2(h!);
 
 async function frames(c: Client): Promise<Decoded[]> {
   await c.settle();

@@ -21,10 +21,10 @@
  */
 import type { CoreConnection, Delivery, DeliverySink, Subscription } from '../../core/api.js';
 import type { Message } from '../../core/message.js';
-import { encodeComment, encodeEvent } from './sse-codec.js';
+import { encodeEvent } from './sse-codec.js';
 import { messageEvent, type SseFormat } from './sse-format.js';
 import { HistoryRing } from './sse-history.js';
-import type { SseCloseReason, SseOutput } from './sse-stream.js';
+import { type SseCloseReason, type SseOutput, SseWriter } from './sse-writer.js';
 
 /** Encoded events kept per format (direct-mapped by sequence number); larger events are not kept. */
 const ENCODED_SLOTS = 16;
@@ -127,40 +127,24 @@ export interface FeedStreamOptions {
 /** One SSE response reading a recorder's ring from its cursor. */
 export class FeedStream {
   private cursor: number;
-  private paused = false;
-  private slowTimer: NodeJS.Timeout | undefined;
-  private readonly heartbeat: NodeJS.Timeout;
-  private lastWrite: number;
+  private readonly writer: SseWriter;
   private closedReason: SseCloseReason | undefined;
-  private readonly now: () => number;
-  private readonly onDrain = () => {
-    if (this.closedReason) return;
-    this.paused = false;
-    if (this.slowTimer) clearTimeout(this.slowTimer);
-    this.slowTimer = undefined;
-    this.pump();
-  };
 
   constructor(
-    private readonly out: SseOutput,
+    out: SseOutput,
     private readonly recorder: Recorder,
     after: number,
     missed: number | null,
     private readonly options: FeedStreamOptions,
     private readonly onClosed: (reason: SseCloseReason) => void,
   ) {
-    this.now = options.now ?? Date.now;
-    this.lastWrite = this.now();
     this.cursor = after;
+    this.writer = new SseWriter(out, options, {
+      paused: () => {},
+      drained: () => this.pump(),
+      slow: () => this.close('slow'),
+    });
     if (missed !== 0) this.gap(missed);
-    this.heartbeat = setInterval(
-      () => {
-        if (!this.paused && this.now() - this.lastWrite >= options.heartbeatMs)
-          this.write(encodeComment('hb'));
-      },
-      Math.max(10, Math.floor(options.heartbeatMs / 2)),
-    );
-    this.heartbeat.unref();
   }
 
   get closedBy(): SseCloseReason | undefined {
@@ -170,7 +154,7 @@ export class FeedStream {
   /** Writes what the ring holds past the cursor until the output is full. */
   pump(): void {
     const ring = this.recorder.ring;
-    while (!this.paused && !this.closedReason && this.cursor < ring.lastSeq) {
+    while (!this.writer.paused && !this.closedReason && this.cursor < ring.lastSeq) {
       if (this.cursor + 1 < ring.oldestSeq) {
         // Fell out of the ring while the browser was not reading.
         this.gap(ring.oldestSeq - 1 - this.cursor);
@@ -179,18 +163,14 @@ export class FeedStream {
       }
       const seq = this.cursor + 1;
       this.cursor = seq;
-      this.write(this.recorder.event(seq, this.options.format));
+      this.writer.write(this.recorder.event(seq, this.options.format));
     }
   }
 
   close(reason: SseCloseReason): void {
     if (this.closedReason) return;
     this.closedReason = reason;
-    clearInterval(this.heartbeat);
-    if (this.slowTimer) clearTimeout(this.slowTimer);
-    this.out.removeListener('drain', this.onDrain);
-    if (reason === 'slow') this.out.destroy();
-    else if (reason !== 'client') this.out.end();
+    this.writer.close(reason);
     this.onClosed(reason);
   }
 
@@ -200,15 +180,9 @@ export class FeedStream {
    */
   private gap(missed: number | null): void {
     const ring = this.recorder.ring;
-    this.write(encodeEvent({ id: ring.idOf(this.cursor), event: 'gap', data: JSON.stringify({ missed }) }));
-  }
-
-  private write(chunk: string | Buffer): void {
-    this.lastWrite = this.now();
-    if (this.out.write(chunk) || this.paused) return;
-    this.paused = true;
-    this.out.once('drain', this.onDrain);
-    this.slowTimer = setTimeout(() => this.close('slow'), this.options.slowConsumerTimeoutMs);
+    this.writer.write(
+      encodeEvent({ id: ring.idOf(this.cursor), event: 'gap', data: JSON.stringify({ missed }) }),
+    );
   }
 }
 

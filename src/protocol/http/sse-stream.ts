@@ -18,17 +18,11 @@ import type {
   SubscribeOptions,
   Subscription,
 } from '../../core/api.js';
-import { encodeComment, encodeEvent } from './sse-codec.js';
+import { encodeEvent } from './sse-codec.js';
 import { messageEvent, type SseFormat, sharedMessageEvent } from './sse-format.js';
+import { type SseCloseReason, type SseOutput, SseWriter } from './sse-writer.js';
 
-/** What the stream needs of a response (a `ServerResponse`, or any Writable in tests). */
-export interface SseOutput {
-  write(chunk: string | Uint8Array, flushed?: (err?: Error | null) => void): boolean;
-  once(event: 'drain', listener: () => void): unknown;
-  removeListener(event: 'drain', listener: () => void): unknown;
-  end(): void;
-  destroy(): void;
-}
+export type { SseCloseReason, SseOutput } from './sse-writer.js';
 
 export interface SseStreamOptions {
   address: string;
@@ -48,26 +42,17 @@ export interface SseStreamOptions {
   now?: () => number;
 }
 
-export type SseCloseReason = 'client' | 'slow' | 'broker' | 'shutdown';
-
 export class SseStream implements DeliverySink {
   private readonly subscription: Subscription;
-  private readonly heartbeat: NodeJS.Timeout;
-  private readonly now: () => number;
-  private lastWrite: number;
-  private paused = false;
-  private slowTimer: NodeJS.Timeout | undefined;
+  private readonly writer: SseWriter;
   private closedReason: SseCloseReason | undefined;
-  private readonly onDrain = () => this.drained();
 
   constructor(
-    private readonly out: SseOutput,
+    out: SseOutput,
     private readonly connection: CoreConnection,
     private readonly options: SseStreamOptions,
     private readonly onClosed: (reason: SseCloseReason) => void = () => undefined,
   ) {
-    this.now = options.now ?? Date.now;
-    this.lastWrite = this.now();
     const sub: SubscribeOptions = {
       address: options.address,
       ackMode: options.ackOnFlush ? 'individual' : 'auto',
@@ -76,14 +61,11 @@ export class SseStream implements DeliverySink {
     if (options.selector !== undefined) sub.selector = options.selector;
     // Throws FORBIDDEN / INVALID_ADDRESS / INVALID_SELECTOR before anything is written.
     this.subscription = connection.subscribe(sub, this);
-    this.heartbeat = setInterval(
-      () => {
-        if (!this.paused && this.now() - this.lastWrite >= options.heartbeatMs)
-          this.write(encodeComment('hb'));
-      },
-      Math.max(10, Math.floor(options.heartbeatMs / 2)),
-    );
-    this.heartbeat.unref();
+    this.writer = new SseWriter(out, options, {
+      paused: () => this.subscription.pause(),
+      drained: () => this.subscription.resume(),
+      slow: () => this.close('slow'),
+    });
   }
 
   get closedBy(): SseCloseReason | undefined {
@@ -98,11 +80,11 @@ export class SseStream implements DeliverySink {
       const event = encodeEvent(messageEvent(m, this.options.format, m.id));
       // Acked once the bytes are handed to the OS: a message still in our buffers when the browser goes
       // away is unacked, so closing the subscription puts it back in the queue (redelivered).
-      this.write(event, (err) => {
+      this.writer.write(event, (err) => {
         if (!err && !this.closedReason)
           void Promise.resolve(this.subscription.ack(delivery.tag)).catch(() => undefined);
       });
-    } else this.write(sharedMessageEvent(m, this.options.format));
+    } else this.writer.write(sharedMessageEvent(m, this.options.format));
   }
 
   /** The core ended the subscription (temporary destination deleted, admin). */
@@ -113,31 +95,9 @@ export class SseStream implements DeliverySink {
   close(reason: SseCloseReason): void {
     if (this.closedReason) return;
     this.closedReason = reason;
-    clearInterval(this.heartbeat);
-    if (this.slowTimer) clearTimeout(this.slowTimer);
-    this.out.removeListener('drain', this.onDrain);
+    this.writer.close(reason);
     this.subscription.close();
     this.connection.close();
-    // A slow browser's buffered backlog is dropped, not flushed: it is what made it slow.
-    if (reason === 'slow') this.out.destroy();
-    else if (reason !== 'client') this.out.end();
     this.onClosed(reason);
-  }
-
-  private write(chunk: string | Buffer, flushed?: (err?: Error | null) => void): void {
-    this.lastWrite = this.now();
-    if ((flushed ? this.out.write(chunk, flushed) : this.out.write(chunk)) || this.paused) return;
-    this.paused = true;
-    this.subscription.pause();
-    this.out.once('drain', this.onDrain);
-    this.slowTimer = setTimeout(() => this.close('slow'), this.options.slowConsumerTimeoutMs);
-  }
-
-  private drained(): void {
-    if (this.closedReason) return;
-    this.paused = false;
-    if (this.slowTimer) clearTimeout(this.slowTimer);
-    this.slowTimer = undefined;
-    this.subscription.resume();
   }
 }

@@ -37,6 +37,11 @@ export class StoreWriter {
     this.ops.push(op);
   }
 
+  /** Operations added since the last flush (to tell whether a call stored anything). */
+  get pending(): number {
+    return this.ops.length;
+  }
+
   /** Promise of the current batch (resolves when it is durable), or RESOLVED when nothing is pending. */
   durable(): Promise<void> {
     if (this.ops.length === 0) return RESOLVED;

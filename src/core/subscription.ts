@@ -71,13 +71,23 @@ export abstract class BaseSubscription<T> implements Subscription {
   }
 
   ack(tag: number, txId?: string): Promise<void> {
-    this.settle(tag, txId, false);
-    return txId === undefined ? (this.ctx.writer?.durable() ?? RESOLVED) : RESOLVED;
+    return this.settleDurably(tag, txId, false);
   }
 
   nack(tag: number, txId?: string): Promise<void> {
-    this.settle(tag, txId, true);
-    return txId === undefined ? (this.ctx.writer?.durable() ?? RESOLVED) : RESOLVED;
+    return this.settleDurably(tag, txId, true);
+  }
+
+  /**
+   * Settles, and answers with the store batch only when settling stored something (the ack of a
+   * persistent message): the ack of a non-persistent one is done now even if other operations of the
+   * turn (a producer's persistent sends) wait for a sync.
+   */
+  private settleDurably(tag: number, txId: string | undefined, nack: boolean): Promise<void> {
+    const writer = txId === undefined ? this.ctx.writer : undefined;
+    const before = writer === undefined ? 0 : writer.pending;
+    this.settle(tag, txId, nack);
+    return writer !== undefined && writer.pending > before ? writer.durable() : RESOLVED;
   }
 
   /**

@@ -36,6 +36,34 @@ describe('persistence through the MessageStore', () => {
     expect(store.messageIds('queue://q')).toHaveLength(3);
   });
 
+  it('the ack of a non-persistent message is done at once, even while the turn has a sync pending', async () => {
+    const store = new MemoryStore();
+    const h = await harness({ store });
+    const c = h.connect();
+    const { sub, rec } = h.sub(c, { address: 'queue://q' });
+    await c.send({ address: 'queue://q', body: bytes('np') });
+    await c.send({ address: 'queue://q', body: bytes('p'), persistent: true });
+    store.hold();
+    // A persistent send in the same turn: the store batch is pending while the acks are made.
+    const pending = c.send({ address: 'queue://other', body: bytes('x'), persistent: true });
+    const [np, p] = rec.deliveries;
+    let npDone = false;
+    let pDone = false;
+    void sub.ack(np!.tag).then(() => {
+      npDone = true;
+    });
+    void sub.ack(p!.tag).then(() => {
+      pDone = true;
+    });
+    await flush();
+    expect(npDone).toBe(true);
+    expect(pDone).toBe(false);
+    store.release();
+    await pending;
+    await flush();
+    expect(pDone).toBe(true);
+  });
+
   it('a failed store write rejects the send with STORE', async () => {
     const store = new MemoryStore();
     const h = await harness({ store });

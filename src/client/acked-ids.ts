@@ -4,15 +4,17 @@
  * restarted), and the client must not hand it to the application again. Bounded: the oldest ids go first
  * (an ack older than `capacity` later acks is long durable).
  */
+import { FifoMap } from '../util/fifo-map.js';
+
 export class AckedIds {
-  private readonly ids = new Set<string>();
-  constructor(private readonly capacity = 10_000) {}
+  private readonly ids: FifoMap<string, true>;
+
+  constructor(capacity = 10_000) {
+    this.ids = new FifoMap(capacity);
+  }
 
   add(id: string): void {
-    if (!id) return;
-    this.ids.delete(id);
-    this.ids.add(id);
-    if (this.ids.size > this.capacity) this.ids.delete(this.ids.values().next().value!);
+    if (id) this.ids.set(id, true);
   }
 
   has(id: string): boolean {

@@ -14,6 +14,7 @@ import { AckedIds } from './acked-ids.js';
 import { ClientCodes, ClientError } from './codec/errors.js';
 import { AckModeWire, type Delivery, type Frame } from './codec/frames.js';
 import { fromWireMessage, type PropertyValue, type ReceivedMessage } from './message.js';
+import { afterTurn } from './timers.js';
 
 export type AckMode = 'auto' | 'individual' | 'cumulative';
 
@@ -330,7 +331,7 @@ export class Subscription implements AsyncIterable<Message> {
           fail: [] as Array<(e: Error) => void>,
         };
         this.ackBatch = batch;
-        queueMicrotask(() => this.flushAcks(batch));
+        afterTurn(() => this.flushAcks(batch));
       }
       this.ackBatch.tags.push(d.tag);
       this.ackBatch.done.push(resolve);

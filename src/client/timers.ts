@@ -19,3 +19,11 @@ export const clientTimers: Timers = {
   setInterval: (fn, ms) => unref(setInterval(fn, ms)),
   clearInterval: (h) => clearInterval(h as number),
 };
+
+/**
+ * Runs `fn` once the current event-loop turn's I/O has been handled (setImmediate in Node; a 0 ms
+ * timeout where there is none): acks and writes of one turn are batched, where a microtask would
+ * flush after every awaited step of a `for await` loop, i.e. once per message.
+ */
+export const afterTurn: (fn: () => void) => void =
+  typeof setImmediate === 'function' ? (fn) => void setImmediate(fn) : (fn) => void setTimeout(fn, 0);

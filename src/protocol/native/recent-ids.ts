@@ -7,28 +7,24 @@
  * What survives a restart is the id of each producer's highest sequence, kept with its duplicate-detection
  * record (producers.ts).
  */
+import { FifoMap } from '../../util/fifo-map.js';
+
 export const DEFAULT_RECENT_IDS = 16_384;
 
 export class RecentIds {
-  /** Map order is insertion order: the first key is the oldest. */
-  private readonly ids = new Map<string, string>();
+  private readonly ids: FifoMap<string, string>;
 
-  constructor(private readonly capacity = DEFAULT_RECENT_IDS) {}
+  constructor(capacity = DEFAULT_RECENT_IDS) {
+    this.ids = new FifoMap(capacity);
+  }
 
   get size(): number {
     return this.ids.size;
   }
 
+  /** A sequence freed by a rollback and sent again gets a new id: the later send wins. */
   remember(producerId: string, sequence: number, id: string): void {
-    if (this.capacity <= 0) return;
-    const key = keyOf(producerId, sequence);
-    // A sequence freed by a rollback and sent again gets a new id: the later send wins.
-    this.ids.delete(key);
-    this.ids.set(key, id);
-    if (this.ids.size > this.capacity) {
-      const oldest = this.ids.keys().next().value as string;
-      this.ids.delete(oldest);
-    }
+    this.ids.set(keyOf(producerId, sequence), id);
   }
 
   get(producerId: string, sequence: number): string | undefined {

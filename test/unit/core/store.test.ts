@@ -49,10 +49,10 @@ describe('persistence through the MessageStore', () => {
     const [np, p] = rec.deliveries;
     let npDone = false;
     let pDone = false;
-    void sub.ack(np!.tag).then(() => {
+    void Promise.resolve(sub.ack(np!.tag)).then(() => {
       npDone = true;
     });
-    void sub.ack(p!.tag).then(() => {
+    void Promise.resolve(sub.ack(p!.tag)).then(() => {
       pDone = true;
     });
     await flush();

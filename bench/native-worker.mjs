@@ -6,6 +6,45 @@ import { ackFrame, creditFrame, NativeRaw, sendBuilder } from './lib/native-raw.
 const cfg = JSON.parse(process.argv[2]);
 const send = (m) => process.send(m);
 
+/** Consumers through the client library (blazemq/client, built dist/), as an application would read. */
+async function libraryConsumers() {
+  const { connect } = await import('../dist/client/index.js');
+  const { port, address, connections, expect, credit, sampleEvery = 50 } = cfg;
+  let done = 0;
+  let last = 0;
+  const latencies = [];
+  const clients = [];
+  const loops = [];
+  for (let c = 0; c < connections; c++) {
+    const client = await connect(`tcp://127.0.0.1:${port}`);
+    const sub = client.subscribe(address, { prefetch: credit, ackMode: cfg.ack ? 'individual' : 'auto' });
+    await sub.ready;
+    clients.push(client);
+    loops.push(async () => {
+      let count = 0;
+      for await (const m of sub) {
+        count++;
+        if (count % sampleEvery === 0) {
+          const b = m.body;
+          latencies.push(nowMs() - Buffer.from(b.buffer, b.byteOffset, b.byteLength).readDoubleLE(8));
+        }
+        if (cfg.ack) m.ack().catch(() => {});
+        if (count === expect) break;
+      }
+      last = Math.max(last, nowMs());
+      if (++done === connections) send({ type: 'done', last, latencies, cpu: process.cpuUsage() });
+    });
+  }
+  send({ type: 'ready' });
+  for (const run of loops) void run();
+  process.on('message', async (m) => {
+    if (m.type === 'stop') {
+      await Promise.all(clients.map((c) => c.close()));
+      process.exit(0);
+    }
+  });
+}
+
 async function consumers() {
   const { port, address, connections, ack, credit, expect, sampleEvery = 50 } = cfg;
   let done = 0;
@@ -119,4 +158,5 @@ async function producer() {
 }
 
 if (cfg.role === 'producer') await producer();
+else if (cfg.lib) await libraryConsumers();
 else await consumers();

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Native-protocol workloads (issue 6): starts BlazeMQ (the built dist/) with only the native listener and
 // runs producer and consumers in separate processes (native-worker.mjs). Prints one table.
-//   node bench/native.mjs [--only q1k,q128,fan1k,fan128,p1k] [--runs N] [--port N (a running broker)]
+//   node bench/native.mjs [--only q1k,q128,q1kb,q128b,q1klib,fan1k,fan128,p1k] [--runs N] [--port N (a running broker)]
 import { worker as libWorker, startBroker as startLibBroker } from './lib/broker.mjs';
 import { percentiles } from './lib/clock.mjs';
 
@@ -41,6 +41,13 @@ const WORKLOADS = {
     size: 128,
     sendBatch: true,
     consumers: [{ connections: 1, ack: true }],
+  },
+  q1klib: {
+    title: 'native queue 1->1, 1 KiB, consumer through blazemq/client (for await + ack()), prefetch 1000',
+    address: 'queue://bench.n1klib',
+    messages: 100_000,
+    size: 1024,
+    consumers: [{ connections: 1, ack: true, lib: true }],
   },
   fan1k: {
     title: 'native topic fan-out 1->10, 1 KiB, non-persistent (deliveries/s)',

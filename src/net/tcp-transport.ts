@@ -13,6 +13,7 @@
  */
 import type { Socket } from 'node:net';
 import type { Logger } from '../util/logger.js';
+import { DEFAULT_INPUT_TURN_BYTES, InputTurnLimit } from './input-turn-limit.js';
 import { DrainSignal, OutputBatch } from './output-batch.js';
 import type { ProtocolFactory, ProtocolSession, Transport } from './transport.js';
 
@@ -23,10 +24,7 @@ export interface TcpTransportOptions {
   lowWaterMark?: number;
   /** After `end()`, a peer that does not read the last bytes is destroyed after this long. Default 5 s. */
   endTimeoutMs?: number;
-  /**
-   * Bytes read from the socket in one event-loop turn before reading stops until the next turn (see
-   * `countInput`). Default 64 KiB.
-   */
+  /** Bytes read in one event-loop turn before reading stops until the next (input-turn-limit.ts). Default 64 KiB. */
   inputTurnBytes?: number;
 }
 
@@ -46,17 +44,7 @@ export class TcpTransport implements Transport {
   private ending = false;
   private socketClosed = false;
   private endTimer: NodeJS.Timeout | undefined;
-  private readonly inputTurnBytes: number;
-  private turnBytes = 0;
-  /** Reading stopped for the rest of this turn (countInput). */
-  private turnPaused = false;
-  /** Reading stopped by the session (pauseReading), independent of the turn. */
-  private sessionPaused = false;
-  private readonly endTurn = (): void => {
-    this.turnBytes = 0;
-    this.turnPaused = false;
-    if (!this.sessionPaused && !this.socketClosed) this.socket.resume();
-  };
+  private readonly input: InputTurnLimit;
 
   constructor(socket: Socket, options: TcpTransportOptions = {}) {
     this.socket = socket;
@@ -69,7 +57,11 @@ export class TcpTransport implements Transport {
       Math.max(options.lowWaterMark ?? 64 * 1024, socket.writableHighWaterMark),
     );
     this.endTimeoutMs = options.endTimeoutMs ?? 5000;
-    this.inputTurnBytes = options.inputTurnBytes ?? 64 * 1024;
+    this.input = new InputTurnLimit(options.inputTurnBytes ?? DEFAULT_INPUT_TURN_BYTES, {
+      pause: () => socket.pause(),
+      resume: () => socket.resume(),
+      closed: () => this.socketClosed,
+    });
     socket.setNoDelay(true);
     socket.on('drain', () => this.checkDrain());
     socket.once('close', () => {
@@ -105,30 +97,16 @@ export class TcpTransport implements Transport {
   }
 
   pauseReading(): void {
-    this.sessionPaused = true;
-    if (!this.socketClosed) this.socket.pause();
+    this.input.pauseBySession();
   }
 
   resumeReading(): void {
-    this.sessionPaused = false;
-    if (!this.socketClosed && !this.turnPaused) this.socket.resume();
+    this.input.resumeBySession();
   }
 
-  /**
-   * Bounds what one connection is read per event-loop turn. libuv reads a readable socket up to 32 times
-   * (64 KiB each) per poll phase, so a producer with a deep pipeline (1,000 unanswered persistent SENDs)
-   * had the broker handle ~1 MiB, 10-20 ms of work, in one turn: the store's write and fdatasync
-   * completions and every other connection waited behind it, and the pipeline ran stop-and-go (event
-   * loop delay p99 11-15 ms in W4p, docs/PERFORMANCE.md). Past `inputTurnBytes` reading stops until the
-   * next turn (setImmediate: after the turn's output is written and the store's completions ran); the
-   * chunk in hand is still handled in full, and the rest waits in the kernel, where TCP slows the peer.
-   */
+  /** `bytes` were read from the socket (input-turn-limit.ts). */
   countInput(bytes: number): void {
-    this.turnBytes += bytes;
-    if (this.turnPaused || this.turnBytes < this.inputTurnBytes) return;
-    this.turnPaused = true;
-    this.socket.pause();
-    setImmediate(this.endTurn);
+    this.input.count(bytes);
   }
 
   end(): void {

@@ -19,6 +19,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type WebSocket, WebSocketServer } from 'ws';
 import type { Logger } from '../util/logger.js';
+import { DEFAULT_INPUT_TURN_BYTES, InputTurnLimit } from './input-turn-limit.js';
 import { DrainSignal, OutputBatch } from './output-batch.js';
 import type { ProtocolFactory, ProtocolSession, Transport } from './transport.js';
 
@@ -37,6 +38,8 @@ export interface WsTransportOptions {
   /** After `end()`, a peer that does not complete the closing handshake is dropped after this. Default 5 s. */
   endTimeoutMs?: number;
   messageType?: WsMessageType;
+  /** Bytes read in one event-loop turn before reading stops until the next (input-turn-limit.ts). Default 64 KiB. */
+  inputTurnBytes?: number;
 }
 
 export class WsTransport implements Transport {
@@ -49,6 +52,7 @@ export class WsTransport implements Transport {
   private ending = false;
   private wsClosed = false;
   private endTimer: NodeJS.Timeout | undefined;
+  private readonly input: InputTurnLimit;
 
   constructor(ws: WebSocket, socket: Duplex, remoteAddress: string, options: WsTransportOptions = {}) {
     this.ws = ws;
@@ -61,6 +65,11 @@ export class WsTransport implements Transport {
     );
     this.endTimeoutMs = options.endTimeoutMs ?? 5000;
     this.messageType = options.messageType ?? 'binary';
+    this.input = new InputTurnLimit(options.inputTurnBytes ?? DEFAULT_INPUT_TURN_BYTES, {
+      pause: () => ws.pause(),
+      resume: () => ws.resume(),
+      closed: () => this.wsClosed,
+    });
     socket.on('drain', () => this.checkDrain());
     ws.once('close', () => {
       this.wsClosed = true;
@@ -92,11 +101,16 @@ export class WsTransport implements Transport {
   }
 
   pauseReading(): void {
-    if (!this.wsClosed) this.ws.pause();
+    this.input.pauseBySession();
   }
 
   resumeReading(): void {
-    if (!this.wsClosed) this.ws.resume();
+    this.input.resumeBySession();
+  }
+
+  /** `bytes` arrived in a message (input-turn-limit.ts). */
+  countInput(bytes: number): void {
+    this.input.count(bytes);
   }
 
   end(): void {
@@ -255,6 +269,7 @@ export function createWsGateway(options: WsGatewayOptions): WsGateway {
         : Buffer.isBuffer(data)
           ? data
           : Buffer.from(data);
+      transport.countInput(chunk.length);
       try {
         s.onData(chunk);
       } catch (err) {

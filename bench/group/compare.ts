@@ -8,6 +8,7 @@
  * Run: npx tsx bench/group/compare.ts [--seconds=5] [--cpgbench=/tmp/cpgbench2] [--out=file.json] [--skip-corosync]
  *   [--only=8KiB+64B] (configs whose label, spaces removed, starts with one of these) [--losses=0,2]
  *   [--no-latency] [--node-args=--cpu-prof,--cpu-prof-dir=/tmp/prof] (passed to every member's node)
+ *   [--cli=/tmp/member/a/b/member.mjs] (see CLI below)
  */
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -18,7 +19,12 @@ import { NetLab } from '../../test/netlab/lab.js';
 
 const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const CLI = `${ROOT}dist/cli/main.js`;
+/**
+ * --cli=FILE runs members from FILE instead of dist/cli/main.js, e.g. an esbuild bundle of
+ * bench/group/gc-member.ts (group bench without the broker) when dist/ cannot be built.
+ */
+const CLI =
+  process.argv.find((a) => a.startsWith('--cli='))?.slice('--cli='.length) ?? `${ROOT}dist/cli/main.js`;
 const arg = (name: string, dflt: string) =>
   process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? dflt;
 const SECONDS = Number(arg('seconds', '5'));

@@ -7,7 +7,8 @@
  *
  * Run (root): npx tsx bench/group/gc-latency.ts --trees=after:.,before:/tmp/head [--runs=3] [--rate=10000]
  *   (a tree is label:dir[:node-flag;node-flag[:nice]], e.g. st:.:--single-threaded-gc for the same code with a
- *   flag, or hi:.::-10 for the same code run with `nice -n -10`)
+ *   flag, or hi:.::-10 for the same code run with `nice -n -10`; raw:@raw is no group stack at all, plain
+ *   dgram with the bench's pacing and bundling, bench/group/raw-member.ts: the machine's floor)
  *   [--seconds=6] [--size=64] [--count=N] [--dump=/tmp/gc-logs] (raw member output) [--node-args=--max-semi-space-size=16] [--out=/tmp/gc.json]
  * A tree for `before` without uncommitted changes: mkdir /tmp/head && git archive HEAD src proto | tar -x -C /tmp/head
  */
@@ -45,17 +46,22 @@ const NODE_ARGS = arg('node-args', '')
 const WORK = `/tmp/blazemq-gc-latency-${process.pid}`;
 /** Directory for each member's raw output (GC trace lines), one file per case and member. */
 const DUMP = arg('dump', '');
+/** Per cent of UDP packets dropped on arrival at every member (nftables), e.g. --loss=2 with --rate=0. */
+const LOSS = Number(arg('loss', '0'));
 
 /** Bundles a tree's member entry; proto/ must sit two levels above the bundle (src/util/proto.ts). */
 function bundle(label: string, dir: string): string {
-  const entry = `${dir}/bench/group/gc-member.ts`;
+  // `@raw`: no group stack, plain dgram with the same pacing and bundling (raw-member.ts): the floor.
+  const entry = dir.endsWith('/@raw')
+    ? `${ROOT}bench/group/raw-member.ts`
+    : `${dir}/bench/group/gc-member.ts`;
   if (!existsSync(entry)) {
     mkdirSync(`${dir}/bench/group`, { recursive: true });
     copyFileSync(`${ROOT}bench/group/gc-member.ts`, entry);
   }
   const out = `${WORK}/${label}`;
   mkdirSync(`${out}/a/b`, { recursive: true });
-  symlinkSync(`${dir}/proto`, `${out}/proto`);
+  symlinkSync(dir.endsWith('/@raw') ? `${ROOT}proto` : `${dir}/proto`, `${out}/proto`);
   execFileSync(
     `${ROOT}node_modules/.bin/esbuild`,
     [
@@ -208,6 +214,9 @@ async function runCase(lab: NetLab, member: string, nodeArgs: string[], nice: nu
     receivers: perReceiver,
     complete: s.complete === true,
     cpu: s.cpuUsPerMsg,
+    retransmitted: (s.stats as { retransmitted?: number } | undefined)?.retransmitted,
+    windowFull: (s.stats as { windowFull?: number } | undefined)?.windowFull,
+    windowFullMs: Math.round((s.stats as { windowFullMs?: number } | undefined)?.windowFullMs ?? 0),
     gc: { sender: gcOf(sender), receivers: receivers.map(gcOf) },
   };
 }
@@ -228,6 +237,7 @@ async function main(): Promise<void> {
   const lab = await NetLab.up(3);
   const results: Record<string, unknown>[] = [];
   try {
+    if (LOSS > 0) for (const i of [1, 2, 3]) await lab.loss(i, LOSS, 'in');
     for (let run = 1; run <= RUNS; run++) {
       for (const t of members) {
         const r = { tree: t.label, run, ...(await runCase(lab, t.member, t.args, t.nice)) };

@@ -26,6 +26,7 @@ import {
   type StreamResult,
   writeHeader,
 } from './bench-stats.js';
+import { installTrace, StageStats, senderTrace, stamped, TRACE } from './bench-trace.js';
 import { type GroupFlags, parseInteger } from './options.js';
 import { leaveAndExit, type OutputFlags, openSession, type Print, settledView } from './session.js';
 
@@ -72,7 +73,9 @@ async function sendAll(
     let last: Promise<void> = Promise.resolve();
     for (; seq < end; seq++) {
       // The channel encodes (copies) the body at once, so one buffer serves every message.
-      writeHeader(buf, kind, seq, nowMs());
+      const at = nowMs();
+      writeHeader(buf, kind, seq, at);
+      if (TRACE) stamped(at);
       last = channel.broadcast(buf);
     }
     await last;
@@ -107,6 +110,7 @@ export async function runBench(flags: BenchFlags, print: Print): Promise<void> {
     throw new BlazeError('CONFIG', `--role must be sender or receiver, got "${role}"`);
   }
   const timeout = parseInteger('timeout', flags.timeout ?? '300', 1, 86_400) * 1000;
+  if (TRACE) installTrace();
   const { channel, stopped } = await openSession(flags);
   const watchdog = setTimeout(() => {
     print(JSON.stringify({ event: 'timeout', role }));
@@ -124,6 +128,7 @@ async function receiver(channel: Channel, flags: BenchFlags, print: Print): Prom
   const senders = parseInteger('senders', flags.senders ?? '1', 1, 1000);
   print(JSON.stringify({ event: 'joined', role: 'receiver', address: channel.localAddress }));
   const streams = new Map<string, Stream>();
+  const stages = TRACE ? new StageStats() : undefined;
   let ends = 0;
   for await (const m of channel.messages) {
     if (m.kind !== 'broadcast' || m.from === channel.localAddress) continue;
@@ -134,8 +139,10 @@ async function receiver(channel: Channel, flags: BenchFlags, print: Print): Prom
       s = new Stream(m.from);
       streams.set(m.from, s);
     }
-    if (h.kind === KIND_DATA) s.add(h, m.data.length, nowMs());
-    else if (h.kind === KIND_END) {
+    if (h.kind === KIND_DATA) {
+      s.add(h, m.data.length, nowMs());
+      stages?.add(h.time);
+    } else if (h.kind === KIND_END) {
       const result = s.result(h.seq);
       streams.delete(m.from);
       print(
@@ -144,6 +151,7 @@ async function receiver(channel: Channel, flags: BenchFlags, print: Print): Prom
           receiver: channel.localAddress,
           ...result,
           stats: channel.stats.protocol,
+          ...(stages ? { trace: stages.result() } : {}),
         }),
       );
       await channel.send(m.from, JSON.stringify(result)).catch(() => {});
@@ -220,7 +228,14 @@ async function sender(channel: Channel, flags: BenchFlags, print: Print): Promis
       results.length >= expectedResults && results.every((r) => r.received === seq && r.disorder === 0),
     receivers: results,
   };
-  if (flags.json) print(JSON.stringify({ ...summary, stats: channel.stats.protocol }));
+  if (flags.json)
+    print(
+      JSON.stringify({
+        ...summary,
+        stats: channel.stats.protocol,
+        ...(TRACE ? { trace: senderTrace() } : {}),
+      }),
+    );
   else {
     print(
       `sent ${seq} x ${size} B in ${summary.sendMs} ms (${summary.sendMsgsPerSec} msgs/s)${rate ? ` at --rate ${rate}` : ''}, ` +

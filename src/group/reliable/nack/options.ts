@@ -12,15 +12,37 @@ export interface NackOptions {
    * large messages (or the fragments of one) cannot pin window x size bytes. One message always fits.
    */
   windowBytes: number;
-  /** Random back-off before the first NACK of a gap, uniform in [min, max] ms (SRM-style suppression). */
+  /**
+   * Back-off before the first NACK of a gap: nackDelayMin + a uniform draw over a spread that grows with
+   * the measured round trip to the sender and the view's size, capped so that it ends by nackDelayMax ms
+   * (SRM's adaptive request timer, see ./timing.ts). Fixed at [min, max] only when min = max.
+   */
   nackDelayMin: number;
   nackDelayMax: number;
-  /** A missing message is requested again (by anyone) at most once per this many ms. */
+  /**
+   * A missing message is requested again (by anyone) after the retransmission timeout: the measured
+   * round trip plus four times its variation, within [nackRetryMin, nackRetry] ms, doubled per try.
+   */
   nackRetry: number;
+  nackRetryMin: number;
+  /** Round trip assumed (ms) for a sender until a repair of this member's request has been timed. */
+  rttInitial: number;
   /** Hold one's NACK when another member's NACK for the same messages is heard. Off only to measure it. */
   suppression: boolean;
-  /** A sender retransmits one message at most once per this many ms, however many NACKs ask for it. */
+  /**
+   * A sender retransmits one message at most once per this many ms, however many NACKs ask for it. Keep it
+   * at or below nackRetryMin, or a receiver's genuine second request may be swallowed.
+   */
   xmitSuppress: number;
+  /**
+   * In views of more than this many members the first repair of a seq is multicast as well as unicast to
+   * the member that asked, for members that overheard the NACK and held their own (SRM suppression pays
+   * when many receivers share a loss). In smaller views it is unicast only: loss at one receiver (a lost
+   * packet, an overrun socket buffer) is the common case on a LAN, where a multicast repair costs every
+   * other member a duplicate, and doubles the traffic of a burst repaired after an overrun. A second
+   * member asking for the same seq gets it by multicast in any view.
+   */
+  multicastRepairAbove: number;
   /** Upper bound of the random back-off of a member answering for a departed sender, ms. */
   holderDelay: number;
   /** Period of the stability digest, ms (also sent after delivering window/4 messages or windowBytes/4). */
@@ -37,11 +59,14 @@ export interface NackOptions {
 export const DEFAULT_NACK: NackOptions = {
   window: 1024,
   windowBytes: 4 * 1024 * 1024,
-  nackDelayMin: 2,
+  nackDelayMin: 0,
   nackDelayMax: 15,
   nackRetry: 40,
+  nackRetryMin: 3,
+  rttInitial: 5,
   suppression: true,
-  xmitSuppress: 10,
+  xmitSuppress: 3,
+  multicastRepairAbove: 4,
   holderDelay: 20,
   stabilityInterval: 100,
   idleHeartbeat: 20,

@@ -5,10 +5,17 @@
  * - Each member numbers its multicasts 1, 2, 3... Receivers deliver each sender's messages in seq order
  *   (per-sender FIFO), exactly once: duplicates and already-delivered seqs are dropped.
  * - A receiver that sees a gap (a higher seq arrives, the sender's idle heartbeat names a higher seq, or
- *   another member's digest shows it has more) multicasts a NACK after a random back-off. Any receiver
- *   that hears a NACK (or the retransmission) for seqs it misses too holds its own request for `nackRetry`
- *   ms: many receivers missing the same message ask about once (suppression).
- * - The sender answers NACKs by multicasting the message again, at most once per `xmitSuppress` ms per seq.
+ *   another member's digest shows it has more) multicasts a NACK after a random back-off that scales with
+ *   the measured round trip to the sender and the size of the view (SRM's adaptive timers, ./timing.ts).
+ *   Any receiver that hears a NACK for seqs it misses too holds its own request for a retry interval:
+ *   many receivers missing the same message ask about once (suppression). Unanswered requests are
+ *   repeated after the retransmission timeout (measured, RFC 6298-style), doubling per try.
+ * - The sender answers a NACK by sending the message again: unicast to the member that asked, which
+ *   travels on the member socket, past the backlog of multicast data that a busy receiver has queued
+ *   (the repair that ends a gap is what every message behind the gap waits for); by multicast as well
+ *   when a second member asks for the same seq, and for the first request in views large enough for
+ *   shared losses to matter, for those that overheard the NACK and held their own (suppression). At most
+ *   once per `xmitSuppress` ms per seq.
  *   When the sender has departed (or during a flush), any member holding the message answers after a
  *   random back-off, cancelled if it hears someone else's retransmission first.
  * - Every member multicasts a digest of what it delivered per sender. The minimum over the view is stable:
@@ -31,12 +38,15 @@ import { Waiters } from '../waiters.js';
 import { type NackOptions, nackOptions } from './options.js';
 import { PayloadRing } from './payload-ring.js';
 import { ReceiveWindow, type Stored } from './receive-window.js';
+import { firstNackDelay, nackSpread, retryInterval } from './timing.js';
 
 /** Bytes a data frame adds around the payload: group name, seq, view, retransmit sender (generous). */
 const FRAME_OVERHEAD = 96;
 /** Digest entries per stability frame: 24 x (address up to ~40 B + seq) stays under ~1.4 KB. */
 const DIGEST_ENTRIES_PER_FRAME = 24;
 const OWN_KINDS = new Set<FrameKind>(['data', 'nack', 'seq_heartbeat', 'stability', 'ucast', 'ucast_ack']);
+/** `xmitTo` value of a repair that went to the whole group. */
+const MULTICAST = '';
 
 export type NackStats = {
   sent: number;
@@ -50,11 +60,15 @@ export type NackStats = {
   retransmittedForOthers: number;
   digestsSent: number;
   windowFull: number;
+  /** Time (ms) multicasts were refused for a full window, from the first refusal to the next accept. */
+  windowFullMs: number;
   /** Own messages held for retransmission (not yet stable). */
   unstable: number;
   unstableBytes: number;
   /** Messages of other senders held (undelivered or not yet stable). */
   buffered: number;
+  /** Smoothed NACK-to-repair round trip, ms, averaged over the senders with a sample (0: none yet). */
+  rttMs: number;
 };
 
 interface Flush {
@@ -75,6 +89,8 @@ export class NackProtocol implements ReliableProtocol {
   /** Own messages not yet stable, as bytes (see PayloadRing: no heap object per message in flight). */
   private readonly sent = new PayloadRing(1);
   private readonly lastXmit = new Map<number, number>();
+  /** seq -> the member its last repair was unicast to, or MULTICAST once several members asked. */
+  private readonly xmitTo = new Map<number, string>();
   private readonly recv = new Map<string, ReceiveWindow>();
   /** Windows of departed senders, kept `retainDeparted` ms to answer late NACKs of the last flush. */
   private readonly retired = new Map<string, ReceiveWindow>();
@@ -110,7 +126,10 @@ export class NackProtocol implements ReliableProtocol {
     retransmittedForOthers: 0,
     digestsSent: 0,
     windowFull: 0,
+    windowFullMs: 0,
   };
+  /** When the current run of refusals began (window full), or undefined. */
+  private fullSince: number | undefined;
 
   constructor(
     private readonly ctx: ProtocolContext,
@@ -128,8 +147,17 @@ export class NackProtocol implements ReliableProtocol {
 
   get stats(): NackStats {
     let buffered = 0;
-    for (const w of this.recv.values()) buffered += w.held;
-    return { ...this.counters, unstable: this.sent.count, unstableBytes: this.sent.bytes, buffered };
+    let rtt = 0;
+    let timed = 0;
+    for (const w of this.recv.values()) {
+      buffered += w.held;
+      if (w.rtt.samples > 0) {
+        rtt += w.rtt.srtt;
+        timed++;
+      }
+    }
+    const rttMs = timed > 0 ? Math.round((rtt / timed) * 1000) / 1000 : 0;
+    return { ...this.counters, unstable: this.sent.count, unstableBytes: this.sent.bytes, buffered, rttMs };
   }
 
   /** Unicast counters, for tests and metrics. */
@@ -161,7 +189,12 @@ export class NackProtocol implements ReliableProtocol {
     }
     if (!this.canMulticast()) {
       this.counters.windowFull++;
+      this.fullSince ??= this.ctx.clock.now();
       return false;
+    }
+    if (this.fullSince !== undefined) {
+      this.counters.windowFullMs += this.ctx.clock.now() - this.fullSince;
+      this.fullSince = undefined;
     }
     const seq = ++this.seq;
     const view = this.view.id.counter;
@@ -311,7 +344,7 @@ export class NackProtocol implements ReliableProtocol {
     for (const m of this.digests.keys()) if (!this.members.has(m)) this.digests.delete(m);
     for (const m of view.members) {
       if (m !== this.self && !this.recv.has(m)) {
-        this.recv.set(m, new ReceiveWindow(cut.get(m) ?? 0, view.id.counter));
+        this.recv.set(m, new ReceiveWindow(cut.get(m) ?? 0, view.id.counter, this.opts.rttInitial));
       }
     }
     for (const w of this.recv.values()) w.limit = Number.POSITIVE_INFINITY;
@@ -371,8 +404,7 @@ export class NackProtocol implements ReliableProtocol {
       return;
     }
     this.counters.received++;
-    if (w.requested.size > 0) w.requested.delete(d.seq);
-    if (w.tries.size > 0) w.tries.delete(d.seq);
+    if (w.requested.size > 0 || w.askedAt.size > 0) w.arrived(d.seq, this.ctx.clock.now());
     if (d.seq > w.highest) w.highest = d.seq;
     // The frame itself (McastData is a Stored) is kept only if it cannot be delivered now.
     this.deliverFrom(sender, w, d);
@@ -414,29 +446,51 @@ export class NackProtocol implements ReliableProtocol {
     if (this.flushing) this.checkFlush();
   }
 
+  /**
+   * A gap may have opened (or grown): unless a request pass is already due for it, one runs after the
+   * first-request back-off. A pass covers every missing seq, so while a retry is pending only seqs above
+   * `scanned` (never looked at) need the short timer.
+   */
   private armNack(sender: string, w: ReceiveWindow): void {
     if (w.nackTimer || this.closed) return;
-    const { nackDelayMin: lo, nackDelayMax: hi } = this.opts;
-    w.nackTimer = this.ctx.clock.setTimer(lo + this.ctx.random() * (hi - lo), () => {
+    if (w.highest <= w.scanned && w.retryTimer) return;
+    const delay = firstNackDelay(w.rtt, this.members.size, this.opts, this.ctx.random);
+    w.nackTimer = this.ctx.clock.setTimer(delay, () => {
       w.nackTimer = undefined;
-      if (this.closed || this.recv.get(sender) !== w || w.missingCount() <= 0) return;
-      const ranges = w.takeNackRanges(this.ctx.clock.now(), this.opts.nackRetry, this.opts.maxNackSeqs, 48);
-      if (ranges.length > 0) {
-        this.counters.nacksSent++;
-        this.ctx.wire.multicast('nack', { sender, ranges });
-      }
-      // Check again once the requests just made (or overheard) may be repeated.
-      w.nackTimer = this.ctx.clock.setTimer(this.opts.nackRetry * (0.5 + this.ctx.random()), () => {
-        w.nackTimer = undefined;
-        if (this.recv.get(sender) === w && w.missingCount() > 0) this.armNack(sender, w);
-      });
+      this.nackPass(sender, w);
+    });
+  }
+
+  /**
+   * Asks for every missing seq that is due (never requested, or its retry interval passed), then sets
+   * the retry timer for the next one that falls due, jittered by the same spread as a first request so
+   * that receivers that overheard one NACK do not repeat it in step.
+   */
+  private nackPass(sender: string, w: ReceiveWindow): void {
+    if (this.closed || this.recv.get(sender) !== w) return;
+    w.scanned = w.highest;
+    w.retryTimer?.cancel();
+    w.retryTimer = undefined;
+    if (w.missingCount() <= 0) return;
+    const now = this.ctx.clock.now();
+    const retry = retryInterval(w.rtt, this.opts);
+    const { ranges, nextDue } = w.takeNackRanges(now, retry, this.opts.maxNackSeqs, 48);
+    if (ranges.length > 0) {
+      this.counters.nacksSent++;
+      this.ctx.wire.multicast('nack', { sender, ranges });
+    }
+    if (nextDue === undefined) return;
+    const jitter = this.ctx.random() * nackSpread(w.rtt, this.members.size, this.opts);
+    w.retryTimer = this.ctx.clock.setTimer(Math.max(0, nextDue - now) + jitter, () => {
+      w.retryTimer = undefined;
+      this.nackPass(sender, w);
     });
   }
 
   private onNack(from: string, n: McastNack): void {
     if (!this.members.has(from)) return;
     if (n.sender === this.self) {
-      this.retransmitOwn(n);
+      this.retransmitOwn(from, n);
       return;
     }
     const w = this.recv.get(n.sender);
@@ -466,7 +520,14 @@ export class NackProtocol implements ReliableProtocol {
     if (this.mayAnswerFor(n.sender)) this.offerAnswers(n, w);
   }
 
-  private retransmitOwn(n: McastNack): void {
+  /**
+   * Repairs of this member's own messages. The requester gets its own copy by unicast (see the file
+   * comment: it skips the queue of multicast data). In views above `multicastRepairAbove` members the
+   * first repair of a seq is also multicast: a member that overheard the NACK and misses the seq too
+   * holds its own request and counts on it (SRM). Later requests by the same member mean its copies were
+   * lost: unicast only; a request by another member means others miss it too: multicast.
+   */
+  private retransmitOwn(from: string, n: McastNack): void {
     const now = this.ctx.clock.now();
     let budget = this.opts.maxNackSeqs;
     for (const r of n.ranges) {
@@ -474,11 +535,20 @@ export class NackProtocol implements ReliableProtocol {
         if (!this.sent.has(s)) continue;
         const last = this.lastXmit.get(s);
         if (last !== undefined && now - last < this.opts.xmitSuppress) continue;
+        const to = this.xmitTo.get(s);
         this.lastXmit.set(s, now);
         this.counters.retransmitted++;
         // The payload is a view into the ring: the wire copies it before returning.
-        const payload = this.sent.payload(s);
-        this.ctx.wire.multicast('data', { seq: s, view: this.sent.view(s), payload, retransmit: true });
+        const data = { seq: s, view: this.sent.view(s), payload: this.sent.payload(s), retransmit: true };
+        if (to === undefined || to === from) {
+          this.xmitTo.set(s, from);
+          this.ctx.wire.unicast(from, 'data', data);
+          if (to === undefined && this.members.size > this.opts.multicastRepairAbove)
+            this.ctx.wire.multicast('data', data);
+        } else {
+          this.xmitTo.set(s, MULTICAST);
+          this.ctx.wire.multicast('data', data);
+        }
       }
     }
   }
@@ -576,7 +646,10 @@ export class NackProtocol implements ReliableProtocol {
         if (min > this.stableSelf) {
           this.sent.freeTo(min);
           if (this.lastXmit.size > 0)
-            for (let s = this.stableSelf + 1; s <= min; s++) this.lastXmit.delete(s);
+            for (let s = this.stableSelf + 1; s <= min; s++) {
+              this.lastXmit.delete(s);
+              this.xmitTo.delete(s);
+            }
           this.stableSelf = min;
           this.waiters.check();
         }

@@ -13,6 +13,7 @@
 import type { Timer } from '../../clock.js';
 import type { SeqRange } from '../../wire.js';
 import { PayloadRing } from './payload-ring.js';
+import { RttEstimator } from './timing.js';
 
 export interface Stored {
   payload: Uint8Array;
@@ -20,8 +21,14 @@ export interface Stored {
   view: number;
 }
 
-/** Longest wait before asking again for the same message, in multiples of `nackRetry`. */
+/** Longest wait before asking again for the same message, in multiples of the retry interval. */
 const MAX_BACKOFF = 16;
+
+/** Missing seqs to ask for now, and when the next of the others falls due (undefined: none missing). */
+export interface NackTake {
+  ranges: SeqRange[];
+  nextDue: number | undefined;
+}
 
 export class ReceiveWindow {
   delivered: number;
@@ -40,9 +47,23 @@ export class ReceiveWindow {
    * lab as ~10 retransmissions per message at 1 KiB under 2 % loss before this back-off).
    */
   readonly tries = new Map<number, number>();
+  /**
+   * seq -> when this member first asked for it, while it asked only once: the repair times the round trip
+   * (Karn's rule: after a second request the sample would be ambiguous, so the entry goes).
+   */
+  readonly askedAt = new Map<number, number>();
+  /** Round trip from this member's NACK to the sender's repair (see ./timing.ts). */
+  readonly rtt: RttEstimator;
+  /** Highest seq a NACK pass has looked at: anything above is a gap nobody may have asked for yet. */
+  scanned: number;
   /** During a flush, no delivery beyond this seq (the cut); Infinity otherwise. */
   limit = Number.POSITIVE_INFINITY;
+  /**
+   * Two timers, so that a new gap never waits behind the retry of an old one: `nackTimer` runs the
+   * short back-off of a gap just seen, `retryTimer` the next request due for seqs already asked for.
+   */
   nackTimer: Timer | undefined;
+  retryTimer: Timer | undefined;
   /** Seqs this member offered to retransmit on behalf of a departed sender, after a random back-off. */
   readonly answers = new Set<number>();
   answerTimer: Timer | undefined;
@@ -56,11 +77,14 @@ export class ReceiveWindow {
   constructor(
     start: number,
     readonly since = 0,
+    rttInitial = 5,
   ) {
     this.delivered = start;
     this.highest = start;
     this.stable = start;
+    this.scanned = start;
     this.kept = new PayloadRing(start + 1);
+    this.rtt = new RttEstimator(rttInitial);
   }
 
   /** Messages held: delivered but not stable, and received but not delivered. */
@@ -92,34 +116,70 @@ export class ReceiveWindow {
   }
 
   /**
-   * Missing seqs as ranges, skipping those requested within `retry` ms of `now` (by this member or by
-   * another whose NACK was overheard). Marks the returned ones as requested now.
+   * Missing seqs as ranges, skipping those requested within `retry` ms (doubled per own try, up to
+   * MAX_BACKOFF x) of `now`, by this member or by another whose NACK was overheard. Marks the returned
+   * ones as requested now. `nextDue` is the earliest time one of the missing seqs not returned (or just
+   * returned) may be asked for again; `now` when the limits cut the list short.
    */
-  takeNackRanges(now: number, retry: number, max: number, maxRanges: number): SeqRange[] {
+  takeNackRanges(now: number, retry: number, max: number, maxRanges: number): NackTake {
     const ranges: SeqRange[] = [];
     let count = 0;
     let open: SeqRange | undefined;
-    for (let s = this.delivered + 1; s <= this.highest && count < max; s++) {
-      const t = this.requested.get(s);
-      const wanted =
-        !this.pending.has(s) &&
-        (t === undefined || now - t >= retry * Math.min(MAX_BACKOFF, 2 ** ((this.tries.get(s) ?? 1) - 1)));
-      if (!wanted) {
+    let nextDue: number | undefined;
+    const due = (t: number) => {
+      if (nextDue === undefined || t < nextDue) nextDue = t;
+    };
+    for (let s = this.delivered + 1; s <= this.highest; s++) {
+      if (this.pending.has(s)) {
         open = undefined;
         continue;
+      }
+      const t = this.requested.get(s);
+      const tries = this.tries.get(s) ?? 0;
+      const wait = retry * Math.min(MAX_BACKOFF, 2 ** Math.max(0, tries - 1));
+      if (t !== undefined && now - t < wait) {
+        due(t + wait);
+        open = undefined;
+        continue;
+      }
+      if (count >= max) {
+        due(now);
+        break;
       }
       if (open && open.to === s - 1) open.to = s;
       else {
         // Bounded so that one NACK always fits a datagram.
-        if (ranges.length >= maxRanges) break;
+        if (ranges.length >= maxRanges) {
+          due(now);
+          break;
+        }
         open = { from: s, to: s };
         ranges.push(open);
       }
       this.requested.set(s, now);
-      this.tries.set(s, (this.tries.get(s) ?? 0) + 1);
+      this.tries.set(s, tries + 1);
+      if (tries === 0) this.askedAt.set(s, now);
+      else if (this.askedAt.size > 0) this.askedAt.delete(s);
+      due(now + retry * Math.min(MAX_BACKOFF, 2 ** tries));
       count++;
     }
-    return ranges;
+    return { ranges, nextDue };
+  }
+
+  /**
+   * Seq `seq` arrived (not a duplicate): it is no longer requested, and if this member asked for it
+   * exactly once, the wait since is a round-trip sample.
+   */
+  arrived(seq: number, now: number): void {
+    if (this.requested.size > 0) this.requested.delete(seq);
+    if (this.tries.size > 0) this.tries.delete(seq);
+    if (this.askedAt.size > 0) {
+      const at = this.askedAt.get(seq);
+      if (at !== undefined) {
+        this.askedAt.delete(seq);
+        this.rtt.sample(now - at);
+      }
+    }
   }
 
   /** Frees what every member has delivered. */
@@ -130,12 +190,16 @@ export class ReceiveWindow {
     if (this.requested.size > 0)
       for (const s of this.requested.keys()) if (s <= this.delivered) this.requested.delete(s);
     if (this.tries.size > 0) for (const s of this.tries.keys()) if (s <= this.delivered) this.tries.delete(s);
+    if (this.askedAt.size > 0)
+      for (const s of this.askedAt.keys()) if (s <= this.delivered) this.askedAt.delete(s);
   }
 
   cancelTimers(): void {
     this.nackTimer?.cancel();
+    this.retryTimer?.cancel();
     this.answerTimer?.cancel();
     this.nackTimer = undefined;
+    this.retryTimer = undefined;
     this.answerTimer = undefined;
   }
 }

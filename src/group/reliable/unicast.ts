@@ -27,7 +27,12 @@ export const DEFAULT_UNICAST: UnicastOptions = { window: 1024, rto: 40, maxRto: 
 interface SendConn {
   conn: number;
   next: number;
+  /**
+   * Sent and not yet acked: always the seqs [firstUnacked, next] (acks are cumulative). Found by that
+   * bound, never by `keys().next()`: a Map iterates over the holes its deletions left, O(window).
+   */
   unacked: Map<number, { payload: Uint8Array; sentAt: number }>;
+  firstUnacked: number;
   rto: number;
   timer: Timer | undefined;
 }
@@ -64,7 +69,14 @@ export class ReliableUnicast {
     if (!this.canSend(to)) return false;
     let s = this.sends.get(to);
     if (!s) {
-      s = { conn: this.newConnId(), next: 0, unacked: new Map(), rto: this.opts.rto, timer: undefined };
+      s = {
+        conn: this.newConnId(),
+        next: 0,
+        unacked: new Map(),
+        firstUnacked: 1,
+        rto: this.opts.rto,
+        timer: undefined,
+      };
       this.sends.set(to, s);
     }
     const seq = ++s.next;
@@ -134,13 +146,10 @@ export class ReliableUnicast {
   onAck(from: string, a: UcastAck): void {
     const s = this.sends.get(from);
     if (!s || s.conn !== a.conn) return;
-    let progressed = false;
-    for (const seq of s.unacked.keys()) {
-      if (seq > a.seq) break;
-      s.unacked.delete(seq);
-      progressed = true;
-    }
-    if (!progressed) return;
+    if (a.seq < s.firstUnacked) return;
+    const upTo = Math.min(a.seq, s.next);
+    for (let seq = s.firstUnacked; seq <= upTo; seq++) s.unacked.delete(seq);
+    s.firstUnacked = upTo + 1;
     s.rto = this.opts.rto;
     if (s.unacked.size === 0) {
       s.timer?.cancel();
@@ -196,7 +205,7 @@ export class ReliableUnicast {
   }
 
   private transmit(to: string, s: SendConn, seq: number, payload: Uint8Array): void {
-    const first = s.unacked.keys().next().value ?? seq;
+    const first = s.unacked.size > 0 ? s.firstUnacked : seq;
     this.ctx.wire.unicast(to, 'ucast', { conn: s.conn, seq, payload, first });
   }
 

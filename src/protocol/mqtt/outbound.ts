@@ -18,7 +18,7 @@ import { encodeAck, encodePublish, type OutgoingPublish, publishSize } from './c
 import { PROP_RETAIN, publishedQos } from './message-in.js';
 import { publishProperties, sharedQos0Publish } from './message-out.js';
 import { MqttError, RC } from './reason-codes.js';
-import type { QoS, SessionState } from './state.js';
+import type { OutboundRecord, QoS, SessionState } from './state.js';
 import type { MqttSubscription } from './subscriptions.js';
 import { OutgoingAliases } from './topic-alias.js';
 import { addressTopic } from './topics.js';
@@ -34,13 +34,22 @@ export interface OutboundOwner {
   windowChanged(): void;
 }
 
-interface Inflight {
-  /** null for a retained message sent on subscribe, or a PUBREL re-sent on resume: no core ack. */
-  readonly sub: MqttSubscription | null;
-  readonly tag: number;
-  readonly qos: 1 | 2;
-  readonly messageId: string;
-  released: boolean;
+/**
+ * A delivery in flight. It is also the session state's record of the packet id (`SessionState.outbound`),
+ * so a QoS 1/2 delivery costs one object, not two.
+ */
+class Inflight implements OutboundRecord {
+  constructor(
+    /**
+     * null for a retained message sent on subscribe, or a PUBREL re-sent on resume: no core ack. Cleared
+     * when the connection ends, so that a stored session does not hold the closed connection.
+     */
+    public sub: MqttSubscription | null,
+    readonly tag: number,
+    readonly qos: 1 | 2,
+    readonly messageId: string,
+    public released: boolean,
+  ) {}
 }
 
 const MAX_PACKET_ID = 0xffff;
@@ -56,6 +65,13 @@ export class Outbound {
   /** Packet ids of deliveries not acknowledged on a previous connection, by message id [MQTT-4.4.0-1]. */
   private readonly resendIds = new Map<string, number>();
   private nextPacketId = 1;
+  /**
+   * Packet ids freed by PUBACK / PUBCOMP, reused first: the ids in use then stay below the window's
+   * size instead of cycling through all 65,535, which keeps the session store's keys of outbound
+   * records few (persistence/kv-session-store.ts makes each once) and lets a persistent session's
+   * record of a reused id replace the previous one in the journal's group (journal.ts `deferKv`).
+   */
+  private readonly freeIds: number[] = [];
   /** Retained messages waiting for room in the send window. */
   private readonly retainedBacklog: Array<{ sub: MqttSubscription; message: Message }> = [];
 
@@ -75,7 +91,7 @@ export class Outbound {
   resume(state: SessionState): void {
     for (const [id, r] of state.outbound) {
       if (r.released) {
-        this.inflight.set(id, { sub: null, tag: 0, qos: 2, messageId: r.messageId, released: true });
+        this.inflight.set(id, new Inflight(null, 0, 2, r.messageId, true));
         this.owner.write(encodeAck('pubrel', id, 0, this.owner.version));
       } else {
         // The core re-delivers the message (it was returned unacknowledged): same id, DUP set.
@@ -147,15 +163,9 @@ export class Outbound {
       out.dup = id !== undefined || redelivered;
       id ??= this.allocatePacketId();
       out.packetId = id;
-      const q = qos as 1 | 2;
-      this.inflight.set(id, {
-        sub: tag > 0 ? sub : null,
-        tag,
-        qos: q,
-        messageId: message.id,
-        released: false,
-      });
-      this.owner.state.setOutbound(id, { messageId: message.id, qos: q, released: false });
+      const f = new Inflight(tag > 0 ? sub : null, tag, qos as 1 | 2, message.id, false);
+      this.inflight.set(id, f);
+      this.owner.state.setOutbound(id, f);
       this.checkWindow();
     } else if (tag > 0 && sub.explicit) {
       core?.ack(tag);
@@ -167,8 +177,7 @@ export class Outbound {
   completeQos1(packetId: number): void {
     const f = this.inflight.get(packetId);
     if (f === undefined || f.qos !== 1) return; // unknown id: nothing to do (a late duplicate)
-    this.inflight.delete(packetId);
-    this.owner.state.removeOutbound(packetId);
+    this.forget(packetId);
     ackCore(f);
     this.checkWindow();
   }
@@ -180,14 +189,13 @@ export class Outbound {
     if (!f.released) ackCore(f);
     if (refused) {
       // MQTT 5 4.3.3: a PUBREC with a failure code ends the exchange; no PUBREL.
-      this.inflight.delete(packetId);
-      this.owner.state.removeOutbound(packetId);
+      this.forget(packetId);
       this.checkWindow();
       return true;
     }
     if (!f.released) {
       f.released = true;
-      this.owner.state.setOutbound(packetId, { messageId: f.messageId, qos: 2, released: true });
+      this.owner.state.setOutbound(packetId, f);
     }
     return true;
   }
@@ -196,14 +204,21 @@ export class Outbound {
   completeQos2(packetId: number): void {
     const f = this.inflight.get(packetId);
     if (f === undefined || f.qos !== 2 || !f.released) return;
-    this.inflight.delete(packetId);
-    this.owner.state.removeOutbound(packetId);
+    this.forget(packetId);
     this.checkWindow();
   }
 
   /** The connection is gone. */
   clear(): void {
     this.retainedBacklog.length = 0;
+    for (const f of this.inflight.values()) f.sub = null;
+  }
+
+  /** The exchange of `packetId` is complete: the id is free again. */
+  private forget(packetId: number): void {
+    this.inflight.delete(packetId);
+    this.owner.state.removeOutbound(packetId);
+    this.freeIds.push(packetId);
   }
 
   /** [MQTT-3.1.2-25] a PUBLISH over the client's Maximum Packet Size is dropped as if delivered. */
@@ -217,6 +232,12 @@ export class Outbound {
 
   private allocatePacketId(): number {
     const stored = this.owner.state.outbound;
+    const free = this.freeIds;
+    while (free.length > 0) {
+      const id = free.pop()!;
+      // Taken meanwhile by the sequential scan below (or held by the stored session): skip it.
+      if (!this.inflight.has(id) && !stored.has(id)) return id;
+    }
     for (let tries = 0; tries < MAX_PACKET_ID; tries++) {
       const id = this.nextPacketId;
       this.nextPacketId = id === MAX_PACKET_ID ? 1 : id + 1;

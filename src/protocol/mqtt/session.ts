@@ -27,7 +27,7 @@ import type { ProtocolSession, Transport } from '../../net/transport.js';
 import { isBlazeError } from '../../util/errors.js';
 import { enterInput, leaveInput } from '../../util/input-turn.js';
 import type { Logger } from '../../util/logger.js';
-import { AckQueue, type AckSink } from './ack-queue.js';
+import { AckQueue, type AckSink, type PublishAckType } from './ack-queue.js';
 import { MqttDecoder, type ProtocolVersion } from './codec/decoder.js';
 import { type AckType, encodeAck, encodePacket } from './codec/encoder.js';
 import type { ResolvedMqttContext } from './context.js';
@@ -380,43 +380,48 @@ export class MqttSession
 
   /**
    * Queues a PUBACK / PUBREC for an incoming PUBLISH; written in arrival order. `onFail` runs when the
-   * PUBLISH was refused (its error given).
+   * PUBLISH was refused (its error given). Nothing is allocated per PUBLISH here (ack-queue.ts): the
+   * bytes are built by `publishAccepted` / `publishRefusedAck` once the outcome is known.
    */
   ackPublish(
-    type: 'puback' | 'pubrec',
+    type: PublishAckType,
     packetId: number,
     result: Promise<void>,
     onFail?: (error: unknown) => void,
   ): void {
-    const qos1 = type === 'puback';
-    if (qos1) this.pendingPubacks++;
-    this.acks.add(
-      result,
-      () => {
-        if (qos1) this.pendingPubacks--;
-        return encodeAck(type, packetId, 0, this.version);
-      },
-      (e) => {
-        if (qos1) this.pendingPubacks--;
-        onFail?.(e);
-        if (this.version !== 5 && isStoreFailure(e)) {
-          // 3.1.1 acknowledges refusals positively, but a message the store lost must not be: closing
-          // without the ack makes the client publish it again on its next connection [MQTT-4.4.0-1].
-          this.log.warn({ err: (e as Error).message, packetId }, 'PUBLISH not stored; closing');
-          queueMicrotask(() => this.fail(e));
-          return null;
-        }
-        this.log.debug({ err: (e as Error).message, packetId }, 'PUBLISH refused');
-        // 3.1.1 cannot refuse a PUBLISH; it acknowledges positively [MQTT-3.3.5-2]. 5.0 says why.
-        return encodeAck(
-          type,
-          packetId,
-          this.version === 5 ? reasonOf(e, RC.TOPIC_NAME_INVALID) : 0,
-          this.version,
-        );
-      },
-    );
+    if (type === 'puback') this.pendingPubacks++;
+    this.acks.addPublish(result, type, packetId, onFail);
     if (this.acks.pending >= this.settings.limits.receiveMaximum) this.inboundBlocked = true;
+  }
+
+  publishAccepted(type: PublishAckType, packetId: number): Uint8Array {
+    if (type === 'puback') this.pendingPubacks--;
+    return encodeAck(type, packetId, 0, this.version);
+  }
+
+  publishRefusedAck(
+    type: PublishAckType,
+    packetId: number,
+    e: unknown,
+    onFail: ((error: unknown) => void) | undefined,
+  ): Uint8Array | null {
+    if (type === 'puback') this.pendingPubacks--;
+    onFail?.(e);
+    if (this.version !== 5 && isStoreFailure(e)) {
+      // 3.1.1 acknowledges refusals positively, but a message the store lost must not be: closing
+      // without the ack makes the client publish it again on its next connection [MQTT-4.4.0-1].
+      this.log.warn({ err: (e as Error).message, packetId }, 'PUBLISH not stored; closing');
+      queueMicrotask(() => this.fail(e));
+      return null;
+    }
+    this.log.debug({ err: (e as Error).message, packetId }, 'PUBLISH refused');
+    // 3.1.1 cannot refuse a PUBLISH; it acknowledges positively [MQTT-3.3.5-2]. 5.0 says why.
+    return encodeAck(
+      type,
+      packetId,
+      this.version === 5 ? reasonOf(e, RC.TOPIC_NAME_INVALID) : 0,
+      this.version,
+    );
   }
 
   /**

@@ -168,6 +168,19 @@ export class ByteReader {
     return s;
   }
 
+  /** Steps over `n` bytes. */
+  skip(n: number): void {
+    this.need(n);
+    this.pos += n;
+  }
+
+  /** Steps over a `str` or `bytes` field without decoding or copying it. */
+  skipField(): void {
+    const n = this.varuint();
+    this.need(n);
+    this.pos += n;
+  }
+
   /** A copy: recovered bodies must not pin the segment buffer they were read from. */
   bytes(): Uint8Array {
     const n = this.varuint();

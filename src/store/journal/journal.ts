@@ -9,6 +9,12 @@
  * are applied to the in-memory index when they are encoded, i.e. in log order, so between two groups the
  * index describes exactly what is durable: that is when segment deletions are decided.
  *
+ * Cancellation within a group. A group is atomic, so operations that undo each other inside it need not
+ * be written: a message enqueued and dequeued in the same group (`cancelEnqueue`), a key/value record
+ * put and deleted (or put twice) in the same group (`deferKv`). A recovery reads back the same state
+ * either way. This is what a consumer that keeps up costs no disk bytes for (docs/PERFORMANCE.md, MQTT
+ * W3).
+ *
  * Failure. A write or fdatasync error is fail-stop: the failing group and every later write are
  * rejected with a STORE error, nothing more is written or deleted, and a restart recovers the durable
  * prefix (what was acknowledged) and drops the incomplete group. After a failed fdatasync the kernel may
@@ -34,7 +40,7 @@ import { xidKey } from '../../core/store.js';
 import { BlazeError, isBlazeError } from '../../util/errors.js';
 import { type Logger, silentLogger } from '../../util/logger.js';
 import { ByteReader, ByteWriter } from './bytes.js';
-import { decodeOp, encodeOp, type JournalOp } from './codec.js';
+import { decodeOp, encodeOp, type JournalOp, OP_CODES, type RelocateOp } from './codec.js';
 import { acquireLock, createZeroFile, fsyncDir, writeFully } from './files.js';
 import {
   checkRecordAt,
@@ -48,9 +54,11 @@ import {
   segmentFileName,
   segmentHeader,
 } from './format.js';
+import { type KvOp, PendingKv } from './kv-pending.js';
 import { JournalIndex } from './live-index.js';
 import { planRuns, type RecordLocation, readAt, readAtSync, SegmentFiles } from './page-reader.js';
 import { describeIssue, listSegments, replayJournal } from './recovery.js';
+import { OpScan, scanOp } from './scan.js';
 
 const MiB = 1024 * 1024;
 const SPARE = 'next.spare';
@@ -88,6 +96,15 @@ export interface JournalStats {
   bytesWritten: number;
   /** Largest number of write() calls that shared one fdatasync. */
   maxBatchesPerSync: number;
+  /**
+   * Key/value operations never written: a put deleted or replaced, or a delete of a put, within the
+   * group being filled (see `deferKv`).
+   */
+  kvElided: number;
+  /**
+   * Messages never written: enqueued and dequeued within the group being filled (see `cancelEnqueue`).
+   */
+  messagesElided: number;
   /** Total milliseconds spent in write+fdatasync of groups. */
   syncMs: number;
   recoveryMs: number;
@@ -150,6 +167,10 @@ interface Group {
   readonly countAt: number;
   ops: number;
   batches: number;
+  /** Enqueue and relocate records of the group: (index slot, start in `w`) pairs, in buffer order. */
+  readonly slots: number[];
+  /** Byte ranges of `w` cut out when the group is sealed (cancelled enqueues): (start, end) pairs. */
+  cuts: number[] | undefined;
   /**
    * One promise for every write() of the group, made on the first: all of them become durable (or
    * fail) together, and a promise per write was a measurable share of the CPU at 1,000 writes per sync.
@@ -205,6 +226,8 @@ export class JournalStore implements MessageStore {
   private readonly log: Logger;
 
   private readonly index = new JournalIndex();
+  /** Key/value operations of the filling group (deferKv). */
+  private readonly pendingKv = new PendingKv();
   private head: Head | undefined;
   private seq = 0;
   private nextOrder = 1;
@@ -242,13 +265,14 @@ export class JournalStore implements MessageStore {
 
   private readonly counters: Omit<
     JournalStats,
-    'segments' | 'dataBytes' | 'liveBytes' | 'liveMessages' | 'liveKv' | 'preparedXa' | 'failed'
+    'segments' | 'dataBytes' | 'liveBytes' | 'liveMessages' | 'liveKv' | 'preparedXa' | 'failed' | 'kvElided'
   > = {
     syncs: 0,
     batches: 0,
     ops: 0,
     bytesWritten: 0,
     maxBatchesPerSync: 0,
+    messagesElided: 0,
     syncMs: 0,
     recoveryMs: 0,
     recoveredMessages: 0,
@@ -433,7 +457,6 @@ export class JournalStore implements MessageStore {
       this.fail(err, undefined);
       return Promise.reject(this.failure);
     }
-    g.ops += ops.length;
     g.batches++;
     const p = doneOf(g);
     if (g.w.pos >= this.maxGroupBytes) this.seal(g);
@@ -461,6 +484,8 @@ export class JournalStore implements MessageStore {
       countAt,
       ops: 0,
       batches: 0,
+      slots: [],
+      cuts: undefined,
       done: undefined,
       settle: undefined,
     };
@@ -469,16 +494,111 @@ export class JournalStore implements MessageStore {
   }
 
   private encodeOne(op: JournalOp, g: Group): void {
+    if (op.type === 'kv-put' || op.type === 'kv-delete') this.deferKv(op);
+    else if (op.type !== 'dequeue' || !this.cancelEnqueue(op, g)) this.encodeNow(op, g);
+  }
+
+  private encodeNow(op: JournalOp, g: Group): void {
     const w = g.w;
     const start = w.pos;
     encodeOp(w, op);
     const order = op.type === 'enqueue' ? this.nextOrder++ : 0;
-    this.index.apply(op, g.seg, g.pos + start, w.pos - start, order, false);
+    const slot = this.index.apply(op, g.seg, g.pos + start, w.pos - start, order, false);
+    if (slot >= 0) g.slots.push(slot, start);
+    g.ops++;
+  }
+
+  /**
+   * A dequeue of a message enqueued in this same group: neither is written. The group is atomic (one
+   * record, one fdatasync), so after a crash the journal would hold both records or neither, and both
+   * read back as "no such message"; a consumer that acknowledges within one group commit of the send
+   * (a QoS 1 subscriber keeping up, MQTT W3) then costs no bytes, no checksum and no disk bandwidth.
+   * Only an enqueue that replaced no earlier copy of the message qualifies (`cancellable`): otherwise
+   * the earlier copy would come back. The enqueue's bytes are cut out of the buffer when the group is
+   * sealed (`squeeze`); operations between the two that name the message (a delivery count) stay and
+   * are ignored on replay, as they would be after the dequeue.
+   */
+  private cancelEnqueue(op: Extract<JournalOp, { type: 'dequeue' }>, g: Group): boolean {
+    const index = this.index;
+    const slot = index.cancellable(op.queue, op.messageId, g.seg, g.pos);
+    if (slot < 0) return false;
+    const start = index.offsetOf(slot) - g.pos;
+    g.cuts ??= [];
+    g.cuts.push(start, start + index.bytesOf(slot));
+    index.apply(op, g.seg, 0, 0, 0, false);
+    g.ops--;
+    this.counters.messagesElided++;
+    return true;
+  }
+
+  /**
+   * Cuts the cancelled enqueues out of the group's buffer and moves the index's offsets of the records
+   * after them (paging reads a record at its offset, from this buffer until it is written).
+   */
+  private squeeze(g: Group): void {
+    const cuts = g.cuts!;
+    g.cuts = undefined;
+    const n = cuts.length / 2;
+    // Cuts come in dequeue order; the buffer is walked in offset order.
+    const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => cuts[2 * a]! - cuts[2 * b]!);
+    const starts = order.map((i) => cuts[2 * i]!);
+    const ends = order.map((i) => cuts[2 * i + 1]!);
+    const buf = g.w.buf;
+    let dst = starts[0]!;
+    for (let k = 0; k < n; k++) {
+      const from = ends[k]!;
+      const to = k + 1 < n ? starts[k + 1]! : g.w.pos;
+      buf.copyWithin(dst, from, to);
+      dst += to - from;
+    }
+    g.w.pos = dst;
+    // Records after a cut move back by the bytes cut before them. A slot listed whose record is no
+    // longer this one (cancelled, or reused by a later enqueue) is skipped.
+    const index = this.index;
+    const slots = g.slots;
+    let k = 0;
+    let shift = 0;
+    for (let i = 0; i < slots.length; i += 2) {
+      const slot = slots[i]!;
+      const start = slots[i + 1]!;
+      while (k < n && starts[k]! < start) {
+        shift += ends[k]! - starts[k]!;
+        k++;
+      }
+      if (shift === 0 || index.segOf(slot) !== g.seg || index.offsetOf(slot) !== g.pos + start) continue;
+      index.moveRecord(slot, g.pos + start - shift);
+    }
+  }
+
+  /**
+   * Holds a key/value operation until its group is sealed (kv-pending.ts): only the last operation of
+   * a key in a group is written, and a put deleted in the same group not at all. That is the common
+   * life of MQTT's outbound record of a QoS 1 delivery, put when the PUBLISH goes out and deleted on
+   * PUBACK, which often arrives before the group holding the put is sealed (about half the time in
+   * MQTT W3). Key/value operations are thus written after the group's message operations; the two are
+   * independent in the index, and the order of the operations of each key is kept.
+   */
+  private deferKv(op: KvOp): void {
+    this.pendingKv.add(op, op.type === 'kv-delete' && this.index.getKv(op.namespace, op.key) !== undefined);
+  }
+
+  /** Writes the key/value operations the group held back (deferKv) into it. */
+  private encodeKv(g: Group): void {
+    if (this.pendingKv.size === 0) return;
+    const index = this.index;
+    const seg = g.seg;
+    g.ops += this.pendingKv.drain(g.w, (op, bytes) => {
+      if (op.type === 'kv-put') index.putKv(op.namespace, op.key, seg, bytes, undefined);
+      else index.deleteKv(op.namespace, op.key, seg);
+    });
   }
 
   /** Closes the filling group: its record gets its sequence number and checksum and queues for writing. */
   private seal(g: Group): void {
     this.filling = undefined;
+    if (g.cuts !== undefined) this.squeeze(g);
+    g.slots.length = 0;
+    this.encodeKv(g);
     if (g.ops > 0) {
       g.w.buf.writeUInt32LE(g.ops, g.countAt);
       finishRecord(g.w.buf, 0, g.w.pos, ++this.seq, RecordType.group);
@@ -563,6 +683,7 @@ export class JournalStore implements MessageStore {
     const groups = [...(inFlight ? [inFlight] : []), ...this.ready, ...(this.filling ? [this.filling] : [])];
     this.ready = [];
     this.filling = undefined;
+    this.pendingKv.clear();
     for (const g of groups) g.settle?.reject(this.failure);
   }
 
@@ -731,6 +852,7 @@ export class JournalStore implements MessageStore {
     let bytes = 0;
     let seen = 0;
     const kvLast = new Map<string, Map<string, Uint8Array>>();
+    const scan = new OpScan();
     const submit = async () => {
       if (items.length === 0) return;
       const batch = items;
@@ -748,28 +870,36 @@ export class JournalStore implements MessageStore {
       reader.f64();
       const count = reader.u32();
       for (let i = 0; i < count; i++) {
-        const start = reader.pos;
-        const op = decodeOp(reader);
+        // Most operations of an old segment are dead: scanned, not decoded (scan.ts).
+        scanOp(reader, scan);
         const index = this.index;
-        if (op.type === 'enqueue' || op.type === 'relocate') {
-          if (index.get(op.queue, op.message.id)?.seg === id) {
+        const code = scan.code;
+        if (code === OP_CODES.enqueue || code === OP_CODES.relocate) {
+          if (index.segmentOf(scan.queue, scan.id, false) === id) {
+            const op = decodeOp(new ByteReader(r.payload, scan.start, scan.end)) as
+              | Extract<JournalOp, { type: 'enqueue' }>
+              | RelocateOp;
             items.push({ kind: 'message', queue: op.queue, message: op.message });
-            bytes += reader.pos - start;
+            bytes += scan.end - scan.start;
           }
-        } else if (op.type === 'delivery-count') {
-          if (index.get(op.queue, op.messageId)?.dcSeg === id) {
-            items.push({ kind: 'count', queue: op.queue, id: op.messageId });
-            bytes += reader.pos - start;
+        } else if (code === OP_CODES['delivery-count']) {
+          if (index.segmentOf(scan.queue, scan.id, true) === id) {
+            items.push({ kind: 'count', queue: scan.queue, id: scan.id });
+            bytes += scan.end - scan.start;
           }
-        } else if (op.type === 'durable-add') {
-          if (index.durables.get(op.record.queue)?.seg === id) {
-            items.push({ kind: 'durable', queue: op.record.queue });
-            bytes += reader.pos - start;
+        } else if (code === OP_CODES['durable-add']) {
+          if (index.durables.get(scan.queue)?.seg === id) {
+            items.push({ kind: 'durable', queue: scan.queue });
+            bytes += scan.end - scan.start;
           }
-        } else if (op.type === 'kv-put') {
+        } else if (code === OP_CODES['kv-put']) {
           // A key may be put several times in one segment: when its live put is in this segment it is
           // the last of them, so the value is taken once the whole segment has been read.
-          if (index.getKv(op.namespace, op.key)?.seg === id) {
+          if (index.getKv(scan.queue, scan.id)?.seg === id) {
+            const op = decodeOp(new ByteReader(r.payload, scan.start, scan.end)) as Extract<
+              JournalOp,
+              { type: 'kv-put' }
+            >;
             let ns = kvLast.get(op.namespace);
             if (ns === undefined) {
               ns = new Map();
@@ -777,11 +907,15 @@ export class JournalStore implements MessageStore {
             }
             ns.set(op.key, op.value);
           }
-        } else if (op.type === 'xa-prepare') {
+        } else if (code === OP_CODES['xa-prepare']) {
           // A prepared branch lives until its forget, however old: it is copied forward like a message.
+          const op = decodeOp(new ByteReader(r.payload, scan.start, scan.end)) as Extract<
+            JournalOp,
+            { type: 'xa-prepare' }
+          >;
           if (this.index.xa.get(xidKey(op.xid))?.seg === id) {
             items.push({ kind: 'xa', branch: { xid: op.xid, sends: op.sends, acks: op.acks } });
-            bytes += reader.pos - start;
+            bytes += scan.end - scan.start;
           }
         }
         if (bytes >= this.compactStepBytes) await submit();
@@ -816,7 +950,6 @@ export class JournalStore implements MessageStore {
         const op = this.moveOp(c, seg);
         if (op === undefined) continue;
         this.encodeOne(op, g);
-        g.ops++;
         this.counters.relocatedOps++;
       }
     } catch (err) {
@@ -855,6 +988,8 @@ export class JournalStore implements MessageStore {
       case 'kv': {
         const e = index.getKv(c.namespace, c.key);
         if (e === undefined || e.seg !== seg) return undefined;
+        // A put or delete of the key waiting in the filling group replaces the record anyway.
+        if (this.pendingKv.has(c.namespace, c.key)) return undefined;
         return { type: 'kv-put', namespace: c.namespace, key: c.key, value: c.value };
       }
       case 'xa': {
@@ -1084,6 +1219,7 @@ export class JournalStore implements MessageStore {
       liveBytes,
       liveMessages: this.index.liveMessages,
       liveKv: this.index.liveKv,
+      kvElided: this.pendingKv.elided,
       preparedXa: this.index.xa.size,
       failed: this.failure !== undefined,
     };

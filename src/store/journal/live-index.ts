@@ -149,36 +149,76 @@ export class JournalIndex {
     return true;
   }
 
+  /**
+   * The segment holding the live enqueue (or relocate) of message `id` of `queue`, or of its latest
+   * delivery count (`count`); 0 when there is none. Compaction asks this for every record it reads.
+   */
+  segmentOf(queue: string, id: string, count: boolean): number {
+    const s = this.queues.get(queue)?.get(id) ?? -1;
+    if (s < 0) return 0;
+    return count ? this.slots.dcSeg[s]! : this.slots.seg[s]!;
+  }
+
   getKv(namespace: string, key: string): LiveKv | undefined {
     return this.kv.get(namespace)?.get(key);
   }
 
   /**
+   * The slot of message `id` of `queue` when its live record is an enqueue at offset `from` or later in
+   * segment `seg` (the group being filled) that replaced no earlier copy of it: a dequeue in the same
+   * group can then cancel it, nothing of the message reaching the disk. -1 otherwise.
+   */
+  cancellable(queue: string, id: string, seg: number, from: number): number {
+    const s = this.queues.get(queue)?.get(id) ?? -1;
+    if (s < 0) return -1;
+    const t = this.slots;
+    return t.fresh[s] === 1 && t.seg[s] === seg && t.off[s]! >= from ? s : -1;
+  }
+
+  /** File offset and size of the enqueue (or relocate) record of slot `s`. */
+  offsetOf(s: number): number {
+    return this.slots.off[s]!;
+  }
+
+  bytesOf(s: number): number {
+    return this.slots.bytes[s]!;
+  }
+
+  segOf(s: number): number {
+    return this.slots.seg[s]!;
+  }
+
+  /** The record of slot `s` moved within its (not yet written) group: it now starts at `off`. */
+  moveRecord(s: number, off: number): void {
+    this.slots.off[s] = off;
+  }
+
+  /**
    * Applies one operation written (or read back) in segment `seg` at file offset `off`, occupying
    * `bytes` there. `order` is the enqueue order for an enqueue. `message` is kept only when recovering.
+   * Returns the slot of the message for an enqueue or relocate, -1 otherwise.
    */
-  apply(op: JournalOp, seg: number, off: number, bytes: number, order: number, keep: boolean): void {
+  apply(op: JournalOp, seg: number, off: number, bytes: number, order: number, keep: boolean): number {
     switch (op.type) {
       case 'enqueue': {
         const lm = this.insert(op.queue, op.message.id, order, seg, off, bytes);
         if (keep) this.keepMessage(lm, op.queue, op.message);
-        return;
+        return lm;
       }
       case 'relocate':
-        this.relocate(op.queue, op.message, op.order, op.deliveryCount, seg, off, bytes, keep);
-        return;
+        return this.relocate(op.queue, op.message, op.order, op.deliveryCount, seg, off, bytes, keep);
       case 'dequeue': {
         const q = this.queues.get(op.queue);
-        if (q === undefined) return;
+        if (q === undefined) return -1;
         const lm = q.delete(op.messageId);
-        if (lm < 0) return;
+        if (lm < 0) return -1;
         if (q.size === 0) this.queues.delete(op.queue);
         this.drop(lm, seg);
-        return;
+        return -1;
       }
       case 'delivery-count': {
         const lm = this.queues.get(op.queue)?.get(op.messageId) ?? -1;
-        if (lm < 0) return;
+        if (lm < 0) return -1;
         const t = this.slots;
         t.count[lm] = op.deliveryCount;
         this.clearCount(lm);
@@ -189,7 +229,7 @@ export class JournalIndex {
           s.live++;
           s.liveBytes += bytes;
         }
-        return;
+        return -1;
       }
       case 'durable-add': {
         const old = this.durables.get(op.record.queue);
@@ -199,7 +239,7 @@ export class JournalIndex {
         const s = this.addSegment(seg);
         s.live++;
         s.liveBytes += bytes;
-        return;
+        return -1;
       }
       case 'durable-remove': {
         const d = this.durables.get(op.queue);
@@ -213,34 +253,14 @@ export class JournalIndex {
           this.queues.delete(op.queue);
           for (const lm of q.slots()) this.drop(lm, seg);
         }
-        return;
+        return -1;
       }
-      case 'kv-put': {
-        let ns = this.kv.get(op.namespace);
-        if (ns === undefined) {
-          ns = new Map();
-          this.kv.set(op.namespace, ns);
-        }
-        const old = ns.get(op.key);
-        if (old !== undefined) this.dropKv(old, seg);
-        const e = new LiveKv(seg, bytes);
-        if (keep) e.value = op.value;
-        ns.set(op.key, e);
-        this.liveKv++;
-        const s = this.addSegment(seg);
-        s.live++;
-        s.liveBytes += bytes;
-        return;
-      }
-      case 'kv-delete': {
-        const ns = this.kv.get(op.namespace);
-        const old = ns?.get(op.key);
-        if (old === undefined) return;
-        ns!.delete(op.key);
-        if (ns!.size === 0) this.kv.delete(op.namespace);
-        this.dropKv(old, seg);
-        return;
-      }
+      case 'kv-put':
+        this.putKv(op.namespace, op.key, seg, bytes, keep ? op.value : undefined);
+        return -1;
+      case 'kv-delete':
+        this.deleteKv(op.namespace, op.key, seg);
+        return -1;
       case 'xa-prepare': {
         const key = xidKey(op.xid);
         const e = new LiveXa(seg, bytes);
@@ -256,19 +276,48 @@ export class JournalIndex {
         const s = this.addSegment(seg);
         s.live++;
         s.liveBytes += bytes;
-        return;
+        return -1;
       }
       case 'xa-forget': {
         const key = xidKey(op.xid);
         const e = this.xa.get(key);
-        if (e === undefined) return;
+        if (e === undefined) return -1;
         this.xa.delete(key);
         this.unlinkXa(e);
         this.addDep(seg, e.seg);
         this.addDep(seg, e.prevSeg);
-        return;
+        return -1;
       }
     }
+    return -1;
+  }
+
+  /** A kv-put of `bytes` in segment `seg`; `value` is kept only when recovering. */
+  putKv(namespace: string, key: string, seg: number, bytes: number, value: Uint8Array | undefined): void {
+    let ns = this.kv.get(namespace);
+    if (ns === undefined) {
+      ns = new Map();
+      this.kv.set(namespace, ns);
+    }
+    const old = ns.get(key);
+    if (old !== undefined) this.dropKv(old, seg);
+    const e = new LiveKv(seg, bytes);
+    e.value = value;
+    ns.set(key, e);
+    this.liveKv++;
+    const s = this.addSegment(seg);
+    s.live++;
+    s.liveBytes += bytes;
+  }
+
+  /** A kv-delete in segment `seg`. */
+  deleteKv(namespace: string, key: string, seg: number): void {
+    const ns = this.kv.get(namespace);
+    const old = ns?.get(key);
+    if (old === undefined) return;
+    ns!.delete(key);
+    if (ns!.size === 0) this.kv.delete(namespace);
+    this.dropKv(old, seg);
   }
 
   private unlinkXa(e: LiveXa): void {
@@ -303,6 +352,7 @@ export class JournalIndex {
     // The same id enqueued twice in one queue: the later copy replaces the earlier, as on replay.
     const old = q.set(id, lm);
     if (old >= 0) this.drop(old, seg);
+    else this.slots.fresh[lm] = 1;
     const s = this.addSegment(seg);
     s.live++;
     s.liveBytes += bytes;
@@ -318,12 +368,13 @@ export class JournalIndex {
     off: number,
     bytes: number,
     keep: boolean,
-  ): void {
+  ): number {
     const t = this.slots;
     let lm = this.queues.get(queue)?.get(message.id) ?? -1;
     if (lm < 0) {
       // Recovery after the source segment was deleted: the copy is the message, placed by its order.
       lm = this.insert(queue, message.id, order, seg, off, bytes);
+      t.fresh[lm] = 0;
     } else {
       const from = this.segments.get(t.seg[lm]!);
       if (from !== undefined) {
@@ -341,6 +392,7 @@ export class JournalIndex {
     this.clearCount(lm);
     t.count[lm] = deliveryCount;
     if (keep) this.keepMessage(lm, queue, message);
+    return lm;
   }
 
   private keepMessage(lm: number, queue: string, message: Message): void {

@@ -13,6 +13,8 @@
  *   dcSeg[s]     segment of the latest delivery-count record when it is not seg[s] (0 = none)
  *   dcBytes[s]   size of that record
  *   prevSeg[s]   segment a compaction copied the message out of, until it is deleted (0 = none)
+ *   fresh[s]     1 when its record is an enqueue that replaced no earlier copy of the message: a
+ *                dequeue in the same group may then cancel both (journal.ts `cancelEnqueue`)
  *   message[s]   the message, held only between recovery and the end of load()
  *   bodyBytes[s] when message[s] was kept without its body (recovery for paging): the body's size
  */
@@ -27,6 +29,7 @@ export class MessageSlots {
   dcSeg = new Uint32Array(0);
   dcBytes = new Uint32Array(0);
   prevSeg = new Uint32Array(0);
+  fresh = new Uint8Array(0);
   readonly message: Array<Message | undefined> = [];
   readonly bodyBytes: Array<number | undefined> = [];
   /** Slots ever handed out; those below it are in use or on the free list. */
@@ -57,6 +60,7 @@ export class MessageSlots {
     this.dcSeg[s] = 0;
     this.dcBytes[s] = 0;
     this.prevSeg[s] = 0;
+    this.fresh[s] = 0;
     return s;
   }
 
@@ -68,7 +72,10 @@ export class MessageSlots {
 
   private grow(size: number): void {
     const n = Math.max(size, 16);
-    const widen = <T extends Float64Array | Uint32Array | Int32Array>(a: T, make: (n: number) => T): T => {
+    const widen = <T extends Float64Array | Uint32Array | Int32Array | Uint8Array>(
+      a: T,
+      make: (n: number) => T,
+    ): T => {
       const b = make(n);
       b.set(a);
       return b;
@@ -81,6 +88,7 @@ export class MessageSlots {
     this.dcSeg = widen(this.dcSeg, (k) => new Uint32Array(k));
     this.dcBytes = widen(this.dcBytes, (k) => new Uint32Array(k));
     this.prevSeg = widen(this.prevSeg, (k) => new Uint32Array(k));
+    this.fresh = widen(this.fresh, (k) => new Uint8Array(k));
     this.free = widen(this.free, (k) => new Int32Array(k));
   }
 }

@@ -158,13 +158,24 @@ describe('journal key/value records', () => {
     await j.load();
     let n = 0;
     const fill = async () => {
-      // Enough dead bytes to rotate to a new segment; each message dies in its own group, so that
-      // fillers make no segment depend on another.
+      // Enough dead bytes to rotate to a new segment; each filler dies in its own group, so that
+      // fillers make no segment depend on another. (Not a message: a dequeue in the group of its
+      // enqueue cancels both, and nothing would be written.)
       for (let i = 0; i < 3; i++) {
-        const id = `f${++n}`;
+        const queue = `durable://f/${++n}`;
         await j.write([
-          { type: 'enqueue', queue: 'queue://f', message: msg(id, 'queue://f', 400) },
-          { type: 'dequeue', queue: 'queue://f', messageId: id },
+          {
+            type: 'durable-add',
+            record: {
+              queue,
+              clientId: 'f',
+              name: `${n}`,
+              address: 'topic://f',
+              noLocal: false,
+              selector: 'x'.repeat(400),
+            },
+          },
+          { type: 'durable-remove', queue },
         ]);
       }
     };

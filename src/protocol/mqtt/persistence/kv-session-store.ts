@@ -5,7 +5,11 @@
  * and its "released" record, are durable together or not at all.
  *
  * The store remembers which keys each client has (and its session header) so that ending a session can
- * delete them all; that is one Set entry per subscription and per message in flight.
+ * delete them all: one Set entry per subscription and incoming QoS 2 id, and the packet id (a number,
+ * not a key) of each outgoing delivery in flight. An outgoing QoS 1/2 delivery is a put on PUBLISH and a
+ * delete on PUBACK, the hot path of a persistent subscriber: its key is made once per packet id and
+ * kept (packet ids are reused lowest-first, outbound.ts), and the journal writes neither when both fall
+ * in one group commit (journal.ts `deferKv`).
  */
 import type { KeyValueNamespace } from '../../../core/index.js';
 import { type Logger, silentLogger } from '../../../util/logger.js';
@@ -40,7 +44,33 @@ interface ClientKeys {
   /** Percent-encoded client id, as in the keys. */
   readonly enc: string;
   header: SessionHeader;
+  /** Keys of the header, subscriptions and incoming QoS 2 ids. */
   readonly keys: Set<string>;
+  /** Packet ids with an outbound record. */
+  readonly outbound: Set<number>;
+  /** Outbound record keys by packet id, made on first use (ids below OUTBOUND_KEY_CACHE). */
+  readonly outboundKeys: string[];
+}
+
+/**
+ * Outbound keys kept per client: the ids a window of this size uses (outbound.ts reuses the lowest free
+ * ones). Higher ids, rare, get their key made each time.
+ */
+const OUTBOUND_KEY_CACHE = 4096;
+
+function newClient(enc: string, header: SessionHeader): ClientKeys {
+  return { enc, header, keys: new Set(), outbound: new Set(), outboundKeys: [] };
+}
+
+function outboundKeyOf(c: ClientKeys, packetId: number): string {
+  if (packetId >= OUTBOUND_KEY_CACHE) return outboundKey(c.enc, packetId);
+  let key = c.outboundKeys[packetId];
+  if (key === undefined) {
+    // Filled in id order from 1 (ids are allocated lowest-first), so the array stays dense.
+    key = outboundKey(c.enc, packetId);
+    c.outboundKeys[packetId] = key;
+  }
+  return key;
 }
 
 interface Loading {
@@ -48,7 +78,9 @@ interface Loading {
   readonly subscriptions: SubscriptionRecord[];
   readonly inbound: number[];
   readonly outbound: Array<readonly [number, OutboundRecord]>;
+  /** Keys other than outbound records (those are known by packet id). */
   readonly keys: string[];
+  readonly outboundKeys: string[];
 }
 
 export class KvSessionStore implements MqttSessionStore {
@@ -75,7 +107,7 @@ export class KvSessionStore implements MqttSessionStore {
       }
       let l = loading.get(k.clientId);
       if (l === undefined) {
-        l = { subscriptions: [], inbound: [], outbound: [], keys: [] };
+        l = { subscriptions: [], inbound: [], outbound: [], keys: [], outboundKeys: [] };
         loading.set(k.clientId, l);
       }
       let ok = true;
@@ -102,21 +134,21 @@ export class KvSessionStore implements MqttSessionStore {
           break;
         }
       }
-      if (ok) l.keys.push(key);
-      else dropped.push(key);
+      if (!ok) dropped.push(key);
+      else if (k.kind === 'outbound') l.outboundKeys.push(key);
+      else l.keys.push(key);
     }
     const sessions: StoredSession[] = [];
     for (const [clientId, l] of loading) {
       if (l.header === undefined || l.header.expiryInterval === 0) {
         // Records of a session whose header is gone (or says it ended) belong to nobody.
-        dropped.push(...l.keys);
+        dropped.push(...l.keys, ...l.outboundKeys);
         continue;
       }
-      this.clients.set(clientId, {
-        enc: encodeClientId(clientId),
-        header: l.header,
-        keys: new Set(l.keys),
-      });
+      const c = newClient(encodeClientId(clientId), l.header);
+      for (const key of l.keys) c.keys.add(key);
+      for (const [id] of l.outbound) c.outbound.add(id);
+      this.clients.set(clientId, c);
       sessions.push({
         clientId,
         expiryInterval: l.header.expiryInterval,
@@ -174,9 +206,13 @@ export class KvSessionStore implements MqttSessionStore {
       }
       case 'outbound': {
         const c = this.client(op.clientId);
-        const key = outboundKey(c.enc, op.packetId);
-        if (op.record === null) this.remove(c, key);
-        else this.put(c, key, encodeOutbound(op.record));
+        const id = op.packetId;
+        if (op.record !== null) {
+          c.outbound.add(id);
+          this.kv.put(outboundKeyOf(c, id), encodeOutbound(op.record));
+        } else if (c.outbound.delete(id)) {
+          this.kv.delete(outboundKeyOf(c, id));
+        }
         return;
       }
     }
@@ -194,7 +230,7 @@ export class KvSessionStore implements MqttSessionStore {
   private client(clientId: string): ClientKeys {
     let c = this.clients.get(clientId);
     if (c === undefined) {
-      c = { enc: encodeClientId(clientId), header: { expiryInterval: 0 }, keys: new Set() };
+      c = newClient(encodeClientId(clientId), { expiryInterval: 0 });
       this.clients.set(clientId, c);
     }
     return c;
@@ -220,5 +256,6 @@ export class KvSessionStore implements MqttSessionStore {
     if (c === undefined) return;
     this.clients.delete(clientId);
     for (const key of c.keys) this.kv.delete(key);
+    for (const id of c.outbound) this.kv.delete(outboundKeyOf(c, id));
   }
 }

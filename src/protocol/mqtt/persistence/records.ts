@@ -110,11 +110,24 @@ export function decodeSubscription(value: Uint8Array, filter: string): Subscript
 
 export const inboundValue = (): Uint8Array => EMPTY;
 
+/** One per QoS 1/2 delivery of a persistent session: one allocation, the id copied by hand when ASCII. */
 export function encodeOutbound(r: OutboundRecord): Uint8Array {
-  const id = Buffer.from(r.messageId, 'utf8');
-  const out = Buffer.allocUnsafe(1 + id.length);
-  out[0] = r.qos | (r.released ? RELEASED : 0);
-  id.copy(out, 1);
+  const id = r.messageId;
+  const flags = r.qos | (r.released ? RELEASED : 0);
+  const n = id.length;
+  let out = Buffer.allocUnsafe(1 + n);
+  let i = 0;
+  // Core message ids are ASCII: a UTF-8 byte per character.
+  for (; i < n; i++) {
+    const c = id.charCodeAt(i);
+    if (c >= 0x80) break;
+    out[1 + i] = c;
+  }
+  if (i < n) {
+    out = Buffer.allocUnsafe(1 + Buffer.byteLength(id, 'utf8'));
+    out.write(id, 1, 'utf8');
+  }
+  out[0] = flags;
   return out;
 }
 

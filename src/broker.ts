@@ -169,6 +169,7 @@ export async function startBroker(config: BlazeConfig, options: StartOptions = {
         host,
         port: config.listeners.stomp,
         maxConnections: config.limits.maxConnections,
+        transport: { inputTurnBytes: config.limits.inputTurnBytes },
         logger,
         protocol: stompFactory,
       });
@@ -207,6 +208,7 @@ export async function startBroker(config: BlazeConfig, options: StartOptions = {
           host,
           port: config.listeners.mqtt,
           maxConnections: config.limits.maxConnections,
+          transport: { inputTurnBytes: config.limits.inputTurnBytes },
           logger,
           protocol,
         });
@@ -242,6 +244,7 @@ export async function startBroker(config: BlazeConfig, options: StartOptions = {
       const common = {
         host,
         maxConnections: config.limits.maxConnections,
+        transport: { inputTurnBytes: config.limits.inputTurnBytes },
         logger,
         protocol: nativeFactory,
       };
@@ -315,6 +318,7 @@ export async function startBroker(config: BlazeConfig, options: StartOptions = {
       const gateway = createWsGateway({
         routes,
         maxConnections: config.limits.maxConnections,
+        transport: { inputTurnBytes: config.limits.inputTurnBytes },
         logger: httpLog,
       });
       ws = gateway;

@@ -70,6 +70,8 @@ export type HeartbeatConfig = StompHeartbeatSettings;
 export interface LimitsConfig {
   /** Per listener. */
   maxConnections: number;
+  /** Bytes read from one connection per event-loop turn before reading waits for the next (net/input-turn-limit.ts). */
+  inputTurnBytes: number;
   /** Frame limits enforced by the decoder before it buffers, and per-connection session limits. */
   stomp: StompSessionLimits;
   heartbeat: HeartbeatConfig;
@@ -308,6 +310,7 @@ export const configSchema: Field<BlazeConfig> = section<BlazeConfig>({
   }),
   limits: section<LimitsConfig>({
     maxConnections: field(integer(1, 1_000_000), 10_000),
+    inputTurnBytes: field(integer(4 * KB, 64 * MB, 'a size in bytes'), 64 * KB),
     stomp: section<StompSessionLimits>({
       maxFrameSize: stompField('maxFrameSize', integer(256, 1024 * MB, 'a size in bytes')),
       maxBodySize: stompField('maxBodySize', integer(0, 1024 * MB, 'a size in bytes')),
@@ -335,7 +338,6 @@ export const configSchema: Field<BlazeConfig> = section<BlazeConfig>({
       maximumQoS: mqttField('maximumQoS', integer(0, 2, 'a QoS: 0, 1 or 2') as Parse<0 | 1 | 2>),
       autoPrefetch: mqttField('autoPrefetch', integer(1, 1_000_000)),
       slowConsumerTimeoutMs: mqttField('slowConsumerTimeoutMs', integer(100, 3_600_000, 'milliseconds')),
-      inputTurnBytes: mqttField('inputTurnBytes', integer(4 * KB, 64 * MB, 'a size in bytes')),
     }),
     http: section<HttpLimits>({
       maxBodySize: httpField('maxBodySize', integer(0, 1024 * MB, 'a size in bytes')),

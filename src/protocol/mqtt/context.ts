@@ -35,11 +35,6 @@ export interface MqttLimits {
   autoPrefetch: number;
   /** A peer that leaves our output undrained this long is dropped. */
   slowConsumerTimeoutMs: number;
-  /**
-   * Bytes read from one connection per event-loop turn before reading pauses until the next turn
-   * (session.ts `countInput`): bounds how much the broker holds between reading and writing.
-   */
-  inputTurnBytes: number;
 }
 
 export const DEFAULT_MQTT_LIMITS: Readonly<MqttLimits> = Object.freeze({
@@ -55,7 +50,6 @@ export const DEFAULT_MQTT_LIMITS: Readonly<MqttLimits> = Object.freeze({
   maximumQoS: 2,
   autoPrefetch: 10_000,
   slowConsumerTimeoutMs: 30_000,
-  inputTurnBytes: 256 * 1024,
 });
 
 /** Clock and timers, injectable for tests (src/util/timers.ts). */

@@ -17,9 +17,9 @@
  *    client's Receive Maximum, 4.9) pauses every core subscription of the session;
  *  - input: while `receiveMaximum` PUBLISH acks await the core (persistent sends not yet durable) no
  *    further packet is read, so a producer faster than the store is slowed by TCP;
- *  - input per turn: after `inputTurnBytes` in one event-loop turn the session stops reading until the
- *    next turn (see `countInput`), so that the output this input causes is written out before more is
- *    read, and a producer's backlog waits in the kernel rather than in the broker's heap.
+ *  - input per turn: the transport reads at most `limits.inputTurnBytes` per turn (net/input-turn-limit.ts),
+ *    so the output this input causes is written before more is read and a fast publisher's backlog waits
+ *    in the kernel rather than in the broker's heap.
  */
 import type { IConnectPacket, Packet } from 'mqtt-packet';
 import type { CoreConnection, Delivery, Principal, SubscribeOptions } from '../../core/api.js';
@@ -88,9 +88,6 @@ export class MqttSession
   private inboundBlocked = false;
   /** QoS 0 PUBLISHes the core has not accepted yet (see paceQos0). */
   private qos0Pending = 0;
-  /** Bytes received in this event-loop turn; reading stops for the rest of it past `inputTurnBytes`. */
-  private turnBytes = 0;
-  private turnSpent = false;
   private paused = false;
 
   constructor(transport: Transport, settings: ResolvedMqttContext) {
@@ -137,7 +134,6 @@ export class MqttSession
     if (this.phase === 'closed') return;
     this.keepAlive.touch();
     this.decoder.push(chunk);
-    this.countInput(chunk.length);
     enterInput();
     try {
       this.pump();
@@ -196,31 +192,9 @@ export class MqttSession
     }
   }
 
-  /**
-   * Bounds what one connection reads per event-loop turn. Node reads a readable socket up to 32 times
-   * (64 KiB each) per poll phase before the turn's output is written (output.ts, and the transport's
-   * once-per-turn write), so a fast publisher could make the broker decode ~2 MiB, and encode as much
-   * for its subscribers, before any of it left: a subscriber's output then went over its high-water
-   * mark, its core subscription paused and up to `topicSubscriberBuffer` messages waited in the heap
-   * long enough to be promoted to V8's old space (docs/PERFORMANCE.md, "Broker: MQTT", RSS). Stopping
-   * at `inputTurnBytes` and reading again once the turn's output is written keeps the backlog in the
-   * kernel, where TCP slows the publisher down. The chunk being handled is still handled in full.
-   */
-  private countInput(bytes: number): void {
-    this.turnBytes += bytes;
-    if (this.turnSpent || this.turnBytes < this.settings.limits.inputTurnBytes) return;
-    this.turnSpent = true;
-    // setImmediate runs after the poll phase, once the turn's output has been handed to the transports.
-    setImmediate(() => {
-      this.turnBytes = 0;
-      this.turnSpent = false;
-      this.updateReading();
-    });
-  }
-
   private updateReading(): void {
     if (this.phase === 'closed') return;
-    const pause = this.phase === 'connecting' || this.halted || this.inboundBlocked || this.turnSpent;
+    const pause = this.phase === 'connecting' || this.halted || this.inboundBlocked;
     if (pause === this.paused) return;
     this.paused = pause;
     if (pause) this.transport.pauseReading();

@@ -1,54 +1,16 @@
 /**
- * Input bounds per event-loop turn (session.ts `countInput`) and payloads copied out of the socket read
- * (decoder.ts `ownPayload`): what keeps a fast publisher's backlog in the kernel instead of the heap.
+ * Payloads copied out of the socket read (decoder.ts `ownPayload`), so that a buffered message does not
+ * pin a whole 64 KiB read. (The per-turn input bound is the transport's: test/unit/net/input-turn-limit.)
  */
 import { generate } from 'mqtt-packet';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { MqttDecoder } from '../../../src/protocol/mqtt/index.js';
-import { type Broker, flush, startBroker } from './harness.js';
-
-let b: Broker | undefined;
-afterEach(() => b?.close());
 
 const publishBytes = (topic: string, payload: Buffer, qos: 0 | 1 = 0, messageId = 1) =>
   generate(
     { cmd: 'publish', topic, payload, qos, dup: false, retain: false, messageId },
     { protocolVersion: 4 },
   );
-
-describe('input per event-loop turn', () => {
-  it('stops reading once a turn has brought inputTurnBytes, and reads again on the next turn', async () => {
-    b = await startBroker({ inputTurnBytes: 4096 });
-    const s = b.client(4);
-    await s.connect({ clientId: 's' });
-    s.subscribe([{ topic: 't', qos: 0 }]);
-    s.read();
-    const p = b.client(4);
-    await p.connect({ clientId: 'p' });
-    const one = publishBytes('t', Buffer.alloc(1000, 1));
-    p.sendBytes(Buffer.concat([one, one, one]));
-    expect(p.transport.readingPaused).toBe(false);
-    // The chunk that crosses the bound is still handled in full: all 5 are delivered.
-    p.sendBytes(Buffer.concat([one, one]));
-    expect(p.transport.readingPaused).toBe(true);
-    expect(s.read()).toHaveLength(5);
-    await flush();
-    expect(p.transport.readingPaused).toBe(false);
-    // A new turn has a new budget.
-    p.sendBytes(one);
-    expect(p.transport.readingPaused).toBe(false);
-  });
-
-  it('handles a single packet larger than the bound, then reads again on the next turn', async () => {
-    b = await startBroker({ inputTurnBytes: 4096 });
-    const p = b.client(4);
-    await p.connect({ clientId: 'p' });
-    p.sendBytes(publishBytes('t', Buffer.alloc(5000, 1)));
-    expect(p.transport.readingPaused).toBe(true);
-    await flush();
-    expect(p.transport.readingPaused).toBe(false);
-  });
-});
 
 describe('payloads do not pin the socket read they came in', () => {
   const decodeFrom = (chunk: Buffer) => {

@@ -3,7 +3,7 @@
 // issues, producer and consumers in separate processes. Prints one table, with the broker's peak RSS per
 // workload. For the side-by-side comparison with ActiveMQ, RabbitMQ, Mosquitto and NATS see bench/compare.sh
 // and docs/PERFORMANCE.md.
-//   node bench/run.mjs [--only queue,persistent,fanout,latency,mqtt-w1,mqtt-w2,mqtt-w3,mqtt-w5,sse-fanout,rest-post]
+//   node bench/run.mjs [--only queue,queue128,persistent,fanout,latency,mqtt-w1,mqtt-w2,mqtt-w3,mqtt-w5,sse-fanout,rest-post]
 //                      [--runs N] [--messages N] [--target stomp://127.0.0.1:PORT --mqtt-port PORT --http-port PORT]
 //                      (--target: a broker already running)
 // The web workloads (sse-fanout, sse-fanout-400, rest-post, rest-post-v1) are in bench/web.mjs.
@@ -18,7 +18,7 @@ for (let i = 2; i < process.argv.length; i++) {
 }
 const runs = Number(args.runs ?? 3);
 const only = (
-  args.only ?? 'queue,persistent,fanout,latency,mqtt-w1,mqtt-w2,mqtt-w3,mqtt-w5,sse-fanout,rest-post'
+  args.only ?? 'queue,queue128,persistent,fanout,latency,mqtt-w1,mqtt-w2,mqtt-w3,mqtt-w5,sse-fanout,rest-post'
 ).split(',');
 
 const WORKLOADS = {
@@ -27,6 +27,13 @@ const WORKLOADS = {
     destination: '/queue/bench.w4n',
     messages: 100_000,
     size: 1024,
+    consumers: [{ connections: 1, ack: 'client-individual' }],
+  },
+  queue128: {
+    title: 'STOMP queue 1->1, 128 B, non-persistent, client-individual acks, prefetch 1000',
+    destination: '/queue/bench.q128',
+    messages: 200_000,
+    size: 128,
     consumers: [{ connections: 1, ack: 'client-individual' }],
   },
   persistent: {

@@ -19,9 +19,9 @@ import {
   type ReceivedMessage,
   toWireMessage,
 } from './message.js';
-import { idAt, messageIdsOf } from './message-ids.js';
+import { idAt } from './message-ids.js';
 import { Requester, type RequestOptions } from './request-reply.js';
-import { SendLog } from './send-log.js';
+import { PendingSend, SendLog } from './send-log.js';
 import { type Message, type SubscribeOptions, Subscription, type SubscriptionHost } from './subscription.js';
 import { clientTimers, type Timers } from './timers.js';
 import { Transaction } from './transaction.js';
@@ -172,9 +172,17 @@ export class BlazeClient {
   // ------------------------------------------------------------------------------------------ producing
 
   /** Resolves when the broker accepted the message (durably, when persistent). */
-  async publish(address: string, body: Body, options: PublishOptions = {}): Promise<void> {
-    const message = toWireMessage(address, body, options);
-    await this.enqueueSend([message], false);
+  publish(address: string, body: Body, options?: PublishOptions): Promise<void> {
+    // Not async: the promise of the send itself is returned, no second one wrapping it (the hot path).
+    // Errors (closed client, bad priority) still come as a rejection, never as a throw.
+    try {
+      return this.enqueueSend(
+        toWireMessage(address, body, options),
+        false,
+      ) as Promise<unknown> as Promise<void>;
+    } catch (e) {
+      return Promise.reject(e);
+    }
   }
 
   /**
@@ -184,7 +192,7 @@ export class BlazeClient {
    */
   async publishForId(address: string, body: Body, options: PublishOptions = {}): Promise<string | undefined> {
     const message = toWireMessage(address, body, options);
-    return idAt(await this.enqueueSend([message], true), 0);
+    return idAt(await this.enqueueSend(message, true), 0);
   }
 
   /** Several messages in one frame, resolved together (native.proto SendBatch). */
@@ -202,55 +210,43 @@ export class BlazeClient {
     return messages.map((_, i) => idAt(ids, i));
   }
 
-  /** Resolves with Ok.message_ids when `want_ids` (undefined otherwise). */
-  private async enqueueSend(
-    messages: WireMessage[],
-    want_ids: boolean,
+  /**
+   * Sends one message (Send) or several (SendBatch); resolves with Ok.message_ids when `wantIds`
+   * (undefined otherwise). Synchronous while the send log has room (the usual case): one PendingSend and
+   * one promise per publish. Throws (synchronously) when the client is closed.
+   */
+  private enqueueSend(
+    messages: WireMessage | WireMessage[],
+    wantIds: boolean,
   ): Promise<readonly string[] | undefined> {
     this.assertOpen();
+    // A batch of one goes as a plain Send, as it always has.
+    if (Array.isArray(messages) && messages.length === 1) messages = messages[0]!;
+    const count = Array.isArray(messages) ? messages.length : 1;
+    if (!this.log.hasRoom(count)) return this.enqueueWhenRoom(messages, count, wantIds);
+    const entry = new PendingSend(this.log, this.log.allocate(count), messages, this.producerId, wantIds);
+    const settled = new Promise<readonly string[] | undefined>((resolve, reject) => {
+      entry.resolve = resolve;
+      entry.reject = reject;
+    });
+    this.log.add(entry);
+    // While reconnecting it waits in the log; resume() sends the log in order.
+    if (this.state === 'open') this.conn!.submit(entry);
+    return settled;
+  }
+
+  /** Producer flow control: past maxInflightSends unconfirmed messages, wait for the broker's answers. */
+  private async enqueueWhenRoom(
+    messages: WireMessage | WireMessage[],
+    count: number,
+    wantIds: boolean,
+  ): Promise<readonly string[] | undefined> {
     // Check and add with no await in between, or concurrent publishes would all see the same room.
-    while (!this.log.hasRoom(messages.length)) {
+    while (!this.log.hasRoom(count)) {
       await this.log.roomFreed();
       this.assertOpen();
     }
-    const first = this.log.allocate(messages.length);
-    const producer_id = this.producerId;
-    // want_ids only when asked: the plain Send stays byte-identical to a version 1 client's.
-    const build = want_ids
-      ? messages.length === 1
-        ? (request_id: number): Frame => ({
-            send: { request_id, message: messages[0], producer_id, sequence: first, want_ids },
-          })
-        : (request_id: number): Frame => ({
-            send_batch: { request_id, messages, producer_id, first_sequence: first, want_ids },
-          })
-      : messages.length === 1
-        ? (request_id: number): Frame => ({
-            send: { request_id, message: messages[0], producer_id, sequence: first },
-          })
-        : (request_id: number): Frame => ({
-            send_batch: { request_id, messages, producer_id, first_sequence: first },
-          });
-    return new Promise<readonly string[] | undefined>((resolve, reject) => {
-      const entry = { firstSequence: first, count: messages.length, build, resolve, reject };
-      this.log.add(entry);
-      // While reconnecting it waits in the log; resume() sends the log in order.
-      if (this.state === 'open') this.writeSend(entry);
-    });
-  }
-
-  private writeSend(entry: Parameters<SendLog['add']>[0]): void {
-    const conn = this.conn!;
-    conn.request(entry.build).then(
-      (answer) => {
-        if (this.log.remove(entry)) entry.resolve(messageIdsOf(answer));
-      },
-      (e: ClientError) => {
-        // Lost with the connection: stays in the log for the resend; anything else is the answer.
-        if (e.code === ClientCodes.CONNECTION_LOST && this.state !== 'closed') return;
-        if (this.log.remove(entry)) entry.reject(e);
-      },
-    );
+    return this.enqueueSend(messages, wantIds);
   }
 
   // ------------------------------------------------------------------------------------------ consuming
@@ -391,7 +387,7 @@ export class BlazeClient {
     this.events.emit('closed');
   }
 
-  private waitSettled(entry: Parameters<SendLog['add']>[0], done: () => void): void {
+  private waitSettled(entry: PendingSend, done: () => void): void {
     const { resolve, reject } = entry;
     Object.assign(entry, {
       resolve: (ids?: readonly string[]) => {
@@ -554,7 +550,7 @@ export class BlazeClient {
     // Subscriptions first, then the resend in sequence order, then anything new (state 'open').
     const subs = [...this.subscriptions.values()].filter((s) => s.survivesReconnect);
     for (const s of subs) void this.sendSubscribe(conn, s);
-    for (const entry of this.log.pending()) this.writeSend(entry);
+    for (const entry of this.log.pending()) conn.submit(entry);
     this.state = 'open';
     for (const w of this.liveWaiters.splice(0)) w.resolve(conn);
     if (!first) this.events.emit('resumed', { ...this.info, sameStore: previousStore === this.info.storeId });

@@ -94,26 +94,71 @@ export function toWireMessage(address: string, body: Body, o: PublishOptions = {
 
 const orUndefined = (s: string | undefined) => (s ? s : undefined);
 
+/** Shared by every received message without properties (the type is read-only; frozen to match). */
+const NO_PROPERTIES: Readonly<Record<string, PropertyValue>> = Object.freeze({});
+
+/**
+ * A received message. A class, not an object literal with closures: every message shares `text()`
+ * (and, for deliveries, `ack()`/`nack()`: subscription.ts) on the prototype, one allocation per message
+ * (docs/CLIENT.md "Performance"). The fields are own enumerable properties, as before, so that spreading
+ * or logging a message shows them.
+ */
+export class InboundMessage implements ReceivedMessage {
+  readonly id: string;
+  readonly address: string;
+  readonly body: Uint8Array;
+  readonly persistent: boolean;
+  readonly priority: number;
+  readonly expiration: number;
+  readonly timestamp: number;
+  readonly correlationId: string | undefined;
+  readonly replyTo: string | undefined;
+  readonly groupId: string | undefined;
+  readonly contentType: string | undefined;
+  readonly originalAddress: string | undefined;
+  readonly properties: Readonly<Record<string, PropertyValue>>;
+  readonly redelivered: boolean;
+  readonly deliveryCount: number;
+
+  constructor(m: WireMessage, redelivered: boolean, deliveryCount: number) {
+    this.id = m.id ?? '';
+    this.address = m.address ?? '';
+    this.body = m.body ?? EMPTY_BODY;
+    this.persistent = m.persistent ?? false;
+    this.priority = m.priority ?? 4;
+    this.expiration = m.expiration ?? 0;
+    this.timestamp = m.timestamp ?? 0;
+    this.correlationId = orUndefined(m.correlation_id);
+    this.replyTo = orUndefined(m.reply_to);
+    this.groupId = orUndefined(m.group_id);
+    this.contentType = orUndefined(m.content_type);
+    this.originalAddress = orUndefined(m.original_address);
+    this.properties = propertiesOf(m.properties);
+    this.redelivered = redelivered;
+    this.deliveryCount = deliveryCount;
+  }
+
+  text(): string {
+    return decoder.decode(this.body);
+  }
+}
+
+const EMPTY_BODY = new Uint8Array(0);
+
+function propertiesOf(wire: Record<string, WireValue> | undefined): Readonly<Record<string, PropertyValue>> {
+  if (wire === undefined) return NO_PROPERTIES;
+  let out: Record<string, PropertyValue> | undefined;
+  // for-in, not Object.keys: no array for the usual message without properties.
+  for (const k in wire) {
+    out ??= {};
+    // A "__proto__" key must stay a property, not replace the object's prototype.
+    if (k === '__proto__') {
+      Object.defineProperty(out, k, { value: fromWireValue(wire[k]!), enumerable: true, writable: true });
+    } else out[k] = fromWireValue(wire[k]!);
+  }
+  return out ?? NO_PROPERTIES;
+}
+
 export function fromWireMessage(m: WireMessage, redelivered = false, deliveryCount = 1): ReceivedMessage {
-  const properties: Record<string, PropertyValue> = {};
-  if (m.properties) for (const [k, v] of Object.entries(m.properties)) properties[k] = fromWireValue(v);
-  const body = m.body ?? new Uint8Array(0);
-  return {
-    id: m.id ?? '',
-    address: m.address ?? '',
-    body,
-    persistent: m.persistent ?? false,
-    priority: m.priority ?? 4,
-    expiration: m.expiration ?? 0,
-    timestamp: m.timestamp ?? 0,
-    correlationId: orUndefined(m.correlation_id),
-    replyTo: orUndefined(m.reply_to),
-    groupId: orUndefined(m.group_id),
-    contentType: orUndefined(m.content_type),
-    originalAddress: orUndefined(m.original_address),
-    properties,
-    redelivered,
-    deliveryCount,
-    text: () => decoder.decode(body),
-  };
+  return new InboundMessage(m, redelivered, deliveryCount);
 }

@@ -12,8 +12,9 @@
 
 import { AckedIds } from './acked-ids.js';
 import { ClientCodes, ClientError } from './codec/errors.js';
-import { AckModeWire, type Delivery, type Frame } from './codec/frames.js';
-import { fromWireMessage, type PropertyValue, type ReceivedMessage } from './message.js';
+import { AckModeWire, type Delivery, type Frame, type WireMessage } from './codec/frames.js';
+import { DeliveredMessage } from './delivered.js';
+import type { PropertyValue, ReceivedMessage } from './message.js';
 import { afterTurn } from './timers.js';
 
 export type AckMode = 'auto' | 'individual' | 'cumulative';
@@ -59,24 +60,9 @@ export interface Message extends ReceivedMessage {
   nack(): Promise<void>;
 }
 
-interface Internal {
-  readonly tag: number;
-  readonly epoch: number;
-  readonly sub: Subscription;
-}
-
-const INTERNAL = Symbol('blazemq.delivery');
-type Delivered = Message & { [INTERNAL]: Internal };
-
-function deliveredOf(m: ReceivedMessage): Internal {
-  const i = (m as Partial<Delivered>)[INTERNAL];
-  if (!i) throw new ClientError(ClientCodes.ILLEGAL_STATE, 'not a message received by this client');
-  return i;
-}
-
 /** The subscription a received message came from (transactions ack through it). */
 export function subscriptionOf(m: ReceivedMessage): Subscription {
-  return deliveredOf(m).sub;
+  return DeliveredMessage.owner(DeliveredMessage.of(m)) as Subscription;
 }
 
 /** Acks messages of any of this client's subscriptions in transaction `txId`: one Ack per subscription. */
@@ -101,6 +87,31 @@ interface Waiter {
   reject(e: Error): void;
 }
 
+/**
+ * The acks of one event-loop turn: one Ack frame, and one promise that every ack() of the turn returns
+ * (they all settle together anyway: one promise per batch instead of one per message).
+ */
+class AckBatch {
+  readonly tags: number[] = [];
+  /** The acked messages' ids (and, cumulative, of earlier ones the ack covers): remembered if it is lost. */
+  readonly ids: string[] = [];
+  resolve!: () => void;
+  reject!: (e: Error) => void;
+  readonly promise = new Promise<void>((resolve, reject) => {
+    this.resolve = resolve;
+    this.reject = reject;
+  });
+
+  /** Set once its Ack frame went out (or it was given up): the turn's flush then has nothing to do. */
+  done = false;
+
+  /** Its tags are valid on this connection epoch only. */
+  constructor(readonly epoch: number) {}
+}
+
+const RESOLVED: Promise<void> = Promise.resolve();
+const NO_MESSAGE: WireMessage = {};
+
 const ACK_MODE_WIRE = {
   auto: AckModeWire.AUTO,
   individual: AckModeWire.INDIVIDUAL,
@@ -110,17 +121,25 @@ const ACK_MODE_WIRE = {
 export class Subscription implements AsyncIterable<Message> {
   readonly ackMode: AckMode;
   readonly prefetch: number;
-  private readonly buffer: Delivered[] = [];
+  private readonly buffer: DeliveredMessage[] = [];
   private head = 0;
   private readonly waiters: Waiter[] = [];
+  /**
+   * Ids of messages the application acked whose ack may not have taken effect at the broker: acks lost
+   * with a connection (or sent with a dead connection's tags), and transactional acks once committed
+   * (possibly elsewhere: XA). An ack the broker answered is durable there, and on one connection an
+   * acked message is never delivered again (the broker holds it for the subscription until the ack), so
+   * those ids need not be remembered: this stays empty, and costs nothing per message, until a failover
+   * (docs/CLIENT.md "Performance").
+   */
   private readonly acked = new AckedIds();
   /** Consumed since the last Credit frame. */
   private toGrant = 0;
   private ended = false;
   private failure: Error | undefined;
-  /** Tags to ack in the next Ack frame (one frame per microtask), with their ack() promises. */
-  private ackBatch: { tags: number[]; done: Array<() => void>; fail: Array<(e: Error) => void> } | undefined;
-  /** Handed to the application and not acked yet, by tag: cumulative acks cover every earlier one. */
+  /** Tags to ack in the next Ack frame (one frame per event-loop turn). */
+  private ackBatch: AckBatch | undefined;
+  /** Cumulative mode: handed to the application and not acked yet, by tag (an ack covers every earlier one). */
   private readonly unacked = new Map<number, string>();
   private readySettle!: { resolve(): void; reject(e: Error): void };
   /** Resolves once the broker has made the subscription (Subscribed); rejects if it refused. */
@@ -196,19 +215,23 @@ export class Subscription implements AsyncIterable<Message> {
 
   onDelivery(d: Delivery): void {
     if (this.ended) return;
-    const wire = d.message ?? {};
+    const wire = d.message ?? NO_MESSAGE;
     const tag = d.tag ?? 0;
-    if (this.ackMode !== 'auto' && wire.id && this.acked.has(wire.id)) {
+    if (this.ackMode !== 'auto' && this.acked.size > 0 && wire.id && this.acked.has(wire.id)) {
       // Redelivery of a message the application already acked (the ack was lost with a connection).
       this.host.post({ ack: { subscription_id: this.id, tags: [tag], up_to: this.cumulativeUpTo(tag) } });
       this.grant(1);
       return;
     }
-    const m = fromWireMessage(wire, d.redelivered ?? false, d.delivery_count ?? 1) as Delivered;
-    const internal: Internal = { tag, epoch: this.host.epoch, sub: this };
-    Object.defineProperty(m, INTERNAL, { value: internal });
-    m.ack = () => this.ack(m);
-    m.nack = () => this.nack(m);
+    // delivery_count is 1 on a first delivery (native.proto); absent (0) from an older peer means the same.
+    const m = new DeliveredMessage(
+      wire,
+      d.redelivered ?? false,
+      d.delivery_count || 1,
+      this,
+      tag,
+      this.host.epoch,
+    );
     const w = this.waiters.shift();
     if (w) {
       this.handOut(m);
@@ -218,6 +241,8 @@ export class Subscription implements AsyncIterable<Message> {
 
   /** The connection is gone. Buffered messages the broker will redeliver are dropped. */
   interrupted(): void {
+    // Acks of this turn not sent yet carry dead tags: they are lost (flushAcks will not send them).
+    if (this.ackBatch !== undefined) this.lostAcks(this.ackBatch);
     this.ackBatch = undefined;
     this.toGrant = 0;
     this.unacked.clear();
@@ -238,6 +263,8 @@ export class Subscription implements AsyncIterable<Message> {
   }
 
   next(): Promise<IteratorResult<Message>> {
+    // The usual case in a busy loop, one promise per message instead of two.
+    if (this.buffered > 0) return Promise.resolve({ value: this.takeBuffered(), done: false });
     return this.take().then((m) => (m ? { value: m, done: false } : { value: undefined, done: true }));
   }
 
@@ -304,6 +331,9 @@ export class Subscription implements AsyncIterable<Message> {
       this.head = 0;
     }
     this.host.removeSubscription(this.id);
+    // Acks the application made this turn go before the Unsubscribe: after it, their tags are unknown to
+    // the broker, and the acked messages would be redelivered to another consumer.
+    if (this.ackBatch !== undefined) this.flushAcks(this.ackBatch);
     await this.host
       .requestNow((request_id) => ({ unsubscribe: { request_id, subscription_id: this.id } }))
       .catch(() => {
@@ -312,39 +342,37 @@ export class Subscription implements AsyncIterable<Message> {
   }
 
   ack(message: ReceivedMessage): Promise<void> {
-    const d = deliveredOf(message);
-    if (this.ackMode === 'auto') return Promise.resolve();
-    this.acked.add(message.id);
-    if (d.epoch !== this.host.epoch) {
-      // Its tag died with its connection; the broker redelivers it: ack the copy if it is already here.
+    const d = DeliveredMessage.of(message);
+    if (this.ackMode === 'auto') return RESOLVED;
+    if (DeliveredMessage.epoch(d) !== this.host.epoch) {
+      // Its tag died with its connection; the broker redelivers it: ack the copy if it is already here,
+      // and the one still to come when it arrives.
+      this.acked.add(message.id);
       this.dropRedeliveredCopy(message.id);
-      return Promise.resolve();
+      return RESOLVED;
     }
-    this.unacked.delete(d.tag);
-    if (this.ackMode === 'cumulative')
-      for (const t of this.unacked.keys()) if (t < d.tag) this.forgetUnacked(t);
-    return new Promise<void>((resolve, reject) => {
-      if (!this.ackBatch) {
-        const batch = {
-          tags: [] as number[],
-          done: [] as Array<() => void>,
-          fail: [] as Array<(e: Error) => void>,
-        };
-        this.ackBatch = batch;
-        afterTurn(() => this.flushAcks(batch));
-      }
-      this.ackBatch.tags.push(d.tag);
-      this.ackBatch.done.push(resolve);
-      this.ackBatch.fail.push(reject);
-    });
+    const tag = DeliveredMessage.tag(d);
+    let batch = this.ackBatch;
+    if (batch === undefined) {
+      const b = new AckBatch(this.host.epoch);
+      this.ackBatch = batch = b;
+      afterTurn(() => this.flushAcks(b));
+    }
+    if (this.ackMode === 'cumulative') {
+      this.unacked.delete(tag);
+      for (const t of this.unacked.keys()) if (t < tag) this.forgetUnacked(t, batch);
+    }
+    batch.tags.push(tag);
+    batch.ids.push(message.id);
+    return batch.promise;
   }
 
   /** Acks inside a transaction: the ids count as acked (for redelivery filtering) only once committed. */
   async ackInTransaction(messages: readonly ReceivedMessage[], txId: string): Promise<void> {
     const tags = messages
-      .map((m) => deliveredOf(m))
-      .filter((d) => d.epoch === this.host.epoch)
-      .map((d) => d.tag);
+      .map((m) => DeliveredMessage.of(m))
+      .filter((d) => DeliveredMessage.epoch(d) === this.host.epoch)
+      .map((d) => DeliveredMessage.tag(d));
     if (tags.length !== messages.length) {
       throw new ClientError(
         ClientCodes.TRANSACTION_ROLLED_BACK,
@@ -370,17 +398,25 @@ export class Subscription implements AsyncIterable<Message> {
   }
 
   async nack(message: ReceivedMessage): Promise<void> {
-    const d = deliveredOf(message);
-    this.unacked.delete(d.tag);
+    const d = DeliveredMessage.of(message);
+    const tag = DeliveredMessage.tag(d);
+    this.unacked.delete(tag);
     // AUTO deliveries are the broker's already; an old epoch's delivery is redelivered anyway.
-    if (this.ackMode === 'auto' || d.epoch !== this.host.epoch) return;
+    if (this.ackMode === 'auto' || DeliveredMessage.epoch(d) !== this.host.epoch) return;
     await this.host.requestNow((request_id) => ({
-      nack: { request_id, subscription_id: this.id, tags: [d.tag] },
+      nack: { request_id, subscription_id: this.id, tags: [tag] },
     }));
   }
 
-  private flushAcks(batch: NonNullable<Subscription['ackBatch']>): void {
+  private flushAcks(batch: AckBatch): void {
+    if (batch.done) return;
+    batch.done = true;
     if (this.ackBatch === batch) this.ackBatch = undefined;
+    // Tags of a connection gone since (even if another one is up already) mean nothing to the broker.
+    if (batch.epoch !== this.host.epoch) {
+      this.lostAcks(batch);
+      return;
+    }
     const tags = batch.tags;
     const cumulative = this.ackMode === 'cumulative';
     this.host
@@ -390,24 +426,33 @@ export class Subscription implements AsyncIterable<Message> {
           : { request_id, subscription_id: this.id, tags },
       }))
       .then(
-        () => {
-          for (const f of batch.done) f();
-        },
+        () => batch.resolve(),
         (e: ClientError) => {
-          // Lost with the connection: the ids are in `acked`, so a redelivery is acked again, silently.
-          if (e.code === ClientCodes.CONNECTION_LOST) for (const f of batch.done) f();
-          else for (const f of batch.fail) f(e);
+          if (e.code === ClientCodes.CONNECTION_LOST) this.lostAcks(batch);
+          else batch.reject(e);
         },
       );
+  }
+
+  /**
+   * Acks that may not have reached the broker (lost with their connection): their messages come again,
+   * and must be acked again silently, never handed out twice. The application's ack() resolves: from
+   * its side the message is acked.
+   */
+  private lostAcks(batch: AckBatch): void {
+    batch.done = true;
+    for (const id of batch.ids) this.acked.add(id);
+    batch.resolve();
   }
 
   private cumulativeUpTo(tag: number): number {
     return this.ackMode === 'cumulative' ? tag : 0;
   }
 
-  private forgetUnacked(tag: number): void {
+  /** An earlier delivery covered by a cumulative ack in `batch`. */
+  private forgetUnacked(tag: number, batch: AckBatch): void {
     const id = this.unacked.get(tag);
-    if (id) this.acked.add(id);
+    if (id) batch.ids.push(id);
     this.unacked.delete(tag);
   }
 
@@ -416,23 +461,26 @@ export class Subscription implements AsyncIterable<Message> {
       const m = this.buffer[i]!;
       if (m.id !== id) continue;
       this.buffer.splice(i, 1);
-      const tag = m[INTERNAL].tag;
+      const tag = DeliveredMessage.tag(m);
       this.host.post({ ack: { subscription_id: this.id, tags: [tag], up_to: this.cumulativeUpTo(tag) } });
       this.grant(1);
       return;
     }
   }
 
-  private take(nowOrNothing = false): Promise<Message | undefined> {
-    if (this.buffered > 0) {
-      const m = this.buffer[this.head++]!;
-      if (this.head > 1024 && this.head * 2 > this.buffer.length) {
-        this.buffer.splice(0, this.head);
-        this.head = 0;
-      }
-      this.handOut(m);
-      return Promise.resolve(m);
+  /** The oldest buffered message, handed out (buffered > 0). */
+  private takeBuffered(): DeliveredMessage {
+    const m = this.buffer[this.head++]!;
+    if (this.head > 1024 && this.head * 2 > this.buffer.length) {
+      this.buffer.splice(0, this.head);
+      this.head = 0;
     }
+    this.handOut(m);
+    return m;
+  }
+
+  private take(nowOrNothing = false): Promise<Message | undefined> {
+    if (this.buffered > 0) return Promise.resolve(this.takeBuffered());
     if (this.failure) {
       const f = this.failure;
       this.failure = undefined;
@@ -443,8 +491,8 @@ export class Subscription implements AsyncIterable<Message> {
   }
 
   /** The application has taken `m`: give the broker credit for one more. */
-  private handOut(m: Delivered): void {
-    if (this.ackMode !== 'auto') this.unacked.set(m[INTERNAL].tag, m.id);
+  private handOut(m: DeliveredMessage): void {
+    if (this.ackMode === 'cumulative') this.unacked.set(DeliveredMessage.tag(m), m.id);
     this.grant(1);
   }
 

@@ -38,9 +38,15 @@ export interface WireEvents {
   onDrain(): void;
 }
 
-interface Pending {
-  resolve(frame: DecodedFrame): void;
-  reject(error: ClientError): void;
+/** Where the answer to a request goes: Ok or the request's reply frame, or the failure. */
+export interface AnswerHandler {
+  answered(frame: DecodedFrame): void;
+  failed(error: ClientError): void;
+}
+
+/** A request that encodes itself (a publish: client.ts, send-log.ts), so that it needs no promise here. */
+export interface WireRequest extends AnswerHandler {
+  encode(requestId: number): Uint8Array;
 }
 
 type Opener = (handlers: TransportHandlers) => Promise<ClientTransport>;
@@ -48,7 +54,7 @@ type Opener = (handlers: TransportHandlers) => Promise<ClientTransport>;
 export class WireConnection {
   private transport!: ClientTransport;
   private readonly decoder: FrameDecoder;
-  private readonly pending = new Map<number, Pending>();
+  private readonly pending = new Map<number, AnswerHandler>();
   private nextRequestId = 1;
   private closed = false;
   private lastSent: number;
@@ -115,20 +121,43 @@ export class WireConnection {
   /** Sends a frame that wants an answer; resolves with Ok or the reply frame, rejects on Error. */
   request(build: (requestId: number) => Frame): Promise<DecodedFrame> {
     if (this.closed) return Promise.reject(new ClientError(ClientCodes.CONNECTION_LOST, 'connection closed'));
-    const id = this.nextRequestId;
-    // request_id 0 means "no answer"; wrap before uint32 overflows.
-    this.nextRequestId = id >= 0xffffffff ? 1 : id + 1;
+    const id = this.allocateRequestId();
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
+      this.pending.set(id, { answered: resolve, failed: reject });
       this.post(build(id));
     });
+  }
+
+  /**
+   * Writes `request`'s frame; its answer (or CONNECTION_LOST, at once when the connection is closed
+   * already) goes to the request itself.
+   */
+  submit(request: WireRequest): void {
+    if (this.closed) {
+      request.failed(new ClientError(ClientCodes.CONNECTION_LOST, 'connection closed'));
+      return;
+    }
+    const id = this.allocateRequestId();
+    this.pending.set(id, request);
+    this.write(request.encode(id));
   }
 
   /** Fire and forget. Returns the transport's back-pressure signal. */
   post(frame: Frame): boolean {
     if (this.closed) return false;
+    return this.write(encodeFrame(frame));
+  }
+
+  private write(bytes: Uint8Array): boolean {
     this.lastSent = this.options.timers.now();
-    return this.transport.write(encodeFrame(frame));
+    return this.transport.write(bytes);
+  }
+
+  private allocateRequestId(): number {
+    const id = this.nextRequestId;
+    // request_id 0 means "no answer"; wrap before uint32 overflows.
+    this.nextRequestId = id >= 0xffffffff ? 1 : id + 1;
+    return id;
   }
 
   /** Graceful: Disconnect, wait (bounded) for its Ok, then close the pipe. */
@@ -154,7 +183,7 @@ export class WireConnection {
     this.transport?.close();
     const pending = [...this.pending.values()];
     this.pending.clear();
-    for (const p of pending) p.reject(error);
+    for (const p of pending) p.failed(error);
     if (this.opened) this.events.onClose(error);
   }
 
@@ -219,21 +248,27 @@ export class WireConnection {
         const p = e.request_id ? this.pending.get(e.request_id) : undefined;
         if (p) {
           this.pending.delete(e.request_id!);
-          p.reject(error);
+          p.failed(error);
         } else if (!error.fatal) this.events.onError(error);
         if (error.fatal) this.shutdown(error);
         return;
       }
+      case 'ok':
+        // The answer to every Send and Ack: no keyed lookup of the frame's member.
+        this.answer((f as { ok: { request_id?: number } }).ok.request_id ?? 0, f);
+        return;
       default: {
         if (f.kind === undefined) return; // a frame kind newer than this client: ignored (native.proto)
-        const id = ((f as unknown as Record<string, { request_id?: number }>)[f.kind]?.request_id ??
-          0) as number;
-        const p = this.pending.get(id);
-        if (p) {
-          this.pending.delete(id);
-          p.resolve(f);
-        }
+        this.answer((f as unknown as Record<string, { request_id?: number }>)[f.kind]?.request_id ?? 0, f);
       }
+    }
+  }
+
+  private answer(id: number, f: DecodedFrame): void {
+    const p = this.pending.get(id);
+    if (p) {
+      this.pending.delete(id);
+      p.answered(f);
     }
   }
 }

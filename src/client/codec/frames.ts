@@ -92,6 +92,10 @@ export interface Subscribe {
   no_local?: boolean;
   share_group?: string;
 }
+export interface Credit {
+  subscription_id?: number;
+  credit?: number;
+}
 export interface Delivery {
   subscription_id?: number;
   tag?: number;
@@ -135,7 +139,7 @@ export type Frame =
   | { subscribe: Subscribe }
   | { subscribed: Req & { subscription_id?: number } }
   | { unsubscribe: Req & { subscription_id?: number } }
-  | { credit: { subscription_id?: number; credit?: number } }
+  | { credit: Credit }
   | { deliver: { deliveries?: Delivery[] } }
   | { ack: Ack }
   | { nack: Nack }

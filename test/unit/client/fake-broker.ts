@@ -18,6 +18,8 @@ export class FakeConnection {
   readonly received: DecodedFrame[] = [];
   /** When true, Send/SendBatch get no automatic answer (answer() them by hand). */
   holdSends = false;
+  /** When true, Ack frames get no automatic answer. */
+  holdAcks = false;
   closed = false;
   private readonly decoder = new FrameDecoder();
   private waiters: Array<{ kind: Kind; resolve(f: DecodedFrame): void }> = [];
@@ -136,6 +138,9 @@ export class FakeConnection {
         return;
       case 'credit':
       case 'heartbeat':
+        return;
+      case 'ack':
+        if (!this.holdAcks && request_id) this.send({ ok: { request_id } });
         return;
       default:
         if (request_id) this.send({ ok: { request_id } });

@@ -1,0 +1,201 @@
+/**
+ * Protobuf wire-format writing for the client's hand-written hot-frame encoders, on plain Uint8Array
+ * (browser-safe: no Buffer). Encoders compute a frame's exact size first, allocate once, then write
+ * forward with these helpers, each returning the position after what it wrote.
+ */
+
+export const WT_VARINT = 0;
+export const WT_I64 = 1;
+export const WT_LEN = 2;
+
+export function tagOf(field: number, wireType: number): number {
+  return (field << 3) | wireType;
+}
+
+/** Bytes a varint of `v` takes (v a non-negative integer below 2^53). */
+export function varintSize(v: number): number {
+  if (v < 0x80) return 1;
+  if (v < 0x4000) return 2;
+  if (v < 0x200000) return 3;
+  if (v < 0x10000000) return 4;
+  let n = 5;
+  v = Math.floor(v / 0x800000000);
+  while (v > 0) {
+    n++;
+    v = Math.floor(v / 128);
+  }
+  return n;
+}
+
+/** Writes `v` (non-negative integer below 2^53) at `p`. */
+export function writeVarint(buf: Uint8Array, p: number, v: number): number {
+  while (v >= 0x80000000) {
+    buf[p++] = (v % 128) | 0x80;
+    v = Math.floor(v / 128);
+  }
+  while (v >= 0x80) {
+    buf[p++] = (v & 0x7f) | 0x80;
+    v >>>= 7;
+  }
+  buf[p++] = v;
+  return p;
+}
+
+/** Size of a varint field (one-byte tag) holding `v`; 0 for 0 or absent (proto3 default, not written). */
+export function varFieldSize(v: number | undefined): number {
+  return v ? 1 + varintSize(v) : 0;
+}
+
+/** Writes a varint field (one-byte tag) holding `v` at `p`; nothing for 0 or absent. */
+export function writeVarField(buf: Uint8Array, p: number, tag: number, v: number | undefined): number {
+  if (!v) return p;
+  buf[p++] = tag;
+  return writeVarint(buf, p, v);
+}
+
+// ---------------------------------------------------------------------------------------------- sint64
+
+/**
+ * Zigzag (sint64) of a safe integer, as two 32-bit halves: 2|v| (or 2|v| - 1 for v < 0) reaches 2^54,
+ * past what a double holds exactly, so the doubling is done on the halves. Values outside the safe range
+ * are never written as int_value (message.ts sends them as double_value).
+ */
+let zzLo = 0;
+let zzHi = 0;
+
+function zigzag(v: number): void {
+  const mag = v < 0 ? -v : v;
+  const lo = mag >>> 0;
+  const hi = Math.floor(mag / 0x1_0000_0000) >>> 0;
+  let l = (lo << 1) >>> 0;
+  let h = ((hi << 1) | (lo >>> 31)) >>> 0;
+  if (v < 0) {
+    // 2|v| - 1: borrow from the high half when the low one is 0.
+    if (l === 0) h = (h - 1) >>> 0;
+    l = (l - 1) >>> 0;
+  }
+  zzLo = l;
+  zzHi = h;
+}
+
+/** Bytes of the zigzag varint of a safe integer. */
+export function sint64Size(v: number): number {
+  zigzag(v);
+  if (zzHi === 0) return varintSize(zzLo);
+  // One byte per 7 significant bits: all 32 of lo, then hi's.
+  return Math.ceil((64 - Math.clz32(zzHi)) / 7);
+}
+
+export function writeSint64(buf: Uint8Array, p: number, v: number): number {
+  zigzag(v);
+  let lo = zzLo;
+  let hi = zzHi;
+  while (hi !== 0 || lo >= 0x80) {
+    buf[p++] = (lo & 0x7f) | 0x80;
+    lo = ((lo >>> 7) | (hi << 25)) >>> 0;
+    hi >>>= 7;
+  }
+  buf[p++] = lo;
+  return p;
+}
+
+// ---------------------------------------------------------------------------------------------- strings
+
+const encoder = new TextEncoder();
+
+/**
+ * UTF-8 length of `s` as TextEncoder writes it: a surrogate pair is 4 bytes, a lone surrogate becomes
+ * U+FFFD (3 bytes). Measured in JS: there is no native byte-length call outside Node.
+ */
+export function utf8Length(s: string): number {
+  const n = s.length;
+  let len = n;
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) continue;
+    if (c < 0x800) len += 1;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < n && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      len += 2; // 4 bytes for the two UTF-16 units
+      i++;
+    } else len += 2;
+  }
+  return len;
+}
+
+/** Size of a LEN field (one-byte tag) holding `s`; 0 for '' (a proto3 default, not written). */
+export function stringFieldSize(s: string | undefined): number {
+  if (!s) return 0;
+  const len = utf8Length(s);
+  return 1 + varintSize(len) + len;
+}
+
+/**
+ * Writes a LEN field (one-byte tag) holding `s` at `p`, nothing for ''. One pass for short ASCII (ids,
+ * addresses, content types: the usual case): the characters are copied while checking that they are
+ * ASCII, about twice as fast as TextEncoder.encodeInto for them (measured, docs/CLIENT.md
+ * "Performance"); a string that turns out not to be starts again through the native encoder.
+ */
+export function writeStringField(buf: Uint8Array, p: number, tag: number, s: string | undefined): number {
+  if (!s) return p;
+  return writeString(buf, p, tag, s);
+}
+
+/** As writeStringField, '' included (a oneof member or a map key is written even when empty). */
+export function writeString(buf: Uint8Array, p: number, tag: number, s: string): number {
+  const n = s.length;
+  buf[p] = tag;
+  if (n < 128) {
+    buf[p + 1] = n;
+    const start = p + 2;
+    let i = 0;
+    for (; i < n; i++) {
+      const c = s.charCodeAt(i);
+      if (c >= 0x80) break;
+      buf[start + i] = c;
+    }
+    if (i === n) return start + n;
+  }
+  const len = utf8Length(s);
+  const at = writeVarint(buf, p + 1, len);
+  encoder.encodeInto(s, buf.subarray(at, at + len));
+  return at + len;
+}
+
+// ---------------------------------------------------------------------------------------------- framing
+
+export const HEADER_BYTES = 4;
+
+/**
+ * Frame buffers are cut from 64 KiB slabs, as Node's Buffer.allocUnsafe cuts small buffers from a pool:
+ * a typed array over ~64 bytes gets its own off-heap backing store, and allocating (and collecting) one
+ * per publish was the largest single cost of a producer's encoding (docs/CLIENT.md "Performance"). A
+ * frame is never written to once returned, so frames may share a slab; it is freed with its last frame.
+ */
+const SLAB_SIZE = 64 * 1024;
+/** Larger frames get their own buffer: a slab would hold too few of them to be worth it. */
+const SLAB_MAX_FRAME = 8 * 1024;
+let slab = new Uint8Array(0);
+let slabUsed = 0;
+
+/** A zero-filled buffer of `size` bytes for one frame. */
+export function allocFrame(size: number): Uint8Array {
+  if (size > SLAB_MAX_FRAME) return new Uint8Array(size);
+  if (slabUsed + size > slab.length) {
+    slab = new Uint8Array(SLAB_SIZE);
+    slabUsed = 0;
+  }
+  // The constructor, not subarray(): no species lookup, measurably cheaper per frame.
+  const out = new Uint8Array(slab.buffer, slabUsed, size);
+  // Not aligned: frames encoded one after the other are one run of bytes, which a transport can write
+  // without joining them (transport/node-tcp.ts).
+  slabUsed += size;
+  return out;
+}
+
+/** The 4-byte big-endian length prefix of a frame body of `size` bytes (native.proto "Framing"). */
+export function writeLengthPrefix(buf: Uint8Array, size: number): void {
+  buf[0] = size >>> 24;
+  buf[1] = (size >>> 16) & 0xff;
+  buf[2] = (size >>> 8) & 0xff;
+  buf[3] = size & 0xff;
+}

@@ -5,6 +5,8 @@ import { ackFrame, creditFrame, NativeRaw, sendBuilder } from './lib/native-raw.
 
 const cfg = JSON.parse(process.argv[2]);
 const send = (m) => process.send(m);
+/** A clean goodbye, but never a hang: the broker may already be stopped when `stop` comes. */
+const settleWithin = (p, ms = 1000) => Promise.race([p, new Promise((r) => setTimeout(r, ms))]);
 
 /** Consumers through the client library (blazemq/client, built dist/), as an application would read. */
 async function libraryConsumers() {
@@ -39,7 +41,7 @@ async function libraryConsumers() {
   for (const run of loops) void run();
   process.on('message', async (m) => {
     if (m.type === 'stop') {
-      await Promise.all(clients.map((c) => c.close()));
+      await settleWithin(Promise.all(clients.map((c) => c.close())));
       process.exit(0);
     }
   });
@@ -89,7 +91,7 @@ async function consumers() {
   send({ type: 'ready' });
   process.on('message', async (m) => {
     if (m.type === 'stop') {
-      await Promise.all(clients.map((c) => c.disconnect()));
+      await settleWithin(Promise.all(clients.map((c) => c.disconnect())));
       process.exit(0);
     }
   });
@@ -151,7 +153,7 @@ async function producer() {
   send({ type: 'sent', first, elapsed: nowMs() - first, cpu: process.cpuUsage() });
   process.on('message', async (m) => {
     if (m.type === 'stop') {
-      await client.disconnect();
+      await settleWithin(client.disconnect());
       process.exit(0);
     }
   });

@@ -44,7 +44,10 @@ describe('OrderedCompletions', () => {
           const { events, sink } = recorder();
           const c = new OrderedCompletions(sink);
           const ds = Array.from({ length: 6 }, deferred);
-          ops.forEach((p, i) => (p < 0 ? c.succeeded(outcome(i)) : c.track(ds[p]!.promise, outcome(i))));
+          ops.forEach((p, i) => {
+            if (p < 0) c.succeeded(outcome(i));
+            else c.track(ds[p]!.promise, outcome(i));
+          });
           const settleOrder = [...new Set([...order, 0, 1, 2, 3, 4, 5])];
           for (const k of settleOrder) {
             if (fails[k]) ds[k]!.reject(new Error('x'));

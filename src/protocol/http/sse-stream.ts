@@ -53,19 +53,27 @@ export class SseStream implements DeliverySink {
     private readonly options: SseStreamOptions,
     private readonly onClosed: (reason: SseCloseReason) => void = () => undefined,
   ) {
+    // The writer exists before the subscription: a queue hands its backlog over inside `subscribe`.
+    this.writer = new SseWriter(out, options, {
+      // Undefined only while `subscribe` runs; a pause asked for then is applied right after it.
+      paused: () => this.subscription?.pause(),
+      drained: () => this.subscription.resume(),
+      slow: () => this.close('slow'),
+    });
     const sub: SubscribeOptions = {
       address: options.address,
       ackMode: options.ackOnFlush ? 'individual' : 'auto',
       prefetch: options.prefetch,
     };
     if (options.selector !== undefined) sub.selector = options.selector;
-    // Throws FORBIDDEN / INVALID_ADDRESS / INVALID_SELECTOR before anything is written.
-    this.subscription = connection.subscribe(sub, this);
-    this.writer = new SseWriter(out, options, {
-      paused: () => this.subscription.pause(),
-      drained: () => this.subscription.resume(),
-      slow: () => this.close('slow'),
-    });
+    try {
+      // Throws FORBIDDEN / INVALID_ADDRESS / INVALID_SELECTOR before anything is written.
+      this.subscription = connection.subscribe(sub, this);
+    } catch (e) {
+      this.writer.close('client');
+      throw e;
+    }
+    if (this.writer.paused) this.subscription.pause();
   }
 
   get closedBy(): SseCloseReason | undefined {

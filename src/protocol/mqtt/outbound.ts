@@ -64,14 +64,14 @@ export class Outbound {
   private readonly inflight = new Map<number, Inflight>();
   /** Packet ids of deliveries not acknowledged on a previous connection, by message id [MQTT-4.4.0-1]. */
   private readonly resendIds = new Map<string, number>();
-  private nextPacketId = 1;
   /**
-   * Packet ids freed by PUBACK / PUBCOMP, reused first: the ids in use then stay below the window's
-   * size instead of cycling through all 65,535, which keeps the session store's keys of outbound
-   * records few (persistence/kv-session-store.ts makes each once) and lets a persistent session's
-   * record of a reused id replace the previous one in the journal's group (journal.ts `deferKv`).
+   * Packet ids go round all 65,535 instead of reusing a freed one at once: after a kill -9 the broker
+   * may resend a PUBREL for an exchange whose PUBCOMP was not durable yet, and a client that already
+   * holds the id again for a newer QoS 2 PUBLISH would take that PUBREL as the newer message's and
+   * accept its resend (under a new id, its outbound record not being durable either) as another message:
+   * a duplicate delivery (test/chaos/mqtt-crash.test.ts caught it with lowest-first reuse).
    */
-  private readonly freeIds: number[] = [];
+  private nextPacketId = 1;
   /** Retained messages waiting for room in the send window. */
   private readonly retainedBacklog: Array<{ sub: MqttSubscription; message: Message }> = [];
 
@@ -218,7 +218,6 @@ export class Outbound {
   private forget(packetId: number): void {
     this.inflight.delete(packetId);
     this.owner.state.removeOutbound(packetId);
-    this.freeIds.push(packetId);
   }
 
   /** [MQTT-3.1.2-25] a PUBLISH over the client's Maximum Packet Size is dropped as if delivered. */
@@ -232,12 +231,6 @@ export class Outbound {
 
   private allocatePacketId(): number {
     const stored = this.owner.state.outbound;
-    const free = this.freeIds;
-    while (free.length > 0) {
-      const id = free.pop()!;
-      // Taken meanwhile by the sequential scan below (or held by the stored session): skip it.
-      if (!this.inflight.has(id) && !stored.has(id)) return id;
-    }
     for (let tries = 0; tries < MAX_PACKET_ID; tries++) {
       const id = this.nextPacketId;
       this.nextPacketId = id === MAX_PACKET_ID ? 1 : id + 1;

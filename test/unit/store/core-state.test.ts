@@ -2,21 +2,13 @@
  * The core's protocol state through a real store: retained messages (stored as `retained://` queues)
  * and key/value namespaces survive a restart of the core on the same journal.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { type BlazeCore, createBrokerCore } from '../../../src/core/index.js';
 import type { Message } from '../../../src/core/message.js';
 import { MemoryStore } from '../../../src/store/memory/index.js';
-import { msg, openJournal, recordingLogger, tempDir } from './helpers.js';
+import { msg, openJournal, recordingLogger, tempDirs } from './helpers.js';
 
-const cleanups: Array<() => void> = [];
-afterEach(() => {
-  for (const c of cleanups.splice(0)) c();
-});
-function dir(): string {
-  const t = tempDir();
-  cleanups.push(t.cleanup);
-  return t.dir;
-}
+const dir = tempDirs();
 
 async function open(d: string, maxRetained?: number) {
   const journal = openJournal(d);

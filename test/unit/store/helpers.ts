@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterEach } from 'vitest';
 import type { Message } from '../../../src/core/message.js';
 import { type JournalOptions, JournalStore } from '../../../src/store/journal/index.js';
 import type { Logger } from '../../../src/util/logger.js';
@@ -49,4 +50,17 @@ export function recordingLogger(lines: LogLine[] = []): Logger & { lines: LogLin
 
 export function openJournal(dir: string, options: Partial<JournalOptions> = {}): JournalStore {
   return new JournalStore({ dir: join(dir, 'journal'), preallocate: false, ...options });
+}
+
+/** A `dir()` for a test file: each call makes a temporary directory, removed after each test. */
+export function tempDirs(): () => string {
+  const cleanups: Array<() => void> = [];
+  afterEach(() => {
+    for (const c of cleanups.splice(0)) c();
+  });
+  return () => {
+    const t = tempDir();
+    cleanups.push(t.cleanup);
+    return t.dir;
+  };
 }

@@ -1,19 +1,11 @@
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { StoreOp } from '../../../src/core/store.js';
 import { isBlazeError } from '../../../src/util/errors.js';
-import { msg, openJournal, recordingLogger, tempDir } from './helpers.js';
+import { msg, openJournal, recordingLogger, tempDirs } from './helpers.js';
 
-const cleanups: Array<() => void> = [];
-afterEach(() => {
-  for (const c of cleanups.splice(0)) c();
-});
-function dir(): string {
-  const t = tempDir();
-  cleanups.push(t.cleanup);
-  return t.dir;
-}
+const dir = tempDirs();
 const segFiles = (d: string) =>
   readdirSync(join(d, 'journal'))
     .filter((f) => f.endsWith('.seg'))

@@ -6,22 +6,14 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import fc from 'fast-check';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { KvEntry, StoreOp } from '../../../src/core/store.js';
 import { verifyJournal } from '../../../src/store/journal/index.js';
 import { MemoryStore } from '../../../src/store/memory/index.js';
 import { isBlazeError } from '../../../src/util/errors.js';
-import { msg, openJournal, tempDir } from './helpers.js';
+import { msg, openJournal, tempDirs } from './helpers.js';
 
-const cleanups: Array<() => void> = [];
-afterEach(() => {
-  for (const c of cleanups.splice(0)) c();
-});
-function dir(): string {
-  const t = tempDir();
-  cleanups.push(t.cleanup);
-  return t.dir;
-}
+const dir = tempDirs();
 const segFiles = (d: string) =>
   readdirSync(join(d, 'journal'))
     .filter((f) => f.endsWith('.seg'))

@@ -6,20 +6,12 @@
  */
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Message } from '../../../src/core/message.js';
 import type { RecoveredState, StoreOp } from '../../../src/core/store.js';
-import { msg, openJournal, tempDir } from './helpers.js';
+import { msg, openJournal, tempDirs } from './helpers.js';
 
-const cleanups: Array<() => void> = [];
-afterEach(() => {
-  for (const c of cleanups.splice(0)) c();
-});
-function dir(): string {
-  const t = tempDir();
-  cleanups.push(t.cleanup);
-  return t.dir;
-}
+const dir = tempDirs();
 
 const Q = 'queue://q';
 const enq = (id: string, size = 100): StoreOp => ({ type: 'enqueue', queue: Q, message: msg(id, Q, size) });

@@ -6,7 +6,7 @@ import { readdirSync, readFileSync, statSync, truncateSync, writeFileSync } from
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import fc from 'fast-check';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Delivery, Xid } from '../../../src/core/api.js';
 import { createBrokerCore } from '../../../src/core/index.js';
 import type { StoreOp } from '../../../src/core/store.js';
@@ -15,17 +15,9 @@ import { decodeOp, encodeOp, type JournalOp } from '../../../src/store/journal/c
 import { FORMAT_VERSION } from '../../../src/store/journal/format.js';
 import { verifyJournal } from '../../../src/store/journal/index.js';
 import { MemoryStore } from '../../../src/store/memory/index.js';
-import { msg, openJournal, tempDir } from './helpers.js';
+import { msg, openJournal, tempDirs } from './helpers.js';
 
-const cleanups: Array<() => void> = [];
-afterEach(() => {
-  for (const c of cleanups.splice(0)) c();
-});
-function dir(): string {
-  const t = tempDir();
-  cleanups.push(t.cleanup);
-  return t.dir;
-}
+const dir = tempDirs();
 const segFiles = (d: string) =>
   readdirSync(join(d, 'journal'))
     .filter((f) => f.endsWith('.seg'))

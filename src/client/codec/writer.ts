@@ -4,42 +4,9 @@
  * forward with these helpers, each returning the position after what it wrote.
  */
 
-export const WT_VARINT = 0;
-export const WT_I64 = 1;
-export const WT_LEN = 2;
+import { varintSize, writeVarint } from '../../util/protobuf-wire.js';
 
-export function tagOf(field: number, wireType: number): number {
-  return (field << 3) | wireType;
-}
-
-/** Bytes a varint of `v` takes (v a non-negative integer below 2^53). */
-export function varintSize(v: number): number {
-  if (v < 0x80) return 1;
-  if (v < 0x4000) return 2;
-  if (v < 0x200000) return 3;
-  if (v < 0x10000000) return 4;
-  let n = 5;
-  v = Math.floor(v / 0x800000000);
-  while (v > 0) {
-    n++;
-    v = Math.floor(v / 128);
-  }
-  return n;
-}
-
-/** Writes `v` (non-negative integer below 2^53) at `p`. */
-export function writeVarint(buf: Uint8Array, p: number, v: number): number {
-  while (v >= 0x80000000) {
-    buf[p++] = (v % 128) | 0x80;
-    v = Math.floor(v / 128);
-  }
-  while (v >= 0x80) {
-    buf[p++] = (v & 0x7f) | 0x80;
-    v >>>= 7;
-  }
-  buf[p++] = v;
-  return p;
-}
+export { tagOf, varintSize, WT_I64, WT_LEN, WT_VARINT, writeVarint } from '../../util/protobuf-wire.js';
 
 /** Size of a varint field (one-byte tag) holding `v`; 0 for 0 or absent (proto3 default, not written). */
 export function varFieldSize(v: number | undefined): number {

@@ -58,7 +58,7 @@ export function decodeMessage(r: Reader, end: number): WireMessage {
     switch (tag >>> 3) {
       case 1:
         expect(wt, WT_LEN, 'address');
-        m.address = r.internedString();
+        m.address = r.internedString(r.addresses);
         break;
       case 2:
         expect(wt, WT_LEN, 'body');

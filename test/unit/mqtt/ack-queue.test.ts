@@ -7,6 +7,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ACCEPTED } from '../../../src/core/index.js';
 import { AckQueue, type AckSink, type PublishAckType } from '../../../src/protocol/mqtt/ack-queue.js';
+import { deferred as deferredOf } from '../../helpers/deferred.js';
 
 /** Acks are written as text: `puback:7`, `pubrec:9!` (refused), or a generic ack's own text. */
 class Sink implements AckSink {
@@ -33,16 +34,7 @@ class Sink implements AckSink {
   }
 }
 
-function deferred() {
-  let resolve!: () => void;
-  let reject!: (e: unknown) => void;
-  const promise = new Promise<void>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  promise.catch(() => {});
-  return { promise, resolve, reject };
-}
+const deferred = () => deferredOf({ handled: true });
 
 const ticks = async (n = 3) => {
   for (let i = 0; i < n; i++) await Promise.resolve();

@@ -5,6 +5,7 @@ import {
   OrderedCompletions,
   type Outcome,
 } from '../../../src/protocol/stomp/completions.js';
+import { deferred as deferredOf } from '../../helpers/deferred.js';
 
 function recorder() {
   const events: string[] = [];
@@ -18,17 +19,7 @@ function recorder() {
 
 const outcome = (i: number): Outcome => ({ receipt: String(i), command: 'SEND' });
 
-function deferred() {
-  let resolve!: () => void;
-  let reject!: (e: unknown) => void;
-  const promise = new Promise<void>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  // Deferreds no operation waits on are rejected too: not an unhandled rejection.
-  promise.catch(() => {});
-  return { promise, resolve, reject };
-}
+const deferred = () => deferredOf({ handled: true });
 
 const tick = () => new Promise((r) => setImmediate(r));
 

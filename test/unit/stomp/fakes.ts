@@ -1,3 +1,5 @@
+export { type Deferred, deferred } from '../../helpers/deferred.js';
+
 /**
  * Test doubles for STOMP session tests: a fake core recording every call, a fake transport recording
  * every write, manual timers, and a `Peer` that plays the client side with the real codec.
@@ -27,22 +29,6 @@ import {
 } from '../../../src/protocol/stomp/index.js';
 import { BlazeError } from '../../../src/util/errors.js';
 import { ManualTimers } from '../../helpers/manual-timers.js';
-
-export interface Deferred {
-  promise: Promise<void>;
-  resolve(): void;
-  reject(e: unknown): void;
-}
-
-export function deferred(): Deferred {
-  let resolve!: () => void;
-  let reject!: (e: unknown) => void;
-  const promise = new Promise<void>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
-}
 
 let messageSeq = 0;
 export function makeMessage(partial: Partial<Message> = {}): Message {

@@ -4,35 +4,18 @@
  * over-long input so that a datagram from the network is rejected, not turned into an exception.
  */
 
-/** Wire types (encoding guide, "Message Structure"). Groups (3, 4) are deprecated and rejected here. */
-export const WT_VARINT = 0;
-export const WT_I64 = 1;
-export const WT_LEN = 2;
-export const WT_I32 = 5;
+/** Wire types, tags and varint writing are the native codecs' too (util/protobuf-wire.ts). */
+import { WT_I32, WT_I64, WT_LEN, WT_VARINT } from '../../util/protobuf-wire.js';
 
-export function tag(field: number, wireType: number): number {
-  return (field << 3) | wireType;
-}
-
-/** Bytes a varint takes; valid for integers up to 2^53 - 1. */
-export function varintSize(value: number): number {
-  let n = 1;
-  while (value >= 0x80) {
-    value = Math.floor(value / 128);
-    n++;
-  }
-  return n;
-}
-
-/** Writes `value` (a non-negative safe integer) at `pos`; returns the position after it. */
-export function writeVarint(buf: Uint8Array, pos: number, value: number): number {
-  while (value >= 0x80) {
-    buf[pos++] = (value & 0x7f) | 0x80;
-    value = Math.floor(value / 128);
-  }
-  buf[pos++] = value;
-  return pos;
-}
+export {
+  tagOf as tag,
+  varintSize,
+  WT_I32,
+  WT_I64,
+  WT_LEN,
+  WT_VARINT,
+  writeVarint,
+} from '../../util/protobuf-wire.js';
 
 /**
  * Cursor over untrusted bytes. `readVarint` returns -1 when the input ends inside the varint or the

@@ -76,7 +76,8 @@ describe.skipIf(!labSupport().ok)('group membership (namespace lab)', () => {
     const survivors = members.slice(0, 3);
     // Recognised as a new incarnation: the old one is excluded without waiting for the failure timeout
     // (one view without it), then the new one joins.
-    await Promise.all(survivors.map((m) => waitForView(m, all, 3 * FAILURE_TIMEOUT)));
+    // The reborn member reports its view from its own process, possibly after the survivors: wait for all.
+    await Promise.all([...survivors, reborn].map((m) => waitForView(m, all, 3 * FAILURE_TIMEOUT)));
     const views = [...survivors, reborn].map((m) => lastView(m)!);
     expect(new Set(views.map((v) => `${v.coordinator}#${v.counter}`)).size).toBe(1);
     for (const m of survivors) {

@@ -5,11 +5,15 @@
 #                                    peers that speak each workload's protocol: STOMP activemq rabbitmq; MQTT also
 #                                    mosquitto nats)
 # Writes raw results to $OUT (default /tmp/blazemq-compare.jsonl) and prints the harness's table.
+# Before the measured rounds of each workload every broker gets WARMUP (default 1) unrecorded runs of it: the
+# harness's runs are short (20-200 k messages, often under a second), so a broker's first run also measures its
+# JIT (V8, the JVM, BEAM) and its first segment/queue files; the peers are started fresh for every workload.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS=${1:-3}
 WORKLOADS=${WORKLOADS:-W4n}
 PEERS=${PEERS:-}
+WARMUP=${WARMUP:-1}
 SHARED=${SHARED:-../shared/bench/brokers}
 OUT=${OUT:-/tmp/blazemq-compare.jsonl}
 [ -d "$SHARED/harness" ] || { echo "no $SHARED: the shared benchmark is not next to the project" >&2; exit 1; }
@@ -30,6 +34,11 @@ port_of() { node -e "console.log(JSON.parse(require('fs').readFileSync('$data/po
 BSTOMP=$(port_of stomp)
 BMQTT=$(port_of mqtt)
 
+warm_up() {
+  [ "$WARMUP" -gt 0 ] || return 0
+  node "$SHARED/harness/run.mjs" --target "$1" --workload "$2" --runs "$WARMUP" --label warm-up >/dev/null 2>&1
+}
+
 for wl in $WORKLOADS; do
   case $wl in
     W4*) proto=stomp; peers=${PEERS:-activemq rabbitmq}; ours="stomp://127.0.0.1:$BSTOMP" ;;
@@ -39,10 +48,12 @@ for wl in $WORKLOADS; do
     if [ $proto = stomp ]; then port=${STOMP_PORT[$p]:-}; else port=${MQTT_PORT[$p]:-}; fi
     [ -n "$port" ] || continue
     "$SHARED/peers/start-$p.sh" >/dev/null
+    warm_up "$proto://127.0.0.1:$port" "$wl"
     node "$SHARED/harness/run.mjs" --target "$proto://127.0.0.1:$port" --workload "$wl" --runs "$ROUNDS" \
       --broker "$p" --label "$p" --out "$OUT" >/dev/null
     "$SHARED/peers/stop-$p.sh" >/dev/null
   done
+  warm_up "$ours" "$wl"
   node "$SHARED/harness/run.mjs" --target "$ours" --workload "$wl" --runs "$ROUNDS" \
     --broker-pid "$BPID" --label blazemq --out "$OUT" >/dev/null
 done

@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // Native-protocol workloads (issue 6): starts BlazeMQ (the built dist/) with only the native listener and
 // runs producer and consumers in separate processes (native-worker.mjs). Prints one table.
-//   node bench/native.mjs [--only q1k,q128,q1kb,q128b,q1klib,fan1k,fan128,p1k] [--runs N] [--port N (a running broker)]
+//   node bench/native.mjs [--only q1k,q128,q1kb,q128b,q1klib,fan1k,fan128,p1k] [--runs N] [--warmup N] [--port N (a running broker)]
+// --warmup N (default 1): unrecorded runs of each workload first, so the figures are of a warmed-up broker
+// (a run is ~0.5 s, and the first one measures V8's JIT as much as the broker: 60-100 k against 150-200 k).
 import { worker as libWorker, startBroker as startLibBroker } from './lib/broker.mjs';
 import { percentiles } from './lib/clock.mjs';
 
@@ -10,6 +12,7 @@ for (let i = 2; i < process.argv.length; i++) {
   if (process.argv[i].startsWith('--')) args[process.argv[i].slice(2)] = process.argv[i + 1];
 }
 const runs = Number(args.runs ?? 1);
+const warmup = Number(args.warmup ?? 1);
 
 const WORKLOADS = {
   q1k: {
@@ -150,6 +153,7 @@ try {
   for (const name of only) {
     const wl = WORKLOADS[name];
     const results = [];
+    for (let r = 0; r < warmup; r++) await runOnce(broker.port, wl, `w${r}`);
     for (let r = 0; r < runs; r++) results.push(await runOnce(broker.port, wl, r));
     const rates = results.map((x) => x.rate);
     rows.push({

@@ -4,7 +4,7 @@
 // workload. For the side-by-side comparison with ActiveMQ, RabbitMQ, Mosquitto and NATS see bench/compare.sh
 // and docs/PERFORMANCE.md.
 //   node bench/run.mjs [--only queue,queue128,persistent,fanout,latency,mqtt-w1,mqtt-w2,mqtt-w3,mqtt-w5,sse-fanout,rest-post]
-//                      [--runs N] [--messages N] [--target stomp://127.0.0.1:PORT --mqtt-port PORT --http-port PORT]
+//                      [--runs N] [--warmup N (default 1)] [--messages N] [--target stomp://127.0.0.1:PORT --mqtt-port PORT --http-port PORT]
 //                      (--target: a broker already running)
 // The web workloads (sse-fanout, sse-fanout-400, rest-post, rest-post-v1) are in bench/web.mjs.
 import { readFileSync } from 'node:fs';
@@ -17,6 +17,9 @@ for (let i = 2; i < process.argv.length; i++) {
   if (process.argv[i].startsWith('--')) args[process.argv[i].slice(2)] = process.argv[i + 1];
 }
 const runs = Number(args.runs ?? 3);
+// Unrecorded runs of each workload before the measured ones (the first run of a fresh broker also measures
+// V8's JIT warming up), as bench/compare.sh does for every broker.
+const warmup = Number(args.warmup ?? 1);
 const only = (
   args.only ?? 'queue,queue128,persistent,fanout,latency,mqtt-w1,mqtt-w2,mqtt-w3,mqtt-w5,sse-fanout,rest-post'
 ).split(',');
@@ -261,6 +264,8 @@ try {
     // --messages N: longer runs for steadier A/B figures (the rate and CPU are per message).
     const wl = args.messages ? { ...WORKLOADS[name], messages: Number(args.messages) } : WORKLOADS[name];
     const results = [];
+    for (let r = 0; r < warmup; r++)
+      await (wl.run ? wl.run(target, wl, `w${r}`, { peakRss }) : runOnce(target, wl, `w${r}`));
     for (let r = 0; r < runs; r++) {
       results.push(await (wl.run ? wl.run(target, wl, r, { peakRss }) : runOnce(target, wl, r)));
     }

@@ -131,6 +131,45 @@ describe('PUBLISH decoder fast path', () => {
     const p = decodeOne(bytes, 4) as IPublishPacket;
     expect((p.payload as Buffer).buffer).toBe(bytes.buffer);
   });
+
+  it('decodes repeated and changing topics right on one connection, whatever happens to earlier reads', () => {
+    // The decoder remembers the last topic's bytes: a topic that differs in one byte, a prefix, the same
+    // length, or a read buffer reused afterwards must never give back the remembered name by mistake.
+    const topicArb = fc.constantFrom(
+      'a/b',
+      'a/c',
+      'a/bc',
+      'a',
+      'b/b',
+      'é/ü',
+      'x'.repeat(300),
+      'x'.repeat(299) + 'y',
+    );
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(topicArb, fc.constantFrom(0, 1) as fc.Arbitrary<0 | 1>), { maxLength: 12 }),
+        (list) => {
+          const d = new MqttDecoder(1 << 20);
+          d.version = 4;
+          for (const [topic, qos] of list) {
+            const bytes = generate({
+              cmd: 'publish',
+              topic,
+              payload: Buffer.from('p'),
+              qos,
+              messageId: 7,
+              dup: false,
+              retain: false,
+            });
+            d.push(bytes);
+            const p = d.next() as IPublishPacket;
+            expect(p.topic).toBe(topic);
+            bytes.fill(0x41);
+          }
+        },
+      ),
+    );
+  });
 });
 
 describe('ack decoder fast path', () => {

@@ -77,11 +77,48 @@ const ACK_CMD: ReadonlyArray<AckCmd | undefined> = (() => {
   return t;
 })();
 
+/** Topic names longer than this are decoded every time rather than remembered. */
+const MAX_REMEMBERED_TOPIC = 256;
+
+/**
+ * The last topic name a connection published to, with its bytes. A publisher usually repeats one topic:
+ * comparing a few dozen bytes is cheaper than decoding them again, and handing back the same string lets
+ * later steps (name checks, the address cache) find it at once. The bytes are a copy, so that they do
+ * not keep a socket read alive.
+ */
+class LastTopic {
+  private bytes: Buffer = EMPTY;
+  private name = '';
+
+  of(buf: Buffer, from: number, to: number): string {
+    const n = to - from;
+    const known = this.bytes;
+    if (n === known.length && n > 0) {
+      let i = 0;
+      while (i < n && buf[from + i] === known[i]) i++;
+      if (i === n) return this.name;
+    }
+    const name = buf.toString('utf8', from, to);
+    if (n <= MAX_REMEMBERED_TOPIC) {
+      this.name = name;
+      this.bytes = Buffer.from(buf.subarray(from, to));
+    }
+    return name;
+  }
+}
+
 /**
  * PUBLISH (3.3) from `start` (fixed header byte) with its variable header at `at` and its end at `end`,
  * or null to let mqtt-packet decide (properties present, or malformed).
  */
-function fastPublish(buf: Buffer, start: number, at: number, end: number, v5: boolean): Packet | null {
+function fastPublish(
+  buf: Buffer,
+  start: number,
+  at: number,
+  end: number,
+  v5: boolean,
+  lastTopic: LastTopic,
+): Packet | null {
   const flags = buf[start]!;
   const remaining = end - at;
   const qos = (flags >> 1) & 3;
@@ -89,7 +126,7 @@ function fastPublish(buf: Buffer, start: number, at: number, end: number, v5: bo
   if (at + 2 > end) return null;
   const topicEnd = at + 2 + ((buf[at]! << 8) | buf[at + 1]!);
   if (topicEnd > end) return null;
-  const topic = buf.toString('utf8', at + 2, topicEnd);
+  const topic = lastTopic.of(buf, at + 2, topicEnd);
   at = topicEnd;
   let messageId: number | undefined;
   if (qos > 0) {
@@ -128,6 +165,7 @@ export class MqttDecoder {
   private packet: Packet | null = null;
   private error: Error | null = null;
   private v5 = false;
+  private readonly lastTopic = new LastTopic();
 
   /** `maxPacketSize`: whole packet, fixed header included (3.1.2.11). */
   constructor(public maxPacketSize: number) {
@@ -196,7 +234,7 @@ export class MqttDecoder {
     this.pos = start + total;
     const first = buf[start]!;
     if ((first & 0xf0) === 0x30) {
-      const p = fastPublish(buf, start, i, start + total, this.v5);
+      const p = fastPublish(buf, start, i, start + total, this.v5, this.lastTopic);
       if (p !== null) return p;
     } else if (total === 4) {
       const cmd = ACK_CMD[first];

@@ -13,6 +13,8 @@ import { isStoreFailure, type MqttSession } from '../session.js';
 import { checkTopicName, topicToName } from '../topics.js';
 
 let retainedSeq = 0;
+/** The last topic name that passed `checkTopicName` (the check depends on the name only). */
+let lastValidTopic = '';
 
 export function handlePublish(session: MqttSession, packet: IPublishPacket): void {
   const limits = session.settings.limits;
@@ -26,7 +28,10 @@ export function handlePublish(session: MqttSession, packet: IPublishPacket): voi
     if (props.subscriptionIdentifier !== undefined)
       throw new MqttError(RC.PROTOCOL_ERROR, 'Subscription Identifier in a PUBLISH from a client');
   }
-  checkTopicName(topic);
+  if (topic !== lastValidTopic) {
+    checkTopicName(topic);
+    lastValidTopic = topic;
+  }
   if (qos > limits.maximumQoS) throw new MqttError(RC.QOS_NOT_SUPPORTED, `QoS ${qos} not supported`);
   const state = session.state;
   const packetId = packet.messageId ?? 0;

@@ -228,18 +228,24 @@ function utf8Length(s: string): number {
   return n;
 }
 
-// The last string measured: a queue's messages all carry the same address string, so its length is
-// known without scanning it again for every delivery.
-let measured = '';
-let measuredLength = 0;
-
 function strField(s: string | undefined): number {
   if (s === undefined || s.length === 0) return 0;
-  if (s !== measured) {
-    measured = s;
-    measuredLength = utf8Length(s);
+  const n = utf8Length(s);
+  return 1 + varintSize(n) + n;
+}
+
+// The last address measured: a queue's messages all carry the same address string, so its length is
+// known without scanning it again for every delivery (kept apart from the other strings, which differ
+// per message and would evict it).
+let measuredAddress = '';
+let measuredAddressField = 0;
+
+function addressField(address: string): number {
+  if (address !== measuredAddress) {
+    measuredAddress = address;
+    measuredAddressField = strField(address);
   }
-  return 1 + varintSize(measuredLength) + measuredLength;
+  return measuredAddressField;
 }
 
 /**
@@ -320,7 +326,7 @@ export function messageSize(m: Message): number {
   if (m === sizedMessage) return sizedBytes;
   const bodyLen = m.body.length;
   let size = 0;
-  size += strField(m.address);
+  size += addressField(m.address);
   if (bodyLen > 0) size += 1 + varintSize(bodyLen) + bodyLen;
   if (m.persistent) size += 2;
   if (m.priority !== 4) size += 1 + varintSize(m.priority);

@@ -37,9 +37,17 @@ const EMPTY = Buffer.alloc(0);
  * joined into a buffer of its own) stays a view.
  */
 export function ownPayload(payload: Buffer): Buffer {
-  if (payload.length === 0) return EMPTY;
-  if (payload.length * 2 >= payload.buffer.byteLength) return payload;
-  return Buffer.from(payload);
+  return payloadOf(payload, 0, payload.length);
+}
+
+/** `ownPayload` of bytes [start, end) of `buf`, without making a view of them first when they are copied. */
+function payloadOf(buf: Buffer, start: number, end: number): Buffer {
+  const n = end - start;
+  if (n === 0) return EMPTY;
+  if (n * 2 >= buf.buffer.byteLength) return buf.subarray(start, end);
+  const out = Buffer.allocUnsafe(n);
+  buf.copy(out, 0, start, end);
+  return out;
 }
 
 /** What the fast path returns: the fields mqtt-packet would set for a PUBLISH without properties. */
@@ -144,7 +152,7 @@ function fastPublish(
     (flags & 0x08) !== 0,
     (flags & 0x01) !== 0,
     topic,
-    ownPayload(buf.subarray(at, end)),
+    payloadOf(buf, at, end),
     messageId,
     remaining,
   );

@@ -4,6 +4,7 @@
  * changes nothing.
  */
 import { BlazeError } from '../util/errors.js';
+import { ownBytes } from '../util/own-bytes.js';
 import { type Address, parseAddress } from './address.js';
 import {
   type ConnectOptions,
@@ -116,10 +117,13 @@ export class Connection implements CoreConnection, SubscriptionOwner {
     const id = broker.nextMessageId();
     this.lastMessageId = id;
     const timestamp = broker.clock.now();
+    // The message outlives this call (queues, transactions, subscribers' buffers): it must not pin the
+    // socket read its body may be a view of (util/own-bytes.ts).
+    const body = ownBytes(init.body);
     if (tx !== undefined) {
       for (let i = 0; i < targets.length; i++) {
         const target = targets[i]!;
-        tx.sends.push({ target, message: this.makeMessage(init, id, target.canonical, timestamp) });
+        tx.sends.push({ target, message: this.makeMessage(init, body, id, target.canonical, timestamp) });
       }
       return RESOLVED;
     }
@@ -129,7 +133,7 @@ export class Connection implements CoreConnection, SubscriptionOwner {
     const outer = flow.begin();
     for (let i = 0; i < targets.length; i++) {
       const target = targets[i]!;
-      broker.route(target, this.makeMessage(init, id, target.canonical, timestamp));
+      broker.route(target, this.makeMessage(init, body, id, target.canonical, timestamp));
     }
     const wait = flow.end(outer);
     const durable =
@@ -156,12 +160,18 @@ export class Connection implements CoreConnection, SubscriptionOwner {
     return new BlazeError('NOT_FOUND', `temporary destination ${target.canonical} does not exist`);
   }
 
-  private makeMessage(init: MessageInit, id: string, address: string, timestamp: number): Message {
+  private makeMessage(
+    init: MessageInit,
+    body: Uint8Array,
+    id: string,
+    address: string,
+    timestamp: number,
+  ): Message {
     const expiration = init.expiration;
     return {
       id,
       address,
-      body: init.body,
+      body,
       properties: init.properties ?? NO_PROPERTIES,
       persistent: init.persistent === true,
       priority: priorityOf(init.priority),

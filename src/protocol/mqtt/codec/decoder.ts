@@ -21,6 +21,7 @@
  */
 import type { IPublishPacket, Packet, Parser } from 'mqtt-packet';
 import { parser } from 'mqtt-packet';
+import { ownBytesOf } from '../../../util/own-bytes.js';
 import { MqttError, RC } from '../reason-codes.js';
 
 export type ProtocolVersion = 3 | 4 | 5;
@@ -28,26 +29,14 @@ export type ProtocolVersion = 3 | 4 | 5;
 const EMPTY = Buffer.alloc(0);
 
 /**
- * `payload` (a view into a socket read) as a Buffer the message may keep. A zero-copy view keeps the
- * whole read (64 KiB) alive for as long as the message lives, and a message is kept for a while whenever
- * it is buffered for a paused subscriber, stored or retained: one retained 256 B message then pinned
- * 64 KiB, and V8 frees such a read only after a full GC once a view of it survived two scavenges
- * (docs/PERFORMANCE.md, "Broker: MQTT", RSS). So a payload under half of its memory is copied (small
- * ones into Node's shared 8 KiB pool); one that fills most of it (a large packet, which the decoder
- * joined into a buffer of its own) stays a view.
+ * `payload` (a view into a socket read) as a Buffer the message may keep (util/own-bytes.ts): a small
+ * payload is copied out of its read, so that a retained or buffered message does not pin 64 KiB (V8 frees
+ * such a read only after a full GC once a view of it survived two scavenges: docs/PERFORMANCE.md,
+ * "Broker: MQTT", RSS). Done here rather than only in the core because retained messages are kept by the
+ * MQTT layer itself.
  */
 export function ownPayload(payload: Buffer): Buffer {
-  return payloadOf(payload, 0, payload.length);
-}
-
-/** `ownPayload` of bytes [start, end) of `buf`, without making a view of them first when they are copied. */
-function payloadOf(buf: Buffer, start: number, end: number): Buffer {
-  const n = end - start;
-  if (n === 0) return EMPTY;
-  if (n * 2 >= buf.buffer.byteLength) return buf.subarray(start, end);
-  const out = Buffer.allocUnsafe(n);
-  buf.copy(out, 0, start, end);
-  return out;
+  return ownBytesOf(payload, 0, payload.length);
 }
 
 /** What the fast path returns: the fields mqtt-packet would set for a PUBLISH without properties. */
@@ -152,7 +141,7 @@ function fastPublish(
     (flags & 0x08) !== 0,
     (flags & 0x01) !== 0,
     topic,
-    payloadOf(buf, at, end),
+    ownBytesOf(buf, at, end),
     messageId,
     remaining,
   );

@@ -31,6 +31,7 @@ import {
   httpMessaging,
   type SseEndpoint,
   sseEndpoint,
+  upgradeOriginCheck,
   type V1Api,
   v1Api,
 } from './protocol/http/index.js';
@@ -320,6 +321,7 @@ export async function startBroker(config: BlazeConfig, options: StartOptions = {
         maxConnections: config.limits.maxConnections,
         transport: { inputTurnBytes: config.limits.inputTurnBytes },
         logger: httpLog,
+        allowOrigin: upgradeOriginCheck(config.http.cors),
       });
       ws = gateway;
       cleanups.push(() => gateway.close());

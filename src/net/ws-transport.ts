@@ -163,6 +163,11 @@ export interface WsGatewayOptions {
   maxConnections: number;
   logger: Logger;
   transport?: Omit<WsTransportOptions, 'messageType'>;
+  /**
+   * Whether the page (or program) asking for the upgrade may have it; refused with 403 otherwise. The
+   * broker passes the HTTP layer's Origin policy (protocol/http/cors.ts `upgradeOriginAllowed`).
+   */
+  allowOrigin?: (req: IncomingMessage) => boolean;
 }
 
 export type UpgradeDecision = { route: WsRoute; subprotocol: string } | { status: number; reason: string };
@@ -201,7 +206,14 @@ export interface WsGateway {
 
 function refuse(socket: Duplex, status: number, reason: string): void {
   const body = JSON.stringify({ error: reason });
-  const text = status === 404 ? 'Not Found' : status === 503 ? 'Service Unavailable' : 'Bad Request';
+  const text =
+    status === 404
+      ? 'Not Found'
+      : status === 503
+        ? 'Service Unavailable'
+        : status === 403
+          ? 'Forbidden'
+          : 'Bad Request';
   socket.end(
     `HTTP/1.1 ${status} ${text}\r\nconnection: close\r\ncontent-type: application/json; charset=utf-8\r\n` +
       `content-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
@@ -292,6 +304,12 @@ export function createWsGateway(options: WsGatewayOptions): WsGateway {
         return;
       }
       const { route } = decision;
+      if (options.allowOrigin !== undefined && !options.allowOrigin(req)) {
+        const origin = req.headers.origin;
+        log.info({ path, origin }, 'upgrade refused: origin not allowed');
+        refuse(socket, 403, `origin ${origin} is not allowed (http.cors.allowedOrigins)`);
+        return;
+      }
       if (!accepting || (perRoute.get(route) ?? 0) >= options.maxConnections) {
         if (accepting) log.warn({ path, maxConnections: options.maxConnections }, 'limit reached');
         refuse(socket, 503, accepting ? 'connection limit reached' : 'broker is stopping');

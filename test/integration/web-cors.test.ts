@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import { type BrokerProcess, startBroker } from './helpers/broker.js';
 
 const run = promisify(execFile);
@@ -227,6 +228,41 @@ describe('actual requests', () => {
   });
 });
 
+/** How a WebSocket handshake to `port` ends when the client sends `origin` (none: not a browser). */
+function upgrade(port: number, path: string, protocol: string, origin?: string): Promise<number | 'open'> {
+  return new Promise((resolve) => {
+    const ws = new WebSocket(`ws://127.0.0.1:${port}${path}`, [protocol], origin ? { origin } : {});
+    ws.on('unexpected-response', (_req, res) => {
+      resolve(res.statusCode ?? 0);
+      res.resume();
+      ws.terminate();
+    });
+    ws.on('open', () => {
+      resolve('open');
+      ws.close();
+    });
+    ws.on('error', () => undefined);
+  });
+}
+
+describe('WebSocket upgrades and Origin (RFC 6455 §10.2)', () => {
+  it('refuses a page of another origin on every WebSocket endpoint with 403', async () => {
+    for (const [path, protocol] of [
+      ['/stomp', 'v12.stomp'],
+      ['/mqtt', 'mqtt'],
+      ['/native', 'blazemq.v1'],
+    ] as const) {
+      expect(await upgrade(broker.http, path, protocol, EVIL)).toBe(403);
+    }
+  });
+
+  it('accepts an allowed origin, the broker own origin, and clients that send no Origin', async () => {
+    expect(await upgrade(broker.http, '/stomp', 'v12.stomp', APP)).toBe('open');
+    expect(await upgrade(broker.http, '/stomp', 'v12.stomp', base())).toBe('open');
+    expect(await upgrade(broker.http, '/mqtt', 'mqtt')).toBe('open');
+  });
+});
+
 describe('default configuration (no http.cors)', () => {
   let plain: BrokerProcess;
   beforeAll(async () => {
@@ -261,5 +297,11 @@ describe('default configuration (no http.cors)', () => {
     expect(read.status).toBe(200);
     expect(read.headers['access-control-allow-origin']).toBeUndefined();
     expect(read.headers.vary).toBeUndefined();
+  });
+
+  it('takes WebSockets only from its own pages and from clients that send no Origin', async () => {
+    expect(await upgrade(plain.http, '/stomp', 'v12.stomp', APP)).toBe(403);
+    expect(await upgrade(plain.http, '/stomp', 'v12.stomp', `http://127.0.0.1:${plain.http}`)).toBe('open');
+    expect(await upgrade(plain.http, '/stomp', 'v12.stomp')).toBe('open');
   });
 });

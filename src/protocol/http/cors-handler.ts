@@ -4,7 +4,7 @@
  * later `writeHead`) and lets the next handler answer.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { type CorsConfig, corsDecision, corsPolicy } from './cors.js';
+import { type CorsConfig, corsDecision, corsPolicy, upgradeOriginAllowed } from './cors.js';
 import { errorBody, HttpError } from './errors.js';
 import { sendJson } from './reply.js';
 
@@ -44,4 +44,15 @@ export function corsHandler(config: CorsConfig): (req: IncomingMessage, res: Ser
     req.resume();
     return true;
   };
+}
+
+/** The Origin rule for WebSocket upgrades (cors.ts `upgradeOriginAllowed`) on node:http requests. */
+export function upgradeOriginCheck(config: CorsConfig): (req: IncomingMessage) => boolean {
+  const policy = corsPolicy(config);
+  return (req) =>
+    upgradeOriginAllowed(policy, {
+      origin: header(req, 'origin'),
+      host: header(req, 'host'),
+      fetchSite: header(req, 'sec-fetch-site'),
+    });
 }

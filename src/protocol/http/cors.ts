@@ -127,6 +127,9 @@ export interface CorsRequest {
   requestPrivateNetwork: string | undefined;
 }
 
+/** What tells where a request comes from. */
+export type OriginFacts = Pick<CorsRequest, 'origin' | 'host' | 'fetchSite'>;
+
 export type CorsDecision =
   /** Let the handlers answer, with these headers added (possibly none). */
   | { readonly kind: 'pass'; readonly headers: Readonly<Record<string, string>> }
@@ -141,7 +144,7 @@ export type CorsDecision =
 const NONE: CorsDecision = Object.freeze({ kind: 'pass', headers: Object.freeze({}) });
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
-function sameOrigin(r: CorsRequest): boolean {
+function sameOrigin(r: OriginFacts): boolean {
   if (r.fetchSite !== undefined) return r.fetchSite === 'same-origin' || r.fetchSite === 'none';
   if (r.origin === undefined || r.host === undefined) return false;
   // Browsers without Fetch Metadata: compare with the Host the page addressed. A same-origin POST under
@@ -184,6 +187,20 @@ function requestedHeaders(text: string | undefined): string | undefined {
 
 function refuse(reason: string): CorsDecision {
   return { kind: 'answer', status: 403, headers: {}, reason };
+}
+
+/**
+ * Whether a WebSocket upgrade may proceed. RFC 6455 §10.2: a browser always sends `Origin` with a
+ * WebSocket handshake and the server is the only one who can refuse a page of another origin, since the
+ * same-origin policy does not apply to WebSockets. Without this, any web page open in a browser on the
+ * broker's host (or on its network) could connect to `ws://broker:8161/stomp` and publish or consume with
+ * whatever the broker grants an unauthenticated or cached-credential connection. So: no `Origin` (not a
+ * browser: the protocol's own authentication decides), the broker's own origin, or an origin of
+ * `http.cors.allowedOrigins` (`*` for any).
+ */
+export function upgradeOriginAllowed(policy: CorsPolicy, r: OriginFacts): boolean {
+  if (r.origin === undefined || sameOrigin(r)) return true;
+  return allowed(policy, r.origin);
 }
 
 /** What to do with one request. Pure. */

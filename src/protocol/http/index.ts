@@ -29,8 +29,9 @@ export {
   corsMethods,
   corsPolicy,
   DEFAULT_CORS_CONFIG,
+  upgradeOriginAllowed,
 } from './cors.js';
-export { corsHandler } from './cors-handler.js';
+export { corsHandler, upgradeOriginCheck } from './cors-handler.js';
 export { CredentialCache, type CredentialCacheOptions } from './credential-cache.js';
 export { errorBody, HttpError, toHttpError } from './errors.js';
 export { messageHeaders, toMessageInit } from './mapping.js';

@@ -13,6 +13,7 @@ import {
   corsMethods,
   corsPolicy,
   DEFAULT_CORS_CONFIG,
+  upgradeOriginAllowed,
 } from '../../../src/protocol/http/cors.js';
 import { isBlazeError } from '../../../src/util/errors.js';
 
@@ -224,5 +225,33 @@ describe('configuration (http.cors)', () => {
     expect(message({ http: { cors: { allowedOrigins: ['*'], allowCredentials: true } } })).toContain(
       'cannot be combined',
     );
+  });
+});
+
+describe('WebSocket upgrades (upgradeOriginAllowed)', () => {
+  const facts = (origin: string | undefined, fetchSite?: string) => ({
+    origin,
+    host: 'broker:8161',
+    fetchSite,
+  });
+
+  it('lets through clients without Origin, the broker own pages and allowed origins', () => {
+    expect(upgradeOriginAllowed(policy(), facts(undefined))).toBe(true);
+    expect(upgradeOriginAllowed(policy(), facts('http://broker:8161'))).toBe(true);
+    expect(upgradeOriginAllowed(policy(), facts('http://other:1', 'same-origin'))).toBe(true);
+    expect(upgradeOriginAllowed(policy(), facts(APP, 'cross-site'))).toBe(true);
+    expect(
+      upgradeOriginAllowed(policy({ allowedOrigins: ['*'] }), facts('https://x.test', 'cross-site')),
+    ).toBe(true);
+  });
+
+  it('refuses every other page, by default all cross-origin ones', () => {
+    expect(upgradeOriginAllowed(policy(), facts('https://evil.test', 'cross-site'))).toBe(false);
+    expect(upgradeOriginAllowed(policy(), facts('https://evil.test'))).toBe(false);
+    expect(upgradeOriginAllowed(policy({ allowedOrigins: [] }), facts(APP, 'cross-site'))).toBe(false);
+    // Fetch Metadata wins over a Host that happens to match.
+    expect(
+      upgradeOriginAllowed(policy({ allowedOrigins: [] }), facts('http://broker:8161', 'cross-site')),
+    ).toBe(false);
   });
 });

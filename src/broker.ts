@@ -19,8 +19,8 @@ import {
 import { staticAssets } from './admin/static.js';
 import { type BlazeConfig, usersFilePath } from './config/schema.js';
 import { type BlazeCore, createBrokerCore } from './core/index.js';
-import { type Listener, listen } from './net/listener.js';
-import { listenTls } from './net/tls-listener.js';
+import { type Listener, type ListenOptions, listen } from './net/listener.js';
+import { listenTls, type TlsFiles } from './net/tls-listener.js';
 import { createWsGateway, type WsGateway, type WsRoute } from './net/ws-transport.js';
 import { authenticateRequest } from './protocol/http/auth.js';
 import {
@@ -58,9 +58,20 @@ import { MemoryStore } from './store/memory/index.js';
 import { BlazeError } from './util/errors.js';
 import { type Logger, silentLogger } from './util/logger.js';
 
+/** Bound port of each listener that is on. */
+export interface ListenerPorts {
+  stomp?: number;
+  mqtt?: number;
+  http?: number;
+  native?: number;
+  nativeTls?: number;
+  stompTls?: number;
+  mqttTls?: number;
+}
+
 export interface RunningBroker {
   /** Bound ports of the listeners that are on. */
-  readonly ports: { stomp?: number; mqtt?: number; http?: number; native?: number; nativeTls?: number };
+  readonly ports: ListenerPorts;
   /** Address the protocol listeners are bound to (after the loopback rule). */
   readonly host: string;
   readonly core: BlazeCore;
@@ -120,7 +131,7 @@ export async function startBroker(config: BlazeConfig, options: StartOptions = {
   const logger = options.logger ?? silentLogger;
   let state: BrokerState = 'starting';
   const started = Date.now();
-  const ports: { stomp?: number; mqtt?: number; http?: number; native?: number; nativeTls?: number } = {};
+  const ports: ListenerPorts = {};
   // Everything opened so far, closed in reverse if a later step fails.
   const cleanups: Array<() => Promise<void>> = [];
   const unwind = async () => {
@@ -155,6 +166,46 @@ export async function startBroker(config: BlazeConfig, options: StartOptions = {
     });
     cleanups.push(() => core.shutdown());
 
+    /** The certificate files of a TLS listener, checked once it is asked for. */
+    const tlsFiles = (listener: string): TlsFiles => {
+      const { cert, key, ca, clientCertificates } = config.tls;
+      if (cert === undefined || key === undefined) {
+        throw new BlazeError('CONFIG', `listeners.${listener} needs tls.cert and tls.key (PEM files)`);
+      }
+      if (clientCertificates === 'none') return { cert, key };
+      if (ca === undefined) {
+        throw new BlazeError(
+          'CONFIG',
+          'tls.clientCertificates: require needs tls.ca (PEM file of the client CAs)',
+        );
+      }
+      return { cert, key, clientCa: ca };
+    };
+    // TCP and TLS listeners beyond the first of each protocol, stopped and closed with the others.
+    const tlsListeners: Listener[] = [];
+    const listenSecure = async (
+      listener: 'stompTls' | 'mqttTls' | 'nativeTls',
+      name: string,
+      port: number,
+      protocol: ListenOptions['protocol'],
+    ): Promise<Listener> => {
+      const l = await listenTls({
+        name,
+        host,
+        port,
+        maxConnections: config.limits.maxConnections,
+        transport: { inputTurnBytes: config.limits.inputTurnBytes },
+        logger,
+        protocol,
+        tls: tlsFiles(listener),
+      });
+      tlsListeners.push(l);
+      cleanups.push(() => l.close());
+      ports[listener] = l.port;
+      logger.info({ protocol: name, host, port: l.port }, 'listening');
+      return l;
+    };
+
     // One factory per protocol, shared by its TCP listener and its WebSocket endpoint.
     const stompFactory = stompProtocol({
       core,
@@ -179,11 +230,18 @@ export async function startBroker(config: BlazeConfig, options: StartOptions = {
       ports.stomp = stomp.port;
       logger.info({ protocol: 'stomp', host, port: stomp.port }, 'listening');
     }
+    if (config.listeners.stompTls !== 'off') {
+      await listenSecure('stompTls', 'stomp-tls', config.listeners.stompTls, stompFactory);
+    }
 
     let mqtt: Listener | undefined;
     let mqttFactory: MqttProtocol | undefined;
     // MQTT over WebSocket shares the session registry with the TCP listener, so it needs the same setup.
-    if (config.listeners.mqtt !== 'off' || config.listeners.http !== 'off') {
+    if (
+      config.listeners.mqtt !== 'off' ||
+      config.listeners.mqttTls !== 'off' ||
+      config.listeners.http !== 'off'
+    ) {
       // Retained messages and persistent sessions are stored with the messages, in the core's store
       // (docs/STORAGE.md), and come back before the listener accepts anyone.
       const mqttLog = logger.child({ protocol: 'mqtt' });
@@ -218,12 +276,14 @@ export async function startBroker(config: BlazeConfig, options: StartOptions = {
         ports.mqtt = mqtt.port;
         logger.info({ protocol: 'mqtt', host, port: mqtt.port }, 'listening');
       }
+      if (config.listeners.mqttTls !== 'off') {
+        await listenSecure('mqttTls', 'mqtt-tls', config.listeners.mqttTls, protocol);
+      }
     }
 
     // Native protocol (docs/NATIVE.md): one factory for TCP, TLS and WebSocket, so that duplicate
     // detection (producer sequences, stored with the messages) is shared by every connection.
     let native: Listener | undefined;
-    let nativeTls: Listener | undefined;
     let nativeFactory: NativeProtocol | undefined;
     // Bearer tokens are issued by the HTTP endpoint (POST /v1/auth/token); a native Connect may carry one.
     let tokenAuthenticator: ReturnType<typeof createHttpAuthenticator> | undefined;
@@ -262,20 +322,7 @@ export async function startBroker(config: BlazeConfig, options: StartOptions = {
         logger.info({ protocol: 'native', host, port: l.port }, 'listening');
       }
       if (config.listeners.nativeTls !== 'off') {
-        const { cert, key } = config.tls;
-        if (cert === undefined || key === undefined) {
-          throw new BlazeError('CONFIG', 'listeners.nativeTls needs tls.cert and tls.key (PEM files)');
-        }
-        const l = await listenTls({
-          ...common,
-          name: 'native-tls',
-          port: config.listeners.nativeTls,
-          tls: { cert, key },
-        });
-        nativeTls = l;
-        cleanups.push(() => l.close());
-        ports.nativeTls = l.port;
-        logger.info({ protocol: 'native-tls', host, port: l.port }, 'listening');
+        await listenSecure('nativeTls', 'native-tls', config.listeners.nativeTls, nativeFactory);
       }
     }
 
@@ -417,7 +464,7 @@ export async function startBroker(config: BlazeConfig, options: StartOptions = {
       stomp?.stopAccepting();
       mqtt?.stopAccepting();
       native?.stopAccepting();
-      nativeTls?.stopAccepting();
+      for (const l of tlsListeners) l.stopAccepting();
       options.inProcess?.stopAccepting();
       ws?.stopAccepting();
       // Messages held by /v1 receive leases go back to their queues while the core can still record it.
@@ -430,7 +477,7 @@ export async function startBroker(config: BlazeConfig, options: StartOptions = {
       await stomp?.close();
       await mqtt?.close();
       await native?.close();
-      await nativeTls?.close();
+      for (const l of tlsListeners) await l.close();
       await options.inProcess?.close();
       await ws?.close();
       rest?.close();

@@ -31,7 +31,7 @@ type DeepPartial<T> = T extends readonly (infer U)[]
 /** A configuration document, as in a config file (validated the same way); every key optional. */
 export type BrokerConfigInput = DeepPartial<BlazeConfig>;
 
-export type ListenerName = 'stomp' | 'mqtt' | 'http' | 'native' | 'nativeTls';
+export type ListenerName = 'stomp' | 'mqtt' | 'http' | 'native' | 'nativeTls' | 'stompTls' | 'mqttTls';
 
 export interface BrokerOptions {
   /** The vm:// name; default `embedded-<n>`, the first one not registered in this process. */
@@ -51,6 +51,8 @@ const ALL_OFF: Record<ListenerName, PortSetting> = {
   http: 'off',
   native: 'off',
   nativeTls: 'off',
+  stompTls: 'off',
+  mqttTls: 'off',
 };
 
 export class Broker {

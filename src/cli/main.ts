@@ -55,6 +55,8 @@ program
   .option('--mqtt <port>', 'MQTT port, or "off" (default 1883)')
   .option('--native <port>', 'native protocol port, or "off" (default 61616)')
   .option('--native-tls <port>', 'native protocol over TLS port (tls.cert, tls.key), or "off" (default)')
+  .option('--stomp-tls <port>', 'STOMP over TLS port (tls.cert, tls.key), or "off" (default)')
+  .option('--mqtt-tls <port>', 'MQTT over TLS port (tls.cert, tls.key), or "off" (default)')
   .option('--log-level <level>', 'trace, debug, info, warn, error, fatal or silent (default info)')
   .option('--ports-file <file>', 'write the bound ports as JSON to this file once listening')
   // Loaded on demand: `user` commands should not pay for loading the whole broker.

@@ -10,7 +10,7 @@ import { createLogger } from './logger.js';
 export interface StartFlags extends FlagOverrides {
   config?: string;
   /**
-   * Written as `{"stomp":N,"mqtt":K,"http":M,"native":P,"nativeTls":Q}` (listeners that are on) once every
+   * Written as `{"stomp":N,"mqtt":K,"http":M,"native":P,"nativeTls":Q,...}` (listeners that are on) once every
    * listener is bound (for tests and supervisors).
    */
   portsFile?: string;

@@ -24,6 +24,8 @@ export interface FlagOverrides {
   mqtt?: string;
   native?: string;
   nativeTls?: string;
+  stompTls?: string;
+  mqttTls?: string;
   logLevel?: string;
 }
 
@@ -73,6 +75,8 @@ export function applyFlags(config: BlazeConfig, flags: FlagOverrides): BlazeConf
   if (flags.mqtt !== undefined) out.listeners.mqtt = portFlag(flags.mqtt, '--mqtt');
   if (flags.native !== undefined) out.listeners.native = portFlag(flags.native, '--native');
   if (flags.nativeTls !== undefined) out.listeners.nativeTls = portFlag(flags.nativeTls, '--native-tls');
+  if (flags.stompTls !== undefined) out.listeners.stompTls = portFlag(flags.stompTls, '--stomp-tls');
+  if (flags.mqttTls !== undefined) out.listeners.mqttTls = portFlag(flags.mqttTls, '--mqtt-tls');
   return out;
 }
 

@@ -56,12 +56,23 @@ export interface ListenersConfig {
   native: PortSetting;
   /** Native protocol over TLS; needs `tls.cert` and `tls.key`. */
   nativeTls: PortSetting;
+  /** STOMP over TLS (ActiveMQ's stomp+ssl); needs `tls.cert` and `tls.key`. */
+  stompTls: PortSetting;
+  /** MQTT over TLS (8883 by convention, MQTT 5.0 4.2); needs `tls.cert` and `tls.key`. */
+  mqttTls: PortSetting;
 }
 
-/** Certificate and key (PEM files) of the TLS listeners. */
+/** Client certificates on the TLS listeners. */
+export type ClientCertificates = 'none' | 'require';
+
+/** Certificate and key (PEM files) of the TLS listeners, and whether clients must present one. */
 export interface TlsConfig {
   cert: string | undefined;
   key: string | undefined;
+  /** PEM file of the certificate authorities client certificates must chain to (`clientCertificates: require`). */
+  ca: string | undefined;
+  /** `require`: a client without a certificate signed by `ca` fails the handshake (mutual TLS). */
+  clientCertificates: ClientCertificates;
 }
 
 /** STOMP 1.2 "Heart-beating": the `heart-beat:sx,sy` the broker offers in CONNECTED; 0 = none. */
@@ -307,6 +318,8 @@ export const configSchema: Field<BlazeConfig> = section<BlazeConfig>({
     amqp: field(notYet, 'off'),
     native: field(port, 61616),
     nativeTls: field(port, 'off'),
+    stompTls: field(port, 'off'),
+    mqttTls: field(port, 'off'),
   }),
   limits: section<LimitsConfig>({
     maxConnections: field(integer(1, 1_000_000), 10_000),
@@ -415,6 +428,8 @@ export const configSchema: Field<BlazeConfig> = section<BlazeConfig>({
   tls: section<TlsConfig>({
     cert: field(optional(nonEmptyString('a PEM certificate file path')), undefined),
     key: field(optional(nonEmptyString('a PEM private key file path')), undefined),
+    ca: field(optional(nonEmptyString('a PEM certificate authorities file path')), undefined),
+    clientCertificates: field(oneOf(['none', 'require'] as const), 'none'),
   }),
   http: section<HttpConfig>({ cors: { parse: parseCors, defaultValue: () => ({ ...DEFAULT_CORS_CONFIG }) } }),
 });

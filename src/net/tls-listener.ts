@@ -13,6 +13,12 @@ export interface TlsFiles {
   cert: string;
   /** PEM private key file. */
   key: string;
+  /**
+   * Mutual TLS: a PEM file of the certificate authorities a client certificate must chain to. Set, every
+   * client must present such a certificate or its handshake fails (node:tls `requestCert` +
+   * `rejectUnauthorized`), before any protocol byte is read.
+   */
+  clientCa?: string;
 }
 
 async function readPem(file: string, what: string): Promise<Buffer> {
@@ -27,11 +33,18 @@ async function readPem(file: string, what: string): Promise<Buffer> {
 export async function listenTls(
   options: Omit<ListenOptions, 'server'> & { tls: TlsFiles },
 ): Promise<Listener> {
-  const [cert, key] = await Promise.all([readPem(options.tls.cert, 'cert'), readPem(options.tls.key, 'key')]);
+  const { clientCa } = options.tls;
+  const [cert, key, ca] = await Promise.all([
+    readPem(options.tls.cert, 'cert'),
+    readPem(options.tls.key, 'key'),
+    clientCa === undefined ? undefined : readPem(clientCa, 'ca'),
+  ]);
   const log = options.logger.child({ listener: options.name });
   let server: ReturnType<typeof createServer>;
   try {
-    server = createServer({ cert, key });
+    server = createServer(
+      ca === undefined ? { cert, key } : { cert, key, ca, requestCert: true, rejectUnauthorized: true },
+    );
   } catch (err) {
     throw new BlazeError('CONFIG', `tls: invalid certificate or key: ${(err as Error).message}`, {
       cause: err,

@@ -18,6 +18,9 @@ export interface BrokerProcess {
   readonly native: number;
   /** Native protocol over TLS, when started with `--native-tls 0` (and a tls config). */
   readonly nativeTls?: number;
+  /** STOMP and MQTT over TLS, when started with `--stomp-tls 0` / `--mqtt-tls 0` (and a tls config). */
+  readonly stompTls?: number;
+  readonly mqttTls?: number;
   readonly dataDir: string;
   readonly child: ChildProcess;
   /** Everything the broker printed, for assertions and for debugging failures. */
@@ -69,7 +72,17 @@ export async function startBroker(options: StartOptions = {}): Promise<BrokerPro
     out += d;
   });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  let ports: { stomp: number; mqtt: number; http: number; native?: number; nativeTls?: number } | undefined;
+  let ports:
+    | {
+        stomp: number;
+        mqtt: number;
+        http: number;
+        native?: number;
+        nativeTls?: number;
+        stompTls?: number;
+        mqttTls?: number;
+      }
+    | undefined;
   for (let i = 0; i < 300 && !ports; i++) {
     if (child.exitCode !== null) throw new Error(`broker exited ${child.exitCode}: ${out}`);
     try {
@@ -91,6 +104,8 @@ export async function startBroker(options: StartOptions = {}): Promise<BrokerPro
     http: ports.http,
     native: ports.native ?? 0,
     ...(ports.nativeTls === undefined ? {} : { nativeTls: ports.nativeTls }),
+    ...(ports.stompTls === undefined ? {} : { stompTls: ports.stompTls }),
+    ...(ports.mqttTls === undefined ? {} : { mqttTls: ports.mqttTls }),
     dataDir,
     child,
     output: () => out,

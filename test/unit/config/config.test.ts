@@ -39,7 +39,10 @@ describe('defaults', () => {
       amqp: 'off',
       native: 61616,
       nativeTls: 'off',
+      stompTls: 'off',
+      mqttTls: 'off',
     });
+    expect(c.tls).toEqual({ cert: undefined, key: undefined, ca: undefined, clientCertificates: 'none' });
     expect(c.limits.maxConnections).toBeGreaterThan(0);
     expect(c.limits.stomp.maxHeaders).toBe(1000);
     expect(c.core.maxRedeliveries).toBe(6);
@@ -60,6 +63,16 @@ describe('defaults', () => {
     const a = parseConfig({});
     a.security.acl.push({ pattern: '>', users: ['x'], groups: [], permissions: ['read'] });
     expect(parseConfig({}).security.acl).toEqual([]);
+  });
+
+  it('takes the TLS listeners and client certificate settings, and refuses unknown modes', () => {
+    const c = parseConfig({
+      listeners: { stompTls: 61614, mqttTls: 8883 },
+      tls: { cert: 'c.pem', key: 'k.pem', ca: 'ca.pem', clientCertificates: 'require' },
+    });
+    expect([c.listeners.stompTls, c.listeners.mqttTls]).toEqual([61614, 8883]);
+    expect(c.tls.clientCertificates).toBe('require');
+    expect(() => parseConfig({ tls: { clientCertificates: 'optional' } })).toThrow(/clientCertificates/);
   });
 
   it('puts the users file in the data directory unless configured', () => {

@@ -103,6 +103,8 @@ export class WireConnection {
         throw new ClientError(ClientCodes.PROTOCOL, `expected Connected, got ${answer.kind}`);
       }
       wire.connected = (answer as { connected: Connected }).connected;
+      const peerMax = wire.connected.max_frame_size ?? 0;
+      if (peerMax > 0) wire.transport.peerMaxFrame?.(peerMax);
     } catch (e) {
       wire.shutdown(e as ClientError);
       throw e;

@@ -65,6 +65,18 @@ describe('bespoke API over TCP and WebSocket', () => {
     await reply.ready;
   });
 
+  it('ws:// carries a burst of sends (several frames per WebSocket message) whole and in order', async () => {
+    const viaWs = await client(`ws://127.0.0.1:${broker.http}/native`);
+    const viaTcp = await client();
+    const q = `queue://${unique('wsburst')}`;
+    const body = 'x'.repeat(3000);
+    await Promise.all(Array.from({ length: 500 }, (_, i) => viaWs.publish(q, `${i}:${body}`)));
+    const sub = viaTcp.subscribe(q, { ackMode: 'auto' });
+    const got: string[] = [];
+    for (let i = 0; i < 500; i++) got.push((await sub.receive({ timeout: 5000 }))!.text().split(':')[0]!);
+    expect(got).toEqual(Array.from({ length: 500 }, (_, i) => String(i)));
+  });
+
   it('request/reply between two clients', async () => {
     const server = await client();
     const caller = await client();

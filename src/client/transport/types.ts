@@ -20,6 +20,12 @@ export interface ClientTransport {
   write(frame: Uint8Array): boolean;
   /** Closes the pipe; onClose follows. */
   close(): void;
+  /**
+   * The broker's largest accepted frame (Connected.max_frame_size), known once connected. A message-based
+   * transport may then carry several frames per message (native.proto: the broker accepts messages of
+   * up to twice that); before it is known, one frame per message.
+   */
+  peerMaxFrame?(bytes: number): void;
 }
 
 export interface TransportOptions {

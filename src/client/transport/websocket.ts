@@ -1,9 +1,15 @@
 /**
- * ws:// and wss:// (route /native, subprotocol `blazemq.v1`): one frame per binary WebSocket message
- * (native.proto). The standard WebSocket API: the browser's own, or in Node 20 (no global WebSocket) the
- * `ws` package, imported dynamically so that bundles for browsers never reach it.
+ * ws:// and wss:// (route /native, subprotocol `blazemq.v1`). The standard WebSocket API: the browser's
+ * own, or in Node 20 (no global WebSocket) the `ws` package, imported dynamically so that bundles for
+ * browsers never reach it.
+ *
+ * Frames written in one turn go out in one binary message (native.proto: a message carries whole frames,
+ * and the broker accepts messages of up to twice its max_frame_size), as the TCP transport makes one
+ * socket write of them: a message per frame cost a WebSocket header, a send call and, at the broker, a
+ * message event each. Until Connected has told the broker's limit, each frame is a message of its own.
  */
 import { ClientCodes, ClientError } from '../codec/errors.js';
+import { afterTurn } from '../timers.js';
 import type { Endpoint } from '../url.js';
 import type { ClientTransport, TransportHandlers, TransportOptions } from './types.js';
 
@@ -74,22 +80,69 @@ export async function connectWebSocket(
     if (drainPoll !== undefined) clearInterval(drainPoll);
     handlers.onClose(failure);
   };
+  /** Bytes one message may carry; 0 = one frame per message (the broker's limit is not known yet). */
+  let messageLimit = 0;
+  let pending: Uint8Array[] = [];
+  let pendingBytes = 0;
+  let scheduled = false;
+  const send = (data: Uint8Array) => {
+    if (!closed) ws.send(data);
+  };
+  const flush = () => {
+    scheduled = false;
+    const frames = pending;
+    const total = pendingBytes;
+    pending = [];
+    pendingBytes = 0;
+    if (frames.length === 1) send(frames[0]!);
+    else if (frames.length > 1) send(join(frames, total));
+  };
+  const overHighWater = () => {
+    if (ws.bufferedAmount + pendingBytes < HIGH_WATER) return false;
+    // The standard API has no drain event: poll until the buffer has gone down.
+    drainPoll ??= setInterval(() => {
+      if (ws.bufferedAmount + pendingBytes >= HIGH_WATER / 2) return;
+      clearInterval(drainPoll);
+      drainPoll = undefined;
+      handlers.onDrain();
+    }, 10);
+    return true;
+  };
   return {
     write(frame) {
       if (closed) return false;
-      ws.send(frame);
-      if (ws.bufferedAmount < HIGH_WATER) return true;
-      // The standard API has no drain event: poll until the buffer has gone down.
-      drainPoll ??= setInterval(() => {
-        if (ws.bufferedAmount >= HIGH_WATER / 2) return;
-        clearInterval(drainPoll);
-        drainPoll = undefined;
-        handlers.onDrain();
-      }, 10);
-      return false;
+      if (messageLimit === 0 || frame.length > messageLimit) {
+        flush();
+        send(frame);
+        return !overHighWater();
+      }
+      if (pendingBytes + frame.length > messageLimit) flush();
+      pending.push(frame);
+      pendingBytes += frame.length;
+      if (!scheduled) {
+        scheduled = true;
+        afterTurn(flush);
+      }
+      return !overHighWater();
     },
     close() {
+      flush();
       if (!closed) ws.close(1000, 'bye');
     },
+    peerMaxFrame(bytes) {
+      // Twice the broker's max_frame_size is what it accepts; a frame's own limit is its length prefix
+      // plus max_frame_size, so one maximal frame always fits alone.
+      messageLimit = 2 * bytes;
+    },
   };
+}
+
+function join(frames: Uint8Array[], total: number): Uint8Array {
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const f of frames) {
+    out.set(f, at);
+    at += f.length;
+  }
+  return out;
 }

@@ -18,6 +18,7 @@ import type { Queue, QueueStats } from './queue.js';
 import { QueueConsumer } from './queue-consumer.js';
 import type { BaseSubscription } from './subscription.js';
 import { TopicSubscriber } from './topic-subscriber.js';
+import type { PreparedBranchInfo } from './xa.js';
 
 export interface QueueInfo extends QueueStats {
   readonly name: string;
@@ -78,6 +79,18 @@ export interface CoreTotals {
   /** Messages accepted into queues and durable subscriptions since start (plus recovered ones). */
   readonly enqueued: number;
   readonly dequeued: number;
+}
+
+/** A prepared (in-doubt) XA branch as the management API lists it. */
+export interface TransactionInfo extends PreparedBranchInfo {
+  /** Now minus preparedAt, by the broker's clock (so that remote tools need not trust their own). */
+  readonly ageMs: number;
+}
+
+export interface PreparedTransactionStats {
+  readonly count: number;
+  /** Age of the branch prepared first; 0 when there is none. */
+  readonly oldestAgeMs: number;
 }
 
 export interface BrowseOptions {
@@ -291,6 +304,36 @@ export class CoreAdmin {
     const conn = this.broker.connections.get(id);
     if (conn === undefined) throw new BlazeError('NOT_FOUND', `no connection '${id}'`);
     conn.evict(reason);
+  }
+
+  // --- XA transactions -----------------------------------------------------------------------------
+
+  /** Prepared XA branches, longest in doubt first (core/xa.ts). */
+  transactions(): TransactionInfo[] {
+    const now = this.broker.clock.now();
+    return this.broker.xa.preparedBranches().map((b) => ({ ...b, ageMs: Math.max(0, now - b.preparedAt) }));
+  }
+
+  /** Count and oldest age of the prepared branches, without building the listing (metrics). */
+  transactionStats(): PreparedTransactionStats {
+    const { count, oldestPreparedAt } = this.broker.xa.preparedSummary();
+    const age = oldestPreparedAt === undefined ? 0 : Math.max(0, this.broker.clock.now() - oldestPreparedAt);
+    return { count, oldestAgeMs: age };
+  }
+
+  /**
+   * Commits or rolls back a prepared XA branch by its xidKey, as an operator: a heuristic decision in XA
+   * terms [XA §2.3.3], hence the warning naming who took it. NOT_FOUND for an unknown key and for a
+   * branch that is not prepared. Resolves once the outcome is durable.
+   */
+  async completeTransaction(key: string, outcome: 'commit' | 'rollback', byUser: string): Promise<void> {
+    this.broker.checkOpen();
+    await this.broker.xa.resolvePrepared(key, outcome);
+    // Logged once durable: had the store failed, the branch would still be prepared after a restart.
+    this.broker.log.warn(
+      { xid: key, outcome, user: byUser },
+      `heuristic ${outcome} of prepared XA branch xid(${key}) by operator '${byUser}'`,
+    );
   }
 
   // --- totals ----------------------------------------------------------------------------------------

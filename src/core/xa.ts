@@ -36,6 +36,11 @@
  * rollback returns it for redelivery. Sends are held in the branch and routed only on commit. Commit
  * runs in one synchronous turn, so `xa-forget` and the commit's enqueues and dequeues form one store
  * batch: after a crash the branch is either still prepared or wholly applied.
+ *
+ * Operators. A prepared branch whose coordinator never comes back holds its locks forever, so an
+ * operator may list prepared branches (`preparedBranches`) and resolve one (`resolvePrepared`) through
+ * the very commit/rollback paths above. That is a heuristic decision [XA §2.3.3]; this broker does not
+ * record it (no heuristic outcomes, no xa_forget): the coordinator later gets XA_NOTA for the xid.
  */
 import { BlazeError } from '../util/errors.js';
 import type { Logger } from '../util/logger.js';
@@ -44,8 +49,10 @@ import type { Xid } from './api.js';
 import type { QueueEntry } from './entry-list.js';
 import type { Message } from './message.js';
 import { Queue } from './queue.js';
+import type { Clock } from './scheduler.js';
 import { type PreparedBranch, xidKey } from './store.js';
 import { RESOLVED } from './store-writer.js';
+import { TopicSubscriber } from './topic-subscriber.js';
 import { type CommitContext, commitTransaction, Transaction } from './transaction.js';
 
 /** XA flag values (xa.h; JTA XAResource constants). */
@@ -65,6 +72,32 @@ export const MAX_XID_PART = 64;
 /** What the registry needs from the broker. */
 interface XaContext extends CommitContext {
   readonly log: Logger;
+  /** Stamps `preparedAt` (operators judge how long a branch has been in doubt). */
+  readonly clock: Clock;
+}
+
+/** Most addresses listed per branch in `PreparedBranchInfo`; the rest are only counted. */
+export const MAX_LISTED_ADDRESSES = 20;
+
+/** An operator's view of one prepared (in-doubt) branch. */
+export interface PreparedBranchInfo {
+  /** The registry's key for the branch (`formatId:globalIdHex:branchIdHex`): what `resolvePrepared` takes. */
+  readonly xidKey: string;
+  readonly xid: { readonly formatId: number; readonly globalId: string; readonly branchId: string };
+  /**
+   * Epoch ms of the prepare, by the core's clock; for a branch re-created from the store at start-up
+   * (`recovered`), the time of that recovery: the prepare record carries no time.
+   */
+  readonly preparedAt: number;
+  readonly recovered: boolean;
+  /** Messages the branch sends on commit. */
+  readonly sends: number;
+  /** Messages the branch acknowledged: held in flight, delivered to nobody, until it ends. */
+  readonly acks: number;
+  /** Send targets and acknowledged queues, de-duplicated, at most MAX_LISTED_ADDRESSES. */
+  readonly addresses: readonly string[];
+  /** How many more distinct addresses there are beyond `addresses`. */
+  readonly moreAddresses: number;
 }
 
 interface Association {
@@ -78,6 +111,9 @@ class Branch {
   readonly workers = new Set<string>();
   rollbackOnly = false;
   prepared = false;
+  /** Epoch ms of the prepare (or of the restore, when `recovered`). */
+  preparedAt = 0;
+  recovered = false;
 
   constructor(
     readonly key: string,
@@ -259,6 +295,7 @@ export class XaRegistry {
         return Promise.resolve('readonly' as const);
       }
       b.prepared = true;
+      b.preparedAt = this.ctx.clock.now();
       // From here the branch survives its connections.
       this.unwork(b);
       const writer = this.ctx.writer;
@@ -306,6 +343,52 @@ export class XaRegistry {
     return out;
   }
 
+  /** Operator view of every prepared branch, longest in doubt first. */
+  preparedBranches(): PreparedBranchInfo[] {
+    const out: PreparedBranchInfo[] = [];
+    for (const b of this.branches.values()) if (b.prepared) out.push(branchInfo(b));
+    return out.sort((a, b) => a.preparedAt - b.preparedAt);
+  }
+
+  /** How many branches are prepared and when the oldest was (undefined when none); O(branches). */
+  preparedSummary(): { count: number; oldestPreparedAt: number | undefined } {
+    let count = 0;
+    let oldest: number | undefined;
+    for (const b of this.branches.values()) {
+      if (!b.prepared) continue;
+      count++;
+      if (oldest === undefined || b.preparedAt < oldest) oldest = b.preparedAt;
+    }
+    return { count, oldestPreparedAt: oldest };
+  }
+
+  /**
+   * An operator's heuristic decision [XA §2.3.3] on a prepared branch, by its key: the same commit or
+   * rollback (same store records, same atomicity) a coordinator would get. Rejects NOT_FOUND for an
+   * unknown key and for a branch that is not prepared: that one is still its connection's to finish
+   * (and is rolled back when that connection closes), so an operator has nothing to resolve.
+   */
+  resolvePrepared(key: string, outcome: 'commit' | 'rollback'): Promise<void> {
+    return rejected(() => {
+      if (outcome !== 'commit' && outcome !== 'rollback') {
+        throw new BlazeError(
+          'BAD_REQUEST',
+          `outcome must be 'commit' or 'rollback', not '${String(outcome)}'`,
+        );
+      }
+      const b = this.branches.get(key.toLowerCase());
+      if (b === undefined) throw new BlazeError('NOT_FOUND', `no XA branch xid(${key.slice(0, 300)})`);
+      if (!b.prepared) {
+        throw new BlazeError(
+          'NOT_FOUND',
+          `XA branch ${formatXid(b.xid)} is not prepared: it belongs to the connection working in it ` +
+            '(which commits or rolls it back, or rolls it back by closing), not to an operator',
+        );
+      }
+      return outcome === 'commit' ? this.commit(b.xid, false) : this.rollback(b.xid);
+    });
+  }
+
   /** The connection is gone: its associations end and branches it worked in roll back unless prepared. */
   connectionClosed(connection: string): void {
     this.bound.delete(connection);
@@ -341,6 +424,7 @@ export class XaRegistry {
       }
     }
     const queues = new Map<string, Queue>();
+    const now = this.ctx.clock.now();
     for (const [key, ids] of wanted) {
       const q = storedQueue(key);
       if (q === undefined) continue;
@@ -382,6 +466,9 @@ export class XaRegistry {
       }
       const b = new Branch(key, copyXid(p.xid), tx);
       b.prepared = true;
+      // The record has no time: the restore is the earliest moment this process knows of.
+      b.preparedAt = now;
+      b.recovered = true;
       this.branches.set(key, b);
     }
     this.ctx.log.info({ prepared: prepared.length }, 'prepared XA branches recovered');
@@ -432,4 +519,31 @@ export class XaRegistry {
     this.remove(b);
     b.tx.returnSettlements();
   }
+}
+
+/** Counts and de-duplicated addresses of a prepared branch (acks of topic subscribers name the topic). */
+function branchInfo(b: Branch): PreparedBranchInfo {
+  const seen = new Set<string>();
+  for (const s of b.tx.sends) seen.add(s.target.canonical);
+  let acks = 0;
+  for (const s of b.tx.settlements) {
+    if (s.nack) continue;
+    acks++;
+    const settler = s.settler;
+    if (settler instanceof Queue) seen.add(settler.key);
+    else if (settler instanceof TopicSubscriber) seen.add(settler.options.address);
+  }
+  const all = [...seen];
+  // The key is `formatId:globalHex:branchHex` (store.ts xidKey), the hex an operator needs.
+  const [, globalId = '', branchId = ''] = b.key.split(':');
+  return {
+    xidKey: b.key,
+    xid: { formatId: b.xid.formatId, globalId, branchId },
+    preparedAt: b.preparedAt,
+    recovered: b.recovered,
+    sends: b.tx.sends.length,
+    acks,
+    addresses: all.slice(0, MAX_LISTED_ADDRESSES),
+    moreAddresses: Math.max(0, all.length - MAX_LISTED_ADDRESSES),
+  };
 }

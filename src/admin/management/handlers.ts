@@ -181,7 +181,34 @@ export const HANDLERS: Readonly<Record<RouteName, Handler>> = {
     ctx.core.admin.closeConnection(r.params['id']!, `closed by administrator '${r.principal.user}'`);
     return NO_CONTENT;
   },
+
+  listTransactions(ctx, r) {
+    ctx.core.admin.authorize(r.principal, ALL);
+    return ok(ctx.core.admin.transactions());
+  },
+
+  commitTransaction(ctx, r) {
+    return completeTransaction(ctx, r, 'commit');
+  },
+
+  rollbackTransaction(ctx, r) {
+    return completeTransaction(ctx, r, 'rollback');
+  },
 };
+
+/**
+ * An operator's heuristic outcome for a prepared XA branch ({xid} = its xidKey). Broker-wide (`*`): a
+ * branch may touch any address, and deciding it overrides the transaction's coordinator.
+ */
+async function completeTransaction(
+  ctx: HandlerContext,
+  r: RouteRequest,
+  outcome: 'commit' | 'rollback',
+): Promise<Reply> {
+  ctx.core.admin.authorize(r.principal, ALL);
+  await ctx.core.admin.completeTransaction(r.params['xid']!, outcome, r.principal.user);
+  return NO_CONTENT;
+}
 
 /** Routes that read a JSON request body. */
 export const TAKES_BODY: ReadonlySet<RouteName> = new Set(['sendToQueue', 'sendToTopic', 'moveMessage']);

@@ -88,6 +88,45 @@ const sendBody: Json = {
   },
 };
 
+const preparedBranch: Json = {
+  type: 'object',
+  required: [
+    'xidKey',
+    'xid',
+    'preparedAt',
+    'ageMs',
+    'recovered',
+    'sends',
+    'acks',
+    'addresses',
+    'moreAddresses',
+  ],
+  properties: {
+    xidKey: { type: 'string', description: 'formatId:globalIdHex:branchIdHex; URL-encode it as {xid}' },
+    xid: {
+      type: 'object',
+      properties: {
+        formatId: { type: 'integer' },
+        globalId: { type: 'string', description: 'hex' },
+        branchId: { type: 'string', description: 'hex' },
+      },
+    },
+    preparedAt: {
+      type: 'integer',
+      description: 'epoch ms of the prepare; for a recovered branch, of the broker start that recovered it',
+    },
+    ageMs: int,
+    recovered: { type: 'boolean', description: 're-created from the store after a restart' },
+    sends: { ...int, description: 'messages sent on commit' },
+    acks: {
+      ...int,
+      description: 'messages acknowledged: locked (in flight, delivered to nobody) until resolved',
+    },
+    addresses: { type: 'array', items: str, description: 'send targets and acked queues, at most 20' },
+    moreAddresses: { ...int, description: 'distinct addresses beyond the listed ones' },
+  },
+};
+
 const json = (schema: Json) => ({ content: { 'application/json': { schema } } });
 const errors = {
   '400': { description: 'bad input', ...json(error) },
@@ -103,6 +142,8 @@ const pathParam = (name: string, description: string) => ({
   schema: str,
 });
 const queueName = pathParam('name', 'bare queue name, URL-encoded (orders = queue://orders)');
+const xidParam = pathParam('xid', "the branch's xidKey (formatId:globalIdHex:branchIdHex), URL-encoded");
+const xaNotFound = { description: 'no such branch, or it is not prepared', ...json(error) };
 const noContent = { '204': { description: 'done' } };
 const tags = ['admin'];
 const security = [{ basic: [] }, { bearer: [] }];
@@ -390,6 +431,40 @@ export const adminOpenApiPaths: Json = {
       summary: 'Close the connection; its protocol session tells the client why',
       operationId: 'adminCloseConnection',
       responses: { ...noContent, ...errors, ...notFound },
+    },
+  },
+  '/v1/admin/transactions': {
+    get: {
+      tags,
+      security,
+      summary: 'Prepared (in-doubt) XA branches, longest in doubt first',
+      operationId: 'adminListTransactions',
+      responses: {
+        '200': { description: 'prepared branches', ...json({ type: 'array', items: preparedBranch }) },
+        ...errors,
+      },
+    },
+  },
+  '/v1/admin/transactions/{xid}/commit': {
+    parameters: [xidParam],
+    post: {
+      tags,
+      security,
+      summary:
+        'Commit a prepared XA branch: a heuristic decision, only when its coordinator is gone for good',
+      operationId: 'adminCommitTransaction',
+      responses: { ...noContent, ...errors, '404': xaNotFound },
+    },
+  },
+  '/v1/admin/transactions/{xid}/rollback': {
+    parameters: [xidParam],
+    post: {
+      tags,
+      security,
+      summary:
+        'Roll back a prepared XA branch: a heuristic decision, only when its coordinator is gone for good',
+      operationId: 'adminRollbackTransaction',
+      responses: { ...noContent, ...errors, '404': xaNotFound },
     },
   },
   '/metrics': {

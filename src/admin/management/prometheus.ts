@@ -91,6 +91,18 @@ export function createPrometheusMetrics(ctx: MetricsContext): BrokerMetrics {
     registers,
   });
 
+  // In-doubt XA branches hold their acked messages locked: an operator alerts on these (docs/OPERATIONS.md).
+  const xaPrepared = new Gauge({
+    name: 'blazemq_xa_prepared_transactions',
+    help: 'Prepared XA branches waiting for their coordinator to commit or roll them back',
+    registers,
+  });
+  const xaOldest = new Gauge({
+    name: 'blazemq_xa_oldest_prepared_age_seconds',
+    help: 'Age of the XA branch prepared first (since the restart that recovered it, if any; 0 when none)',
+    registers,
+  });
+
   const store = ctx.storeStats === undefined ? undefined : storeMetrics(registers);
 
   const update = () => {
@@ -122,6 +134,9 @@ export function createPrometheusMetrics(ctx: MetricsContext): BrokerMetrics {
     memoryPeak.set(stats.memory.peak);
     memoryLimit.set(stats.memory.limit);
     memoryBlocked.set(stats.memory.blocked ? 1 : 0);
+    const xa = ctx.core.admin.transactionStats();
+    xaPrepared.set(xa.count);
+    xaOldest.set(xa.oldestAgeMs / 1000);
     if (store !== undefined && ctx.storeStats !== undefined) store(ctx.storeStats());
   };
 

@@ -23,7 +23,10 @@ export type RouteName =
   | 'listSubscriptions'
   | 'deleteDurable'
   | 'listConnections'
-  | 'closeConnection';
+  | 'closeConnection'
+  | 'listTransactions'
+  | 'commitTransaction'
+  | 'rollbackTransaction';
 
 export type Method = 'GET' | 'POST' | 'DELETE';
 
@@ -51,6 +54,9 @@ export const ROUTES: readonly RouteDef[] = [
   { name: 'deleteDurable', method: 'DELETE', pattern: 'subscriptions/durable/{clientId}/{name}' },
   { name: 'listConnections', method: 'GET', pattern: 'connections' },
   { name: 'closeConnection', method: 'DELETE', pattern: 'connections/{id}' },
+  { name: 'listTransactions', method: 'GET', pattern: 'transactions' },
+  { name: 'commitTransaction', method: 'POST', pattern: 'transactions/{xid}/commit' },
+  { name: 'rollbackTransaction', method: 'POST', pattern: 'transactions/{xid}/rollback' },
 ];
 
 export type RouteMatch =

@@ -5,6 +5,7 @@
 import type { Command } from 'commander';
 import { browse, purge, receive, send, stat } from './commands.js';
 import { type ConnectionFlags, resolveConnection, UsageError } from './options.js';
+import { completeTransaction, listTransactions } from './transactions.js';
 
 const print = (text: string) => process.stdout.write(`${text}\n`);
 
@@ -81,4 +82,20 @@ export function registerAdminCommands(program: Command): void {
     .option('--timeout <ms>', 'give up (exit 1) when they have not all arrived by then (default 5000)')
     .option('--json', 'one JSON object per message, with its headers')
     .action((queue: string, opts) => run(() => receive(conn(opts), queue, opts, print)));
+
+  const transactions = connectionOptions(program.command('transactions'))
+    .description('list prepared (in-doubt) XA transactions; commit or roll one back')
+    .option('--json', 'print JSON instead of a table')
+    .action((opts) => run(() => listTransactions(conn(opts), opts, print)));
+  for (const outcome of ['commit', 'rollback'] as const) {
+    connectionOptions(transactions.command(`${outcome} <xid>`))
+      .description(
+        `${outcome === 'commit' ? 'commit' : 'roll back'} a prepared XA branch whose coordinator is gone for good (a heuristic decision: ` +
+          'see docs/OPERATIONS.md); XID as the listing prints it',
+      )
+      // The parent declares the same flags and commander gives them to it wherever they appear.
+      .action((xid: string, _opts, cmd: Command) =>
+        run(() => completeTransaction(conn(cmd.optsWithGlobals()), outcome, xid, print)),
+      );
+  }
 }

@@ -68,6 +68,16 @@ export class WireReader {
   /** `malformed` makes the error a read throws, in the caller's own error type. */
   constructor(private readonly malformed: (what: string) => Error) {}
 
+  /** The error this reader throws for malformed input, for decoders built on it. */
+  error(what: string): Error {
+    return this.malformed(what);
+  }
+
+  /** Throws unless a known field came with the wire type its schema gives it. */
+  expect(wireType: number, wanted: number, field: string): void {
+    if (wireType !== wanted) throw this.malformed(`${field} has wire type ${wireType}`);
+  }
+
   reset(buf: Uint8Array, start: number, end: number): this {
     if (buf !== this.buf) this.view = undefined;
     this.buf = buf;

@@ -4,7 +4,7 @@
  *
  *   Frame.ok       field 5   Ok       1 request_id | 2 message_ids (repeated string)
  *   Frame.deliver  field 24  Deliver  1 deliveries (repeated Delivery)
- *   Delivery  1 subscription_id | 2 tag (uint64) | 3 message (Message, message-decode.ts)
+ *   Delivery  1 subscription_id | 2 tag (uint64) | 3 message (Message, util/native-message.ts)
  *             | 4 redelivered | 5 delivery_count
  *
  * Why by hand: protobufjs' decode plus toObject of a Deliver was ~10 % of a library consumer's CPU, and
@@ -14,8 +14,9 @@
  * for all); Ok is exactly what protobufjs' toObject gives (request_id and message_ids only when on the
  * wire), so that callers cannot tell the two decoders apart.
  */
+
+import { decodeMessage } from '../../util/native-message.js';
 import type { DecodedFrame, Delivery } from './frames.js';
-import { decodeMessage } from './message-decode.js';
 import { expectType, malformed, type Reader, WT_LEN, WT_VARINT } from './reader.js';
 
 /** Decodes the Deliver occupying r.pos..end (the reader's end). */

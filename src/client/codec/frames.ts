@@ -4,12 +4,10 @@
  * Optional in TypeScript = may be absent on the wire (proto3 default).
  */
 
-export type WireValue =
-  | { string_value: string }
-  | { double_value: number }
-  | { int_value: number }
-  | { bool_value: boolean }
-  | { null_value: true };
+/** Property values as the wire carries them; the decoder is shared with the broker (util/native-message.ts). */
+import type { WireValue } from '../../util/native-message.js';
+
+export type { WireValue };
 
 export interface WireMessage {
   address?: string;

@@ -3,7 +3,7 @@
  * encoding of the same plain object (test/unit/client/hot-codec.test.ts): fields in number order, proto3
  * defaults ('' / 0 / false / empty bytes) not written, `priority` written whenever set (explicit
  * presence), map entries in Object.keys order with their key always written, and a Value's oneof member
- * written whenever set, even when it is a default (int 0, '', false). Field numbers: message-decode.ts.
+ * written whenever set, even when it is a default (int 0, '', false). Field numbers: util/native-message.ts.
  */
 import type { WireMessage, WireValue } from './frames.js';
 import {

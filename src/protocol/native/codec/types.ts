@@ -5,31 +5,11 @@
  * 64-bit fields are numbers (the .proto guarantees values below 2^53).
  */
 
-export type WireValue =
-  | { string_value: string }
-  | { double_value: number }
-  | { int_value: number }
-  | { bool_value: boolean }
-  | { null_value: boolean };
+/** Decoded `blaze.v1.Value` and `blaze.v1.Message` (util/native-message.ts, shared with the client). */
+import type { DecodedMessage, WireValue } from '../../../util/native-message.js';
 
-export interface WireMessage {
-  address: string;
-  /** A view into the received frame (zero-copy). */
-  body: Uint8Array;
-  persistent: boolean;
-  /** Absent on the wire = undefined (the .proto's `optional`); the broker then uses 4. */
-  priority: number | undefined;
-  expiration: number;
-  correlation_id: string;
-  reply_to: string;
-  group_id: string;
-  content_type: string;
-  properties: Record<string, WireValue>;
-  time_to_live_ms: number;
-  id: string;
-  timestamp: number;
-  original_address: string;
-}
+export type { WireValue };
+export type WireMessage = DecodedMessage;
 
 export interface WireXid {
   format_id: number;

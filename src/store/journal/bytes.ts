@@ -15,6 +15,14 @@ export class JournalDecodeError extends Error {
   }
 }
 
+/**
+ * Doubles go through a scratch array: Buffer#writeDoubleLE validates its arguments and bounds again
+ * after `ensure` made room (two per message head). The bytes are stored little-endian on any host.
+ */
+const F64 = new Float64Array(1);
+const F64_BYTES = new Uint8Array(F64.buffer);
+const HOST_LE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
 export class ByteWriter {
   buf: Buffer;
   pos = 0;
@@ -51,8 +59,21 @@ export class ByteWriter {
 
   f64(v: number): void {
     this.ensure(8);
-    this.buf.writeDoubleLE(v, this.pos);
-    this.pos += 8;
+    F64[0] = v;
+    const b = this.buf;
+    const p = this.pos;
+    const x = F64_BYTES;
+    if (HOST_LE) {
+      b[p] = x[0]!;
+      b[p + 1] = x[1]!;
+      b[p + 2] = x[2]!;
+      b[p + 3] = x[3]!;
+      b[p + 4] = x[4]!;
+      b[p + 5] = x[5]!;
+      b[p + 6] = x[6]!;
+      b[p + 7] = x[7]!;
+    } else for (let i = 0; i < 8; i++) b[p + i] = x[7 - i]!;
+    this.pos = p + 8;
   }
 
   /** LEB128 unsigned, for counts and lengths below 2^32. */

@@ -100,6 +100,13 @@ export function encodeMessage(w: ByteWriter, m: Message): void {
   let count = 0;
   for (const _ in props) count++;
   w.varuint(count);
+  // Most messages have no properties: the second for-in (the one that reads the values) was ~30 of the
+  // ~170 ns of encoding a message head even on an empty object, so it runs only when there are any.
+  if (count !== 0) encodeProperties(w, props);
+  w.bytes(m.body);
+}
+
+function encodeProperties(w: ByteWriter, props: Message['properties']): void {
   for (const key in props) {
     w.str(key);
     const v = props[key];
@@ -114,7 +121,6 @@ export function encodeMessage(w: ByteWriter, m: Message): void {
       w.f64(v);
     }
   }
-  w.bytes(m.body);
 }
 
 export function decodeMessage(r: ByteReader): Message {
@@ -182,22 +188,26 @@ function count(r: ByteReader): number {
 }
 
 export function encodeOp(w: ByteWriter, op: JournalOp): void {
-  w.u8(OP_CODES[op.type]);
+  // The code is written per case: a lookup keyed by `op.type` was a polymorphic keyed load per op.
   switch (op.type) {
     case 'enqueue':
+      w.u8(OP_CODES.enqueue);
       w.str(op.queue);
       encodeMessage(w, op.message);
       return;
     case 'dequeue':
+      w.u8(OP_CODES.dequeue);
       w.str(op.queue);
       w.str(op.messageId);
       return;
     case 'delivery-count':
+      w.u8(OP_CODES['delivery-count']);
       w.str(op.queue);
       w.str(op.messageId);
       w.varuint(op.deliveryCount);
       return;
     case 'durable-add': {
+      w.u8(OP_CODES['durable-add']);
       const d = op.record;
       w.str(d.queue);
       w.str(d.clientId);
@@ -208,24 +218,29 @@ export function encodeOp(w: ByteWriter, op: JournalOp): void {
       return;
     }
     case 'durable-remove':
+      w.u8(OP_CODES['durable-remove']);
       w.str(op.queue);
       return;
     case 'relocate':
+      w.u8(OP_CODES.relocate);
       w.str(op.queue);
       w.f64(op.order);
       w.varuint(op.deliveryCount);
       encodeMessage(w, op.message);
       return;
     case 'kv-put':
+      w.u8(OP_CODES['kv-put']);
       w.str(op.namespace);
       w.str(op.key);
       w.bytes(op.value);
       return;
     case 'kv-delete':
+      w.u8(OP_CODES['kv-delete']);
       w.str(op.namespace);
       w.str(op.key);
       return;
     case 'xa-prepare':
+      w.u8(OP_CODES['xa-prepare']);
       encodeXid(w, op.xid);
       w.varuint(op.sends.length);
       for (const s of op.sends) {
@@ -239,6 +254,7 @@ export function encodeOp(w: ByteWriter, op: JournalOp): void {
       }
       return;
     case 'xa-forget':
+      w.u8(OP_CODES['xa-forget']);
       encodeXid(w, op.xid);
       return;
   }

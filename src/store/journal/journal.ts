@@ -3,8 +3,9 @@
  * with group commit, crash recovery and space reclaim. docs/STORAGE.md explains the design; in short:
  *
  * Group commit. write() only queues its operations. One flush loop at a time encodes everything queued
- * into ONE group record, writes it with one positional write and makes it durable with one
- * fdatasync (both on libuv's thread pool, so the event loop keeps running); writes arriving meanwhile
+ * into ONE group record, writes it with one positional write and makes it durable (the head segment is
+ * opened O_DSYNC, so that write is also the group's fdatasync; where the platform lacks O_DSYNC an
+ * fdatasync follows), on libuv's thread pool, so the event loop keeps running; writes arriving meanwhile
  * queue for the next group. The writes of a group share one promise, settled after its fdatasync. Operations
  * are applied to the in-memory index when they are encoded, i.e. in log order, so between two groups the
  * index describes exactly what is durable: that is when segment deletions are decided.
@@ -31,6 +32,7 @@
  * compaction may just have moved it). A record is decoded and checked against the queue and id asked
  * for; a miss (the record moved and its old segment was deleted meanwhile) resolves again.
  */
+import { constants as fsc } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -62,13 +64,34 @@ import { OpScan, scanOp } from './scan.js';
 
 const MiB = 1024 * 1024;
 const SPARE = 'next.spare';
+/**
+ * The head segment is opened with O_DSYNC where the platform has it: a group's write then returns only
+ * once its data is durable, as write + fdatasync would, in one system call and one trip through the
+ * thread pool instead of two (the wake-ups of a round trip were a visible share of the CPU per group,
+ * bench/journal.mjs). Elsewhere (Windows) the flush loop calls fdatasync after the write.
+ */
+const O_DSYNC: number | undefined = fsc.O_DSYNC;
+const HEAD_OPEN = fsc.O_RDWR | (O_DSYNC ?? 0);
+const HEAD_CREATE = fsc.O_RDWR | fsc.O_CREAT | fsc.O_EXCL | (O_DSYNC ?? 0);
+/**
+ * A spare is zero-filled only while the groups written are smaller than this on average (over the
+ * segment just filled). Overwriting zero-filled blocks spares each small sync the file-size and
+ * block-allocation metadata (10 records of 1 KiB per sync: ~21 k -> ~29 k records/s), but the zero-fill
+ * writes every segment twice and competes with the journal's own writes: at 1 MiB per sync, 1.3 ms per
+ * sync without it against 1.75 ms with it, and ~0.3 us more CPU per 1 KiB record (bench/journal.mjs;
+ * docs/STORAGE.md "Performance"). Around 100 KiB per sync the two were even.
+ */
+const SPARE_MAX_GROUP = 256 * 1024;
 
 export interface JournalOptions {
   /** Directory holding the segments (created if missing), e.g. `<dataDir>/journal`. */
   dir: string;
   /** A segment is sealed and a new one started once it holds this many bytes. Default 64 MiB. */
   segmentSize?: number;
-  /** Zero-fill the next segment ahead of time (faster fdatasync). Default true. */
+  /**
+   * Zero-fill the next segment ahead of time (faster fdatasync of small groups; skipped while groups are
+   * large, SPARE_MAX_GROUP). Default true.
+   */
   preallocate?: boolean;
   /** A group holding more than this is closed and the rest waits for the next one. Default 16 MiB. */
   maxGroupBytes?: number;
@@ -88,7 +111,7 @@ export interface JournalOptions {
 }
 
 export interface JournalStats {
-  /** fdatasync calls for groups (one per group). */
+  /** Durable writes of groups (one per group: an O_DSYNC write, or write + fdatasync). */
   syncs: number;
   /** write() calls made durable. */
   batches: number;
@@ -137,6 +160,9 @@ interface Head {
   readonly file: string;
   readonly fh: FileHandle;
   pos: number;
+  /** Groups written to this segment and their bytes (whether to zero-fill the next spare). */
+  groups: number;
+  groupBytes: number;
   fileSize: number;
 }
 
@@ -257,6 +283,8 @@ export class JournalStore implements MessageStore {
   private releaseLock: (() => Promise<void>) | undefined;
 
   private spare: { file: string; ready: Promise<boolean>; done: boolean } | undefined;
+  /** Whether the next spare is worth zero-filling: the last segment filled had small groups. */
+  private spareWanted = true;
   private readonly deleting = new Set<number>();
   private deletions: Promise<void> = Promise.resolve();
   private compacting: Promise<void> | undefined;
@@ -366,9 +394,17 @@ export class JournalStore implements MessageStore {
 
     const last = segments.at(-1);
     if (last !== undefined && !last.sealed) {
-      const fh = await open(last.file, 'r+');
+      const fh = await open(last.file, HEAD_OPEN);
       const { size } = await fh.stat();
-      this.head = { id: last.id, file: last.file, fh, pos: last.dataEnd, fileSize: size };
+      this.head = {
+        id: last.id,
+        file: last.file,
+        fh,
+        pos: last.dataEnd,
+        fileSize: size,
+        groups: 0,
+        groupBytes: 0,
+      };
       // A segment's header version tells readers which operations it may hold: newer operations go to
       // a new segment rather than under an older header (an older build then refuses by version).
       if (last.version < FORMAT_VERSION) await this.rotate(last.id + 1);
@@ -633,11 +669,14 @@ export class JournalStore implements MessageStore {
           // The index recorded offsets from g.pos when the group was filled: they must be where it lands.
           if (h.pos !== g.pos) throw new Error(`journal: group placed at ${g.pos} but written at ${h.pos}`);
           const length = g.w.pos;
+          // With O_DSYNC the write returns once the data is durable: it is the group's fdatasync.
           await writeFully(h.fh, g.w.buf, h.pos, 0, length);
           h.pos += length;
+          h.groups++;
+          h.groupBytes += length;
           if (h.pos > h.fileSize) h.fileSize = h.pos;
           this.index.addSegment(h.id).size = h.pos;
-          await h.fh.datasync();
+          if (O_DSYNC === undefined) await h.fh.datasync();
           const c = this.counters;
           c.syncMs += performance.now() - t0;
           c.syncs++;
@@ -693,6 +732,7 @@ export class JournalStore implements MessageStore {
   private async rotate(next: number): Promise<void> {
     const old = this.head!;
     if (next !== old.id + 1) throw new Error(`journal: rotation from segment ${old.id} to ${next}`);
+    this.spareWanted = old.groups === 0 || old.groupBytes / old.groups < SPARE_MAX_GROUP;
     const seal = encodeRecord(0, RecordType.seal);
     await writeFully(old.fh, seal, old.pos);
     old.pos += seal.length;
@@ -713,22 +753,33 @@ export class JournalStore implements MessageStore {
     if (spare?.done && (await spare.ready)) {
       this.spare = undefined;
       await rename(spare.file, file);
-      fh = await open(file, 'r+');
+      fh = await open(file, HEAD_OPEN);
       fileSize = (await fh.stat()).size;
     } else {
-      fh = await open(file, 'wx+');
+      fh = await open(file, HEAD_CREATE, 0o666);
     }
     const header = segmentHeader(id, 0);
     await writeFully(fh, header, 0);
     await fh.datasync();
     await fsyncDir(this.dir);
     this.index.addSegment(id).size = header.length;
-    return { id, file, fh, pos: header.length, fileSize: Math.max(fileSize, header.length) };
+    return {
+      id,
+      file,
+      fh,
+      pos: header.length,
+      fileSize: Math.max(fileSize, header.length),
+      groups: 0,
+      groupBytes: 0,
+    };
   }
 
-  /** Prepares a zero-filled file for the next rotation, in the background. */
+  /**
+   * Prepares a zero-filled file for the next rotation, in the background, unless the segment filled
+   * last had large groups (SPARE_MAX_GROUP): the next segment is then a new file, appended to.
+   */
   private startSpare(): void {
-    if (!this.preallocate || this.spare !== undefined || this.closing) return;
+    if (!this.preallocate || !this.spareWanted || this.spare !== undefined || this.closing) return;
     const file = join(this.dir, SPARE);
     const entry = { file, done: false, ready: Promise.resolve(false) };
     entry.ready = createZeroFile(file, this.segmentSize).then(

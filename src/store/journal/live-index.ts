@@ -344,10 +344,10 @@ export class JournalIndex {
   private insert(queue: string, id: string, order: number, seg: number, off: number, bytes: number): number {
     let q = this.queues.get(queue);
     if (q === undefined) {
-      q = new IdTable();
+      q = new IdTable(this.slots);
       this.queues.set(queue, q);
     }
-    const lm = this.slots.alloc(order, seg, bytes, off);
+    const lm = this.slots.alloc(id, order, seg, bytes, off);
     this.liveMessages++;
     // The same id enqueued twice in one queue: the later copy replaces the earlier, as on replay.
     const old = q.set(id, lm);

@@ -17,10 +17,23 @@
  *                dequeue in the same group may then cancel both (journal.ts `cancelEnqueue`)
  *   message[s]   the message, held only between recovery and the end of load()
  *   bodyBytes[s] when message[s] was kept without its body (recovery for paging): the body's size
+ *   idLen[s]     length of the message id, its Latin-1 characters in idChars[s * ID_INLINE ...]; or
+ *                ID_LONG when the id is longer or wider, kept as a string in `longIds`
+ *
+ * The ids are the keys of the queues' id tables (id-table.ts `SlotKeys`). Kept as bytes, not strings,
+ * so that no JS object per live message stays reachable: an id string held by the index survived two
+ * scavenges and then burdened the old generation, the largest part of the journal's GC at 1,000
+ * writes per sync. Broker-assigned ids (`ID:<8 hex>:<n>`) are ~20 Latin-1 characters.
  */
 import type { Message } from '../../core/message.js';
+import type { SlotKeys } from './id-table.js';
 
-export class MessageSlots {
+/** Id characters kept inline per slot. */
+export const ID_INLINE = 32;
+/** idLen of an id kept in `longIds` (longer than ID_INLINE, or a character above U+00FF). */
+const ID_LONG = 255;
+
+export class MessageSlots implements SlotKeys {
   order = new Float64Array(0);
   seg = new Uint32Array(0);
   off = new Float64Array(0);
@@ -30,6 +43,9 @@ export class MessageSlots {
   dcBytes = new Uint32Array(0);
   prevSeg = new Uint32Array(0);
   fresh = new Uint8Array(0);
+  idLen = new Uint8Array(0);
+  idChars = new Uint8Array(0);
+  private readonly longIds = new Map<number, string>();
   readonly message: Array<Message | undefined> = [];
   readonly bodyBytes: Array<number | undefined> = [];
   /** Slots ever handed out; those below it are in use or on the free list. */
@@ -45,7 +61,8 @@ export class MessageSlots {
     return this.order.length;
   }
 
-  alloc(order: number, seg: number, bytes: number, off = 0): number {
+  /** A slot for message `id` (its key from now on: `hasKey`). */
+  alloc(id: string, order: number, seg: number, bytes: number, off = 0): number {
     let s: number;
     if (this.freeCount > 0) s = this.free[--this.freeCount]!;
     else {
@@ -61,10 +78,49 @@ export class MessageSlots {
     this.dcBytes[s] = 0;
     this.prevSeg[s] = 0;
     this.fresh[s] = 0;
+    this.setId(s, id);
     return s;
   }
 
+  private setId(s: number, id: string): void {
+    const n = id.length;
+    if (n <= ID_INLINE) {
+      const chars = this.idChars;
+      const at = s * ID_INLINE;
+      let i = 0;
+      for (; i < n; i++) {
+        const c = id.charCodeAt(i);
+        if (c > 0xff) break;
+        chars[at + i] = c;
+      }
+      if (i === n) {
+        this.idLen[s] = n;
+        return;
+      }
+    }
+    this.idLen[s] = ID_LONG;
+    this.longIds.set(s, id);
+  }
+
+  hasKey(s: number, key: string): boolean {
+    const n = this.idLen[s]!;
+    if (n === ID_LONG) return this.longIds.get(s) === key;
+    if (key.length !== n) return false;
+    const chars = this.idChars;
+    const at = s * ID_INLINE;
+    for (let i = 0; i < n; i++) if (chars[at + i] !== key.charCodeAt(i)) return false;
+    return true;
+  }
+
+  /** The message id of slot `s` (tests and diagnostics: the hot paths compare with `hasKey`). */
+  idOf(s: number): string {
+    const n = this.idLen[s]!;
+    if (n === ID_LONG) return this.longIds.get(s)!;
+    return String.fromCharCode(...this.idChars.subarray(s * ID_INLINE, s * ID_INLINE + n));
+  }
+
   release(s: number): void {
+    if (this.idLen[s] === ID_LONG) this.longIds.delete(s);
     if (s < this.message.length) this.message[s] = undefined;
     if (s < this.bodyBytes.length) this.bodyBytes[s] = undefined;
     this.free[this.freeCount++] = s;
@@ -89,6 +145,11 @@ export class MessageSlots {
     this.dcBytes = widen(this.dcBytes, (k) => new Uint32Array(k));
     this.prevSeg = widen(this.prevSeg, (k) => new Uint32Array(k));
     this.fresh = widen(this.fresh, (k) => new Uint8Array(k));
-    this.free = widen(this.free, (k) => new Int32Array(k));
+    this.idLen = widen(this.idLen, (k) => new Uint8Array(k));
+    const chars = new Uint8Array(n * ID_INLINE);
+    chars.set(this.idChars);
+    this.idChars = chars;
+    // Slots are only added when none is free: the free list is empty here, nothing to copy.
+    this.free = new Int32Array(n);
   }
 }

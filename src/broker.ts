@@ -236,6 +236,7 @@ export async function startBroker(config: BlazeConfig, options: StartOptions = {
 
     let mqtt: Listener | undefined;
     let mqttFactory: MqttProtocol | undefined;
+    let mqttSessionStore: KvSessionStore | undefined;
     // MQTT over WebSocket shares the session registry with the TCP listener, so it needs the same setup.
     if (
       config.listeners.mqtt !== 'off' ||
@@ -246,6 +247,7 @@ export async function startBroker(config: BlazeConfig, options: StartOptions = {
       // (docs/STORAGE.md), and come back before the listener accepts anyone.
       const mqttLog = logger.child({ protocol: 'mqtt' });
       const sessionStore = new KvSessionStore(core.kv(MQTT_SESSION_NAMESPACE), mqttLog);
+      mqttSessionStore = sessionStore;
       const protocol = mqttProtocol({
         core,
         authenticator,
@@ -469,6 +471,8 @@ export async function startBroker(config: BlazeConfig, options: StartOptions = {
       ws?.stopAccepting();
       // Messages held by /v1 receive leases go back to their queues while the core can still record it.
       v1?.close();
+      // QoS 1 outbound records still deferred (kv-session-store.ts): a clean stop keeps their packet ids.
+      mqttSessionStore?.flushDeferred();
       try {
         await core.shutdown();
       } catch (err) {

@@ -5,8 +5,9 @@
  * of each QoS 2 exchange are driven by hand, so each crash point is exact.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { createBrokerCore } from '../../../src/core/index.js';
+import { createBrokerCore, type KeyValueNamespace } from '../../../src/core/index.js';
 import { KvSessionStore, MQTT_SESSION_NAMESPACE, mqttProtocol } from '../../../src/protocol/mqtt/index.js';
+import { QOS1_RECORD_DELAY_MS } from '../../../src/protocol/mqtt/persistence/kv-session-store.js';
 import { Client, flush, ManualTimers, testAuthenticator } from '../mqtt/harness.js';
 import { openJournal, tempDir } from './helpers.js';
 
@@ -18,7 +19,24 @@ afterEach(async () => {
 async function start(dir: string, timers: ManualTimers) {
   const journal = openJournal(dir);
   const core = await createBrokerCore({ store: journal });
-  const sessions = new KvSessionStore(core.kv(MQTT_SESSION_NAMESPACE));
+  // Every put and delete of session records, to see which QoS 1 records are written at all.
+  const written: string[] = [];
+  const kv = core.kv(MQTT_SESSION_NAMESPACE);
+  const spied: KeyValueNamespace = {
+    name: kv.name,
+    durable: kv.durable,
+    takeRecovered: () => kv.takeRecovered(),
+    put: (key, value) => {
+      written.push(`put ${key}`);
+      kv.put(key, value);
+    },
+    delete: (key) => {
+      written.push(`delete ${key}`);
+      kv.delete(key);
+    },
+    flushed: () => kv.flushed(),
+  };
+  const sessions = new KvSessionStore(spied, undefined, timers);
   const protocol = mqttProtocol({
     core,
     authenticator: testAuthenticator,
@@ -34,6 +52,7 @@ async function start(dir: string, timers: ManualTimers) {
     journal,
     protocol,
     sessions,
+    written,
     client(version: 4 | 5 = 4): Client {
       const c = new Client(protocol, version);
       clients.push(c);
@@ -220,6 +239,9 @@ describe('MQTT state across a crash', () => {
     await s.b.settle();
     const [m1, m2, m3] = sub.publishes();
     expect([m1, m2, m3].map((m) => String(m!.payload))).toEqual(['q1', 'q2', 'q2b']);
+    // A QoS 1 delivery's record is written once it has been in flight a while (kv-session-store.ts).
+    s.timers.advance(QOS1_RECORD_DELAY_MS);
+    await s.b.settle();
     // q2 reaches PUBREC: PUBREL only once the core ack and the "released" mark are durable.
     sub.send({ cmd: 'pubrec', messageId: m2!.messageId! });
     expect(sub.read()).toEqual([]);
@@ -316,6 +338,82 @@ describe('MQTT state across a crash', () => {
     expect(b.core.stats().durables).toEqual([]);
     const again = b.client();
     expect((await again.connect({ clientId: 'dev', clean: false })).sessionPresent).toBe(false);
+  });
+
+  it('QoS 1: a delivery acknowledged at once leaves no record; one left in flight is recorded after the delay', async () => {
+    const s = await setup();
+    const sub = s.b.client();
+    await sub.connect({ clientId: 'dev1', clean: false });
+    sub.subscribe([{ topic: 'q1', qos: 1 }]);
+    sub.read();
+    const pub = s.b.client();
+    await pub.connect({ clientId: 'pub1' });
+    const outbound = () => s.b.written.filter((w) => w.includes(' o:'));
+    pub.publish('q1', 'fast', { qos: 1, messageId: 1 });
+    await s.b.settle();
+    const fast = sub.publishes()[0]!;
+    sub.send({ cmd: 'puback', messageId: fast.messageId! });
+    await s.b.settle();
+    s.timers.advance(QOS1_RECORD_DELAY_MS * 2);
+    await s.b.settle();
+    expect(outbound()).toEqual([]);
+
+    pub.publish('q1', 'slow', { qos: 1, messageId: 2 });
+    await s.b.settle();
+    const slow = sub.publishes()[0]!;
+    expect(outbound()).toEqual([]);
+    s.timers.advance(QOS1_RECORD_DELAY_MS);
+    await s.b.settle();
+    expect(outbound()).toEqual([`put o:dev1:${slow.messageId}`]);
+    // Recorded, so after a crash it comes back under its first packet id.
+    const b = await s.crashAndRestart();
+    const again = b.client();
+    await again.connect({ clientId: 'dev1', clean: false });
+    await b.settle();
+    expect(again.publishes().map((p) => [String(p.payload), p.messageId, p.dup])).toEqual([
+      ['slow', slow.messageId, true],
+    ]);
+  });
+
+  it('QoS 1: a crash before the record was written still redelivers the message (new packet id, DUP)', async () => {
+    const s = await setup();
+    const sub = s.b.client();
+    await sub.connect({ clientId: 'dev2', clean: false });
+    sub.subscribe([{ topic: 'q2', qos: 1 }]);
+    sub.read();
+    const pub = s.b.client();
+    await pub.connect({ clientId: 'pub2' });
+    pub.publish('q2', 'in flight', { qos: 1, messageId: 1 });
+    await s.b.settle();
+    expect(sub.publishes().map((p) => String(p.payload))).toEqual(['in flight']);
+    const b = await s.crashAndRestart();
+    const again = b.client();
+    await again.connect({ clientId: 'dev2', clean: false });
+    await b.settle();
+    const ps = again.publishes();
+    expect(ps.map((p) => [String(p.payload), p.dup])).toEqual([['in flight', true]]);
+  });
+
+  it('QoS 1: a clean stop writes the deferred records (flushDeferred)', async () => {
+    const s = await setup();
+    const sub = s.b.client();
+    await sub.connect({ clientId: 'dev3', clean: false });
+    sub.subscribe([{ topic: 'q3', qos: 1 }]);
+    sub.read();
+    const pub = s.b.client();
+    await pub.connect({ clientId: 'pub3' });
+    pub.publish('q3', 'pending', { qos: 1, messageId: 1 });
+    await s.b.settle();
+    const m = sub.publishes()[0]!;
+    s.b.sessions.flushDeferred();
+    await s.b.settle();
+    const b = await s.crashAndRestart();
+    const again = b.client();
+    await again.connect({ clientId: 'dev3', clean: false });
+    await b.settle();
+    expect(again.publishes().map((p) => [String(p.payload), p.messageId])).toEqual([
+      ['pending', m.messageId],
+    ]);
   });
 
   it('retained messages survive a crash, cleared ones stay cleared, wildcards find them', async () => {

@@ -2,41 +2,15 @@
  * `blazemq stat | browse | purge | send | receive` run as child processes (the built dist/) against a real
  * broker, with the exit codes of the contract: 0 ok, 1 error (stderr), 2 usage.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type BrokerProcess, CLI, startBroker } from './helpers/broker.js';
+import { runCli } from './helpers/cli.js';
 
-interface Result {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(
-  args: string[],
-  options: { stdin?: Buffer | string; env?: Record<string, string> } = {},
-): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
-      env: { ...process.env, BLAZEMQ_URL: '', BLAZEMQ_USER: '', BLAZEMQ_PASSWORD: '', ...options.env },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => {
-      stdout += d;
-    });
-    child.stderr.on('data', (d) => {
-      stderr += d;
-    });
-    child.once('error', reject);
-    child.once('exit', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(options.stdin ?? '');
-  });
-}
+const cli = runCli;
 
 describe('admin CLI without users', () => {
   let broker: BrokerProcess;

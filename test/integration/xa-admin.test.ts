@@ -1,16 +1,10 @@
-/**
- * In-doubt XA branches resolved by an operator, end to end: a real broker process (the built dist/), the
- * real native client preparing branches and going away (its coordinator "lost"), the management API
- * listing them across a kill -9 and restart, `blazemq transactions` printing them, and heuristic rollback
- * and commit with their effect on the messages the branches consumed and sent.
- */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type BlazeClient, BrokerResource, connect, type Xid } from '../../src/client/index.js';
-import { type BrokerProcess, CLI, startBroker } from './helpers/broker.js';
+import { type BrokerProcess, startBroker } from './helpers/broker.js';
+import { runCli } from './helpers/cli.js';
 
 interface Listed {
   xidKey: string;
@@ -20,24 +14,7 @@ interface Listed {
   addresses: string[];
 }
 
-function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
-      env: { ...process.env, BLAZEMQ_URL: '', BLAZEMQ_USER: '', BLAZEMQ_PASSWORD: '' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => {
-      stdout += d;
-    });
-    child.stderr.on('data', (d) => {
-      stderr += d;
-    });
-    child.once('error', reject);
-    child.once('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const cli = runCli;
 
 const hex = (s: string) => Buffer.from(s).toString('hex');
 const xid = (n: number): Xid => ({

@@ -30,6 +30,12 @@ export interface OutboundOwner {
   /** Clock, read only for messages that can expire. */
   readonly now: number;
   write(bytes: Uint8Array): void;
+  /**
+   * Writes a QoS 2 PUBLISH once its outbound record (just set) is durable, and whatever follows behind it,
+   * in order: a client that got the PUBLISH before a crash lost the record would get the message again
+   * under a new packet id, a duplicate QoS 2 must never cause.
+   */
+  writeAfterRecord(bytes: Uint8Array): void;
   /** The window filled up or has room again. */
   windowChanged(): void;
 }
@@ -170,7 +176,8 @@ export class Outbound {
     } else if (tag > 0 && sub.explicit) {
       core?.ack(tag);
     }
-    this.owner.write(encodePublish(out, version));
+    if (qos === 2) this.owner.writeAfterRecord(encodePublish(out, version));
+    else this.owner.write(encodePublish(out, version));
   }
 
   /** PUBACK from the client. */

@@ -8,7 +8,10 @@
  * one view: one transport write per session per turn, no copy, no per-packet transport call. Output made
  * anywhere else (timers, drain, store completions) is written at once, after what was collected.
  *
- * Holding: output made while a SUBSCRIBE is handled waits for the SUBACK (`hold` / `release`).
+ * Holding: output made while a SUBSCRIBE is handled waits for the SUBACK (`hold` / `release`). A QoS 2
+ * PUBLISH of a persistent session, and everything written after it, waits until its outbound record is
+ * durable (`writeAfter`): order is kept, and the client never holds a QoS 2 message the broker could
+ * forget in a crash.
  *
  * Back-pressure: `transport.write` returning false blocks output; the owner pauses its subscriptions
  * until the transport drains, and a peer that never drains is dropped after `slowConsumerTimeoutMs`.
@@ -34,6 +37,9 @@ export class SessionOutput implements TurnOutput {
   private run: Uint8Array | null = null;
   private runEnd = 0;
   private held: Uint8Array[] | null = null;
+  /** The latest durability wait output is behind (`writeAfter`), and what waits behind it, in order. */
+  private barrier: Promise<void> | null = null;
+  private behind: Uint8Array[] = [];
   private blockedFlag = false;
   private closed = false;
   private slowTimer: unknown = null;
@@ -54,6 +60,10 @@ export class SessionOutput implements TurnOutput {
     if (this.closed) return;
     if (this.held !== null) {
       this.held.push(bytes);
+      return;
+    }
+    if (this.barrier !== null) {
+      this.behind.push(bytes);
       return;
     }
     if (!inInputTurn()) {
@@ -95,6 +105,39 @@ export class SessionOutput implements TurnOutput {
     this.send(length === run.byteLength ? run : Buffer.from(run.buffer, run.byteOffset, length));
   }
 
+  /**
+   * Writes `bytes` once `durable` resolves, and holds everything written after them until then. Waits
+   * resolve in the order they were taken (the store's group commits), so only the latest one matters; a
+   * failed one drops what waits (the store failed: the session is closed by its owner).
+   */
+  writeAfter(durable: Promise<void>, bytes: Uint8Array): void {
+    if (this.closed) return;
+    if (this.held !== null) {
+      // Inside a SUBSCRIBE: after the SUBACK, as everything else, then behind the wait.
+      this.held.push(bytes);
+      return;
+    }
+    this.flush();
+    this.barrier = durable;
+    this.behind.push(bytes);
+    durable.then(
+      () => this.passBarrier(durable),
+      () => {
+        if (this.barrier !== durable) return;
+        this.barrier = null;
+        this.behind = [];
+      },
+    );
+  }
+
+  private passBarrier(durable: Promise<void>): void {
+    if (this.barrier !== durable) return;
+    this.barrier = null;
+    const waiting = this.behind;
+    this.behind = [];
+    for (const b of waiting) this.write(b);
+  }
+
   /** Holds output (deliveries made inside a SUBSCRIBE) until `release`, after the SUBACK. */
   hold(): void {
     this.held ??= [];
@@ -115,6 +158,8 @@ export class SessionOutput implements TurnOutput {
   close(): void {
     if (this.closed) return;
     this.held = null;
+    this.barrier = null;
+    this.behind = [];
     this.flush();
     this.closed = true;
     this.clearSlowTimer();

@@ -543,6 +543,13 @@ export class MqttSession
     if (this.phase !== 'closed') this.output.write(bytes);
   }
 
+  writeAfterRecord(bytes: Uint8Array): void {
+    if (this.phase === 'closed') return;
+    const store = this.settings.registry.store;
+    if (!store.durable || !this.state.persistent) this.output.write(bytes);
+    else this.output.writeAfter(store.flushed(), bytes);
+  }
+
   slowConsumer(timeoutMs: number): void {
     if (this.phase === 'closed') return;
     this.log.warn({ clientId: this.clientId, timeoutMs }, 'slow consumer: output not drained, dropping');

@@ -132,6 +132,8 @@ describe('MQTT state across a crash', () => {
     const b = await s.crashAndRestart();
     const again = b.client();
     expect((await again.connect({ clientId: 'dev', clean: false })).sessionPresent).toBe(true);
+    // A QoS 2 delivery leaves once its outbound record is durable (output.ts `writeAfter`).
+    await b.settle();
     const ps = again.publishes();
     expect(ps.map((p) => [String(p.payload), p.qos])).toEqual([
       ['one', 1],
@@ -188,6 +190,7 @@ describe('MQTT state across a crash', () => {
     expect(again.one('pubrec').messageId).toBe(4);
     const w = b.client();
     await w.connect({ clientId: 'watch', clean: false });
+    await b.settle();
     expect(texts(w)).toEqual(['m']);
   });
 

@@ -17,7 +17,7 @@
 
 import { decodeMessage } from '../../util/native-message.js';
 import type { DecodedFrame, Delivery } from './frames.js';
-import { expectType, malformed, type Reader, WT_LEN, WT_VARINT } from './reader.js';
+import { malformed, type Reader, WT_LEN, WT_VARINT } from './reader.js';
 
 /** Decodes the Deliver occupying r.pos..end (the reader's end). */
 export function decodeDeliver(r: Reader): DecodedFrame {
@@ -26,7 +26,7 @@ export function decodeDeliver(r: Reader): DecodedFrame {
     const tag = r.uint32();
     const wt = tag & 7;
     if (tag >>> 3 === 1) {
-      expectType(wt, WT_LEN, 'Deliver.deliveries');
+      r.expect(wt, WT_LEN, 'Deliver.deliveries');
       deliveries.push(decodeDelivery(r, r.lenEnd()));
     } else r.skip(wt);
   }
@@ -48,23 +48,23 @@ function decodeDelivery(r: Reader, end: number): Delivery {
     const wt = tag & 7;
     switch (tag >>> 3) {
       case 1:
-        expectType(wt, WT_VARINT, 'Delivery.subscription_id');
+        r.expect(wt, WT_VARINT, 'Delivery.subscription_id');
         d.subscription_id = r.uint32();
         break;
       case 2:
-        expectType(wt, WT_VARINT, 'Delivery.tag');
+        r.expect(wt, WT_VARINT, 'Delivery.tag');
         d.tag = r.uint64();
         break;
       case 3:
-        expectType(wt, WT_LEN, 'Delivery.message');
+        r.expect(wt, WT_LEN, 'Delivery.message');
         d.message = decodeMessage(r, r.lenEnd());
         break;
       case 4:
-        expectType(wt, WT_VARINT, 'Delivery.redelivered');
+        r.expect(wt, WT_VARINT, 'Delivery.redelivered');
         d.redelivered = r.bool();
         break;
       case 5:
-        expectType(wt, WT_VARINT, 'Delivery.delivery_count');
+        r.expect(wt, WT_VARINT, 'Delivery.delivery_count');
         d.delivery_count = r.uint32();
         break;
       default:
@@ -84,11 +84,11 @@ export function decodeOk(r: Reader): DecodedFrame {
     const wt = tag & 7;
     switch (tag >>> 3) {
       case 1:
-        expectType(wt, WT_VARINT, 'Ok.request_id');
+        r.expect(wt, WT_VARINT, 'Ok.request_id');
         ok.request_id = r.uint32();
         break;
       case 2:
-        expectType(wt, WT_LEN, 'Ok.message_ids');
+        r.expect(wt, WT_LEN, 'Ok.message_ids');
         if (ok.message_ids === undefined) ok.message_ids = [];
         ok.message_ids.push(r.string());
         break;

@@ -5,7 +5,7 @@
 import { WireReader } from '../../util/protobuf-wire.js';
 import { ClientCodes, ClientError } from './errors.js';
 
-export { StringCache, WT_I32, WT_I64, WT_LEN, WT_VARINT } from '../../util/protobuf-wire.js';
+export { WT_I32, WT_I64, WT_LEN, WT_VARINT } from '../../util/protobuf-wire.js';
 
 export function malformed(what: string): ClientError {
   return new ClientError(ClientCodes.PROTOCOL, `malformed native frame: ${what}`);
@@ -15,9 +15,4 @@ export class Reader extends WireReader {
   constructor() {
     super(malformed);
   }
-}
-
-/** Fails on a known field that arrived with another wire type (a peer that disagrees on the schema). */
-export function expectType(wireType: number, wanted: number, field: string): void {
-  if (wireType !== wanted) throw malformed(`${field} has wire type ${wireType}`);
 }

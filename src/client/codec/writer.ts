@@ -68,65 +68,8 @@ export function writeSint64(buf: Uint8Array, p: number, v: number): number {
 
 // ---------------------------------------------------------------------------------------------- strings
 
-const encoder = new TextEncoder();
-
-/**
- * UTF-8 length of `s` as TextEncoder writes it: a surrogate pair is 4 bytes, a lone surrogate becomes
- * U+FFFD (3 bytes). Measured in JS: there is no native byte-length call outside Node.
- */
-export function utf8Length(s: string): number {
-  const n = s.length;
-  let len = n;
-  for (let i = 0; i < n; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x80) continue;
-    if (c < 0x800) len += 1;
-    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < n && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
-      len += 2; // 4 bytes for the two UTF-16 units
-      i++;
-    } else len += 2;
-  }
-  return len;
-}
-
-/** Size of a LEN field (one-byte tag) holding `s`; 0 for '' (a proto3 default, not written). */
-export function stringFieldSize(s: string | undefined): number {
-  if (!s) return 0;
-  const len = utf8Length(s);
-  return 1 + varintSize(len) + len;
-}
-
-/**
- * Writes a LEN field (one-byte tag) holding `s` at `p`, nothing for ''. One pass for short ASCII (ids,
- * addresses, content types: the usual case): the characters are copied while checking that they are
- * ASCII, about twice as fast as TextEncoder.encodeInto for them (measured, docs/CLIENT.md
- * "Performance"); a string that turns out not to be starts again through the native encoder.
- */
-export function writeStringField(buf: Uint8Array, p: number, tag: number, s: string | undefined): number {
-  if (!s) return p;
-  return writeString(buf, p, tag, s);
-}
-
-/** As writeStringField, '' included (a oneof member or a map key is written even when empty). */
-export function writeString(buf: Uint8Array, p: number, tag: number, s: string): number {
-  const n = s.length;
-  buf[p] = tag;
-  if (n < 128) {
-    buf[p + 1] = n;
-    const start = p + 2;
-    let i = 0;
-    for (; i < n; i++) {
-      const c = s.charCodeAt(i);
-      if (c >= 0x80) break;
-      buf[start + i] = c;
-    }
-    if (i === n) return start + n;
-  }
-  const len = utf8Length(s);
-  const at = writeVarint(buf, p + 1, len);
-  encoder.encodeInto(s, buf.subarray(at, at + len));
-  return at + len;
-}
+// Shared with the broker's encoder (util/protobuf-wire.ts).
+export { stringFieldSize, utf8Length, writeString, writeStringField } from '../../util/protobuf-wire.js';
 
 // ---------------------------------------------------------------------------------------------- framing
 

@@ -9,6 +9,7 @@
  * Malformed bytes throw JournalDecodeError, as `decodeOp` does, at the same point or earlier: the
  * property tests in test/unit/store/scan.test.ts check that both agree on every operation's extent.
  */
+import { internString, StringCache } from '../../util/protobuf-wire.js';
 import { type ByteReader, JournalDecodeError } from './bytes.js';
 import { OP_CODES } from './codec.js';
 
@@ -35,34 +36,20 @@ export class OpScan {
   private readonly namespaces = new StringCache();
 
   readQueue(r: ByteReader): string {
-    return this.queues.read(r);
+    return readCached(this.queues, r);
   }
 
   readNamespace(r: ByteReader): string {
-    return this.namespaces.read(r);
+    return readCached(this.namespaces, r);
   }
 }
 
-/** A `str` field, reusing the previous string when its bytes are the same. */
-class StringCache {
-  private bytes: Buffer | undefined;
-  private value = '';
-
-  read(r: ByteReader): string {
-    const n = r.varuint();
-    const start = r.pos;
-    r.skip(n);
-    const last = this.bytes;
-    if (last !== undefined && last.length === n) {
-      const buf = r.buf;
-      let i = 0;
-      while (i < n && buf[start + i] === last[i]) i++;
-      if (i === n) return this.value;
-    }
-    this.bytes = Buffer.from(r.buf.subarray(start, start + n));
-    this.value = this.bytes.toString('utf8');
-    return this.value;
-  }
+/** A `str` field, reusing the previous string when its bytes are the same (util/protobuf-wire.ts). */
+function readCached(cache: StringCache, r: ByteReader): string {
+  const n = r.varuint();
+  const start = r.pos;
+  r.skip(n);
+  return internString(cache, r.buf, start, start + n);
 }
 
 /** Reads the operation at `r.pos` into `out` and leaves `r` after it. */

@@ -22,6 +22,7 @@
 import type { IPublishPacket, Packet, Parser } from 'mqtt-packet';
 import { parser } from 'mqtt-packet';
 import { ownBytesOf } from '../../../util/own-bytes.js';
+import { internString, StringCache } from '../../../util/protobuf-wire.js';
 import { MqttError, RC } from '../reason-codes.js';
 
 export type ProtocolVersion = 3 | 4 | 5;
@@ -74,36 +75,6 @@ const ACK_CMD: ReadonlyArray<AckCmd | undefined> = (() => {
   return t;
 })();
 
-/** Topic names longer than this are decoded every time rather than remembered. */
-const MAX_REMEMBERED_TOPIC = 256;
-
-/**
- * The last topic name a connection published to, with its bytes. A publisher usually repeats one topic:
- * comparing a few dozen bytes is cheaper than decoding them again, and handing back the same string lets
- * later steps (name checks, the address cache) find it at once. The bytes are a copy, so that they do
- * not keep a socket read alive.
- */
-class LastTopic {
-  private bytes: Buffer = EMPTY;
-  private name = '';
-
-  of(buf: Buffer, from: number, to: number): string {
-    const n = to - from;
-    const known = this.bytes;
-    if (n === known.length && n > 0) {
-      let i = 0;
-      while (i < n && buf[from + i] === known[i]) i++;
-      if (i === n) return this.name;
-    }
-    const name = buf.toString('utf8', from, to);
-    if (n <= MAX_REMEMBERED_TOPIC) {
-      this.name = name;
-      this.bytes = Buffer.from(buf.subarray(from, to));
-    }
-    return name;
-  }
-}
-
 /**
  * PUBLISH (3.3) from `start` (fixed header byte) with its variable header at `at` and its end at `end`,
  * or null to let mqtt-packet decide (properties present, or malformed).
@@ -114,7 +85,7 @@ function fastPublish(
   at: number,
   end: number,
   v5: boolean,
-  lastTopic: LastTopic,
+  lastTopic: StringCache,
 ): Packet | null {
   const flags = buf[start]!;
   const remaining = end - at;
@@ -123,7 +94,9 @@ function fastPublish(
   if (at + 2 > end) return null;
   const topicEnd = at + 2 + ((buf[at]! << 8) | buf[at + 1]!);
   if (topicEnd > end) return null;
-  const topic = lastTopic.of(buf, at + 2, topicEnd);
+  // A publisher usually repeats one topic: the same bytes give the same string back, undecoded, and later
+  // steps (name checks, the address cache) find it at once.
+  const topic = internString(lastTopic, buf, at + 2, topicEnd);
   at = topicEnd;
   let messageId: number | undefined;
   if (qos > 0) {
@@ -162,7 +135,7 @@ export class MqttDecoder {
   private packet: Packet | null = null;
   private error: Error | null = null;
   private v5 = false;
-  private readonly lastTopic = new LastTopic();
+  private readonly lastTopic = new StringCache();
 
   /** `maxPacketSize`: whole packet, fixed header included (3.1.2.11). */
   constructor(public maxPacketSize: number) {

@@ -11,6 +11,7 @@
  */
 import type protobuf from 'protobufjs';
 import { isBlazeError } from '../../../util/errors.js';
+import { NO_PROPERTIES } from '../../../util/native-message.js';
 import { loadProto } from '../../../util/proto.js';
 import { malformed } from './errors.js';
 import { decodeMessage } from './message.js';
@@ -317,7 +318,7 @@ const EMPTY_MESSAGE: WireMessage = Object.freeze({
   reply_to: '',
   group_id: '',
   content_type: '',
-  properties: Object.freeze({}) as Record<string, never>,
+  properties: NO_PROPERTIES,
   time_to_live_ms: 0,
   id: '',
   timestamp: 0,

@@ -13,9 +13,23 @@
  */
 import type { Message, PropertyValue } from '../../../core/message.js';
 import type { WireValue } from './types.js';
-import { SINT_SAFE, tagOf, varintSize, WT_I64, WT_LEN, WT_VARINT, writeVarint, zigzag } from './wire.js';
+import {
+  SINT_SAFE,
+  stringFieldSize,
+  tagOf,
+  varintSize,
+  WT_I64,
+  WT_LEN,
+  WT_VARINT,
+  writeString,
+  writeStringField,
+  writeVarint,
+  zigzag,
+} from './wire.js';
 
-/** Decoding is shared with the client (util/native-message.ts); encoding is the broker's own. */
+/**
+ * Decoding is shared with the client (util/native-message.ts); so are the string writers (util/protobuf-wire.ts).
+ */
 export { decodeMessage } from '../../../util/native-message.js';
 
 /** A wire Value as the core's property value. */
@@ -43,20 +57,6 @@ const T_ID = tagOf(12, WT_LEN);
 const T_TIMESTAMP = tagOf(13, WT_VARINT);
 const T_ORIGINAL = tagOf(14, WT_LEN);
 
-/** UTF-8 length; short ASCII strings (ids, addresses) are measured in JS, cheaper than a native call. */
-function utf8Length(s: string): number {
-  const n = s.length;
-  if (n > 64) return Buffer.byteLength(s);
-  for (let i = 0; i < n; i++) if (s.charCodeAt(i) >= 0x80) return Buffer.byteLength(s);
-  return n;
-}
-
-function strField(s: string | undefined): number {
-  if (s === undefined || s.length === 0) return 0;
-  const n = utf8Length(s);
-  return 1 + varintSize(n) + n;
-}
-
 // The last address measured: a queue's messages all carry the same address string, so its length is
 // known without scanning it again for every delivery (kept apart from the other strings, which differ
 // per message and would evict it).
@@ -66,34 +66,9 @@ let measuredAddressField = 0;
 function addressField(address: string): number {
   if (address !== measuredAddress) {
     measuredAddress = address;
-    measuredAddressField = strField(address);
+    measuredAddressField = stringFieldSize(address);
   }
   return measuredAddressField;
-}
-
-/**
- * Writes a LEN field holding `s`. One pass for short ASCII (the usual id and address): the characters
- * are copied while checking that they are ASCII, and only a non-ASCII string starts again through the
- * native UTF-8 encoder. The message's size was computed with the same lengths (strField).
- */
-function putStr(buf: Buffer, p: number, tag: number, s: string | undefined): number {
-  if (s === undefined || s.length === 0) return p;
-  const n = s.length;
-  buf[p] = tag;
-  if (n < 128) {
-    buf[p + 1] = n;
-    const start = p + 2;
-    let i = 0;
-    for (; i < n; i++) {
-      const c = s.charCodeAt(i);
-      if (c >= 0x80) break;
-      buf[start + i] = c;
-    }
-    if (i === n) return start + n;
-  }
-  const len = Buffer.byteLength(s);
-  const at = writeVarint(buf, p + 1, len);
-  return at + buf.write(s, at, len, 'utf8');
 }
 
 /** Integers whose zigzag form is exact in a double go as int_value; others (and fractions) as doubles. */
@@ -104,14 +79,14 @@ function isSmallInt(v: number): boolean {
 /** Encoded size of a Value message holding `v`. */
 function valueSize(v: PropertyValue): number {
   if (v === null || typeof v === 'boolean') return 2;
-  if (typeof v === 'string') return strField(v) || 2;
+  if (typeof v === 'string') return stringFieldSize(v) || 2;
   if (isSmallInt(v)) return 1 + varintSize(zigzag(v));
   return 9;
 }
 
 function entrySize(key: string, v: PropertyValue): number {
   const value = valueSize(v);
-  return strField(key) + 1 + varintSize(value) + value;
+  return stringFieldSize(key) + 1 + varintSize(value) + value;
 }
 
 function putValue(buf: Buffer, p: number, v: PropertyValue): number {
@@ -122,11 +97,8 @@ function putValue(buf: Buffer, p: number, v: PropertyValue): number {
     buf[p++] = tagOf(4, WT_VARINT);
     buf[p++] = v ? 1 : 0;
   } else if (typeof v === 'string') {
-    // An empty string is still a set oneof member: written explicitly (tag + length 0).
-    if (v.length === 0) {
-      buf[p++] = tagOf(1, WT_LEN);
-      buf[p++] = 0;
-    } else p = putStr(buf, p, tagOf(1, WT_LEN), v);
+    // An empty string is still a set oneof member: writeString writes it explicitly (tag + length 0).
+    p = writeString(buf, p, tagOf(1, WT_LEN), v);
   } else if (isSmallInt(v)) {
     buf[p++] = tagOf(3, WT_VARINT);
     p = writeVarint(buf, p, zigzag(v));
@@ -154,18 +126,18 @@ export function messageSize(m: Message): number {
   if (m.persistent) size += 2;
   if (m.priority !== 4) size += 1 + varintSize(m.priority);
   if (m.expiration > 0) size += 1 + varintSize(m.expiration);
-  size += strField(m.correlationId);
-  size += strField(m.replyTo);
-  size += strField(m.groupId);
-  size += strField(m.contentType);
+  size += stringFieldSize(m.correlationId);
+  size += stringFieldSize(m.replyTo);
+  size += stringFieldSize(m.groupId);
+  size += stringFieldSize(m.contentType);
   const props = m.properties;
   for (const key in props) {
     const e = entrySize(key, props[key]!);
     size += 1 + varintSize(e) + e;
   }
-  size += strField(m.id);
+  size += stringFieldSize(m.id);
   if (m.timestamp > 0) size += 1 + varintSize(m.timestamp);
-  size += strField(m.originalAddress);
+  size += stringFieldSize(m.originalAddress);
   sizedMessage = m;
   sizedBytes = size;
   return size;
@@ -174,7 +146,7 @@ export function messageSize(m: Message): number {
 /** Writes `m` (of `messageSize(m)` bytes) at `p`; returns the position after it. */
 export function writeMessage(buf: Buffer, p: number, m: Message): number {
   const bodyLen = m.body.length;
-  p = putStr(buf, p, T_ADDRESS, m.address);
+  p = writeStringField(buf, p, T_ADDRESS, m.address);
   if (bodyLen > 0) {
     buf[p++] = T_BODY;
     p = writeVarint(buf, p, bodyLen);
@@ -193,26 +165,26 @@ export function writeMessage(buf: Buffer, p: number, m: Message): number {
     buf[p++] = T_EXPIRATION;
     p = writeVarint(buf, p, m.expiration);
   }
-  p = putStr(buf, p, T_CORRELATION, m.correlationId);
-  p = putStr(buf, p, T_REPLY_TO, m.replyTo);
-  p = putStr(buf, p, T_GROUP, m.groupId);
-  p = putStr(buf, p, T_CONTENT_TYPE, m.contentType);
+  p = writeStringField(buf, p, T_CORRELATION, m.correlationId);
+  p = writeStringField(buf, p, T_REPLY_TO, m.replyTo);
+  p = writeStringField(buf, p, T_GROUP, m.groupId);
+  p = writeStringField(buf, p, T_CONTENT_TYPE, m.contentType);
   const props = m.properties;
   for (const key in props) {
     const v = props[key]!;
     buf[p++] = T_PROPERTY;
     p = writeVarint(buf, p, entrySize(key, v));
-    if (key.length > 0) p = putStr(buf, p, tagOf(1, WT_LEN), key);
+    if (key.length > 0) p = writeString(buf, p, tagOf(1, WT_LEN), key);
     buf[p++] = tagOf(2, WT_LEN);
     p = writeVarint(buf, p, valueSize(v));
     p = putValue(buf, p, v);
   }
-  p = putStr(buf, p, T_ID, m.id);
+  p = writeStringField(buf, p, T_ID, m.id);
   if (m.timestamp > 0) {
     buf[p++] = T_TIMESTAMP;
     p = writeVarint(buf, p, m.timestamp);
   }
-  return putStr(buf, p, T_ORIGINAL, m.originalAddress);
+  return writeStringField(buf, p, T_ORIGINAL, m.originalAddress);
 }
 
 /** Bytes of `m` as a `blaze.v1.Message` (without tag or length). */

@@ -2,24 +2,24 @@
  * Protobuf wire-format primitives for the broker's hand-written hot-frame codecs: the shared ones of
  * util/protobuf-wire.ts (also the client's), the reader failing with a PROTOCOL BlazeError, and zigzag.
  */
-import { StringCache, WireReader } from '../../../util/protobuf-wire.js';
+import { WireReader } from '../../../util/protobuf-wire.js';
 import { malformed } from './errors.js';
 
 export {
+  stringFieldSize,
   tagOf,
   varintSize,
   WT_I32,
   WT_I64,
   WT_LEN,
   WT_VARINT,
+  writeString,
+  writeStringField,
   writeVarint,
 } from '../../../util/protobuf-wire.js';
 
 /** The broker's protobuf reader: the shared wire reader failing with the codec's PROTOCOL BlazeError. */
 export class Reader extends WireReader {
-  /** Message addresses: every message of a queue carries the same one (`internedString`). */
-  readonly addresses = new StringCache();
-
   constructor(buf: Uint8Array, start: number, end: number) {
     super(malformed);
     this.reset(buf, start, end);

@@ -11,7 +11,6 @@ import { isClientError } from '../../../src/client/codec/errors.js';
 import { FRAME_FIELD } from '../../../src/client/codec/frame-encode.js';
 import type { Delivery, Frame, WireMessage, WireValue } from '../../../src/client/codec/frames.js';
 import { fromWireMessage, toWireValue } from '../../../src/client/message.js';
-import type { Message } from '../../../src/core/message.js';
 import {
   decodeFrame as brokerDecode,
   DeliverBuilder,
@@ -19,6 +18,7 @@ import {
   encodeOkIds,
 } from '../../../src/protocol/native/codec/index.js';
 import { loadProto } from '../../../src/util/proto.js';
+import { coreMessage, propertyValue, text } from '../../helpers/native-arbitraries.js';
 
 const Reference = loadProto('blaze/v1/native.proto').lookupType('blaze.v1.Frame');
 const referenceBytes = (f: Frame) =>
@@ -27,23 +27,6 @@ const referenceObject = (body: Uint8Array) =>
   Reference.toObject(Reference.decode(body), { longs: Number, oneofs: true }) as Record<string, unknown>;
 
 /** ASCII, any Unicode (astral planes included), long strings (two-byte lengths, the non-loop path). */
-const text = (minLength = 0) =>
-  fc.oneof(
-    fc.string({ minLength }),
-    fc.string({ unit: 'grapheme', minLength }),
-    fc.string({ unit: 'binary', minLength }),
-    fc.string({ minLength: Math.max(minLength, 100), maxLength: 300 }),
-  );
-
-const propertyValue = fc.oneof(
-  text(),
-  fc.integer({ min: Number.MIN_SAFE_INTEGER, max: Number.MAX_SAFE_INTEGER }),
-  fc.constantFrom(0, -1, 2 ** 31, -(2 ** 31) - 1, 2 ** 32, 2 ** 52, -(2 ** 52), 2 ** 53 - 1, -(2 ** 53) + 1),
-  fc.double({ noNaN: true }),
-  fc.boolean(),
-  fc.constant(null),
-);
-
 const u53 = fc.oneof(fc.nat(), fc.constantFrom(0, 127, 128, 2 ** 32 - 1, 2 ** 32, 2 ** 53 - 1));
 const u32 = fc.oneof(fc.nat({ max: 300 }), fc.constantFrom(0, 127, 128, 16383, 16384, 2 ** 32 - 1));
 
@@ -280,27 +263,6 @@ describe('hand-written decoders (Deliver, Ok)', () => {
       kind: 'ok',
       ok: { request_id: 8, message_ids: ['ID:1', '', 'ID:ü'] },
     });
-  });
-
-  const coreMessage: fc.Arbitrary<Message> = fc.record({
-    id: text(1),
-    address: fc.constantFrom(
-      'queue://a',
-      'topic://prices.eur',
-      'queue://ünïcode',
-      `queue://${'x'.repeat(140)}`,
-    ),
-    body: fc.uint8Array({ maxLength: 300 }),
-    properties: fc.dictionary(text(), propertyValue, { maxKeys: 4 }),
-    persistent: fc.boolean(),
-    priority: fc.integer({ min: 0, max: 9 }),
-    expiration: fc.nat(),
-    timestamp: fc.nat(),
-    correlationId: fc.option(text(1), { nil: undefined }),
-    replyTo: fc.option(text(1), { nil: undefined }),
-    groupId: fc.option(text(1), { nil: undefined }),
-    contentType: fc.option(fc.constantFrom('text/plain', 'application/json'), { nil: undefined }),
-    originalAddress: fc.option(fc.constant('queue://orig'), { nil: undefined }),
   });
 
   it("turn the broker's own Deliver frames into the messages it sent", () => {

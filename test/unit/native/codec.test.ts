@@ -10,44 +10,8 @@ import {
   HEARTBEAT_FRAME,
 } from '../../../src/protocol/native/codec/index.js';
 import { isBlazeError } from '../../../src/util/errors.js';
+import { coreMessage, propertyValue } from '../../helpers/native-arbitraries.js';
 import { Frame, frame, parseFrames } from './helpers.js';
-
-/** ASCII, any Unicode, and strings past 127 UTF-8 bytes (a two-byte length prefix). */
-const text = (minLength = 0) =>
-  fc.oneof(
-    fc.string({ minLength }),
-    fc.string({ unit: 'grapheme', minLength }),
-    fc.string({ minLength: Math.max(minLength, 100), maxLength: 300 }),
-  );
-
-const propertyValue = fc.oneof(
-  text(),
-  fc.integer({ min: -(2 ** 53) + 1, max: 2 ** 53 - 1 }),
-  fc.double({ noNaN: true }).filter((d) => !Number.isInteger(d)),
-  fc.boolean(),
-  fc.constant(null),
-);
-
-const coreMessage: fc.Arbitrary<Message> = fc.record({
-  id: text(1),
-  address: fc.constantFrom(
-    'queue://a',
-    'topic://prices.eur',
-    'queue://ünïcode',
-    `queue://${'x'.repeat(140)}`,
-  ),
-  body: fc.uint8Array({ maxLength: 300 }),
-  properties: fc.dictionary(text(), propertyValue, { maxKeys: 4 }),
-  persistent: fc.boolean(),
-  priority: fc.integer({ min: 0, max: 9 }),
-  expiration: fc.nat(),
-  timestamp: fc.nat(),
-  correlationId: fc.option(text(1), { nil: undefined }),
-  replyTo: fc.option(fc.constant('temp-queue://x/1'), { nil: undefined }),
-  groupId: fc.option(fc.string({ minLength: 1 }), { nil: undefined }),
-  contentType: fc.option(fc.constant('text/plain'), { nil: undefined }),
-  originalAddress: fc.option(fc.constant('queue://orig'), { nil: undefined }),
-});
 
 /** What protobufjs (defaults off) makes of a message the broker encoded. */
 function wireOf(m: Message): Record<string, unknown> {

@@ -181,29 +181,33 @@ export async function startBroker(config: BlazeConfig, options: StartOptions = {
       }
       return { cert, key, clientCa: ca };
     };
-    // TCP and TLS listeners beyond the first of each protocol, stopped and closed with the others.
-    const tlsListeners: Listener[] = [];
-    const listenSecure = async (
-      listener: 'stompTls' | 'mqttTls' | 'nativeTls',
-      name: string,
+    // Every TCP and TLS listener, stopped and closed together at shutdown.
+    const listeners: Listener[] = [];
+    const TLS_NAMES = { stompTls: 'stomp-tls', mqttTls: 'mqtt-tls', nativeTls: 'native-tls' } as const;
+    /** Opens the listener `key` of config.listeners (TLS ones with tls.*) for `protocol`. */
+    const open = async (
+      key: keyof ListenerPorts & keyof typeof config.listeners,
       port: number,
       protocol: ListenOptions['protocol'],
-    ): Promise<Listener> => {
-      const l = await listenTls({
-        name,
+    ): Promise<void> => {
+      const common = {
         host,
         port,
         maxConnections: config.limits.maxConnections,
         transport: { inputTurnBytes: config.limits.inputTurnBytes },
         logger,
         protocol,
-        tls: tlsFiles(listener),
-      });
-      tlsListeners.push(l);
+      };
+      const tlsName = key in TLS_NAMES ? TLS_NAMES[key as keyof typeof TLS_NAMES] : undefined;
+      const name = tlsName ?? key;
+      const l =
+        tlsName === undefined
+          ? await listen({ ...common, name })
+          : await listenTls({ ...common, name, tls: tlsFiles(key) });
+      listeners.push(l);
       cleanups.push(() => l.close());
-      ports[listener] = l.port;
+      ports[key] = l.port;
       logger.info({ protocol: name, host, port: l.port }, 'listening');
-      return l;
     };
 
     // One factory per protocol, shared by its TCP listener and its WebSocket endpoint.
@@ -214,27 +218,9 @@ export async function startBroker(config: BlazeConfig, options: StartOptions = {
       heartbeat: config.limits.heartbeat,
       logger: logger.child({ protocol: 'stomp' }),
     });
-    let stomp: Listener | undefined;
-    if (config.listeners.stomp !== 'off') {
-      stomp = await listen({
-        name: 'stomp',
-        host,
-        port: config.listeners.stomp,
-        maxConnections: config.limits.maxConnections,
-        transport: { inputTurnBytes: config.limits.inputTurnBytes },
-        logger,
-        protocol: stompFactory,
-      });
-      const l = stomp;
-      cleanups.push(() => l.close());
-      ports.stomp = stomp.port;
-      logger.info({ protocol: 'stomp', host, port: stomp.port }, 'listening');
-    }
-    if (config.listeners.stompTls !== 'off') {
-      await listenSecure('stompTls', 'stomp-tls', config.listeners.stompTls, stompFactory);
-    }
+    if (config.listeners.stomp !== 'off') await open('stomp', config.listeners.stomp, stompFactory);
+    if (config.listeners.stompTls !== 'off') await open('stompTls', config.listeners.stompTls, stompFactory);
 
-    let mqtt: Listener | undefined;
     let mqttFactory: MqttProtocol | undefined;
     let mqttSessionStore: KvSessionStore | undefined;
     // MQTT over WebSocket shares the session registry with the TCP listener, so it needs the same setup.
@@ -263,29 +249,12 @@ export async function startBroker(config: BlazeConfig, options: StartOptions = {
       }
       mqttFactory = protocol;
       cleanups.push(async () => protocol.settings.registry.close());
-      if (config.listeners.mqtt !== 'off') {
-        mqtt = await listen({
-          name: 'mqtt',
-          host,
-          port: config.listeners.mqtt,
-          maxConnections: config.limits.maxConnections,
-          transport: { inputTurnBytes: config.limits.inputTurnBytes },
-          logger,
-          protocol,
-        });
-        const l = mqtt;
-        cleanups.push(() => l.close());
-        ports.mqtt = mqtt.port;
-        logger.info({ protocol: 'mqtt', host, port: mqtt.port }, 'listening');
-      }
-      if (config.listeners.mqttTls !== 'off') {
-        await listenSecure('mqttTls', 'mqtt-tls', config.listeners.mqttTls, protocol);
-      }
+      if (config.listeners.mqtt !== 'off') await open('mqtt', config.listeners.mqtt, protocol);
+      if (config.listeners.mqttTls !== 'off') await open('mqttTls', config.listeners.mqttTls, protocol);
     }
 
     // Native protocol (docs/NATIVE.md): one factory for TCP, TLS and WebSocket, so that duplicate
     // detection (producer sequences, stored with the messages) is shared by every connection.
-    let native: Listener | undefined;
     let nativeFactory: NativeProtocol | undefined;
     // Bearer tokens are issued by the HTTP endpoint (POST /v1/auth/token); a native Connect may carry one.
     let tokenAuthenticator: ReturnType<typeof createHttpAuthenticator> | undefined;
@@ -304,28 +273,14 @@ export async function startBroker(config: BlazeConfig, options: StartOptions = {
             ? Promise.resolve(null)
             : tokenAuthenticator.authenticateHeader(`Bearer ${token}`).catch(() => null),
       });
-      const common = {
-        host,
-        maxConnections: config.limits.maxConnections,
-        transport: { inputTurnBytes: config.limits.inputTurnBytes },
-        logger,
-        protocol: nativeFactory,
-      };
       const inProcess = options.inProcess;
       if (inProcess) {
         inProcess.attach(nativeFactory);
         cleanups.push(() => inProcess.close());
       }
-      if (config.listeners.native !== 'off') {
-        const l = await listen({ ...common, name: 'native', port: config.listeners.native });
-        native = l;
-        cleanups.push(() => l.close());
-        ports.native = l.port;
-        logger.info({ protocol: 'native', host, port: l.port }, 'listening');
-      }
-      if (config.listeners.nativeTls !== 'off') {
-        await listenSecure('nativeTls', 'native-tls', config.listeners.nativeTls, nativeFactory);
-      }
+      if (config.listeners.native !== 'off') await open('native', config.listeners.native, nativeFactory);
+      if (config.listeners.nativeTls !== 'off')
+        await open('nativeTls', config.listeners.nativeTls, nativeFactory);
     }
 
     let http: HttpServer | undefined;
@@ -463,10 +418,7 @@ export async function startBroker(config: BlazeConfig, options: StartOptions = {
     const stop = async () => {
       state = 'stopping';
       logger.info('stopping');
-      stomp?.stopAccepting();
-      mqtt?.stopAccepting();
-      native?.stopAccepting();
-      for (const l of tlsListeners) l.stopAccepting();
+      for (const l of listeners) l.stopAccepting();
       options.inProcess?.stopAccepting();
       ws?.stopAccepting();
       // Messages held by /v1 receive leases go back to their queues while the core can still record it.
@@ -478,10 +430,7 @@ export async function startBroker(config: BlazeConfig, options: StartOptions = {
       } catch (err) {
         logger.error({ err }, 'core shutdown failed');
       }
-      await stomp?.close();
-      await mqtt?.close();
-      await native?.close();
-      for (const l of tlsListeners) await l.close();
+      for (const l of listeners) await l.close();
       await options.inProcess?.close();
       await ws?.close();
       rest?.close();

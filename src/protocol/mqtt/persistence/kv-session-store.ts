@@ -88,7 +88,7 @@ function outboundKeyOf(c: ClientKeys, packetId: number): string {
   if (packetId >= OUTBOUND_KEY_CACHE) return outboundKey(c.enc, packetId);
   let key = c.outboundKeys[packetId];
   if (key === undefined) {
-    // Filled in id order from 1 (ids are allocated lowest-first), so the array stays dense.
+    // Filled in id order from 1 (ids are allocated in sequence, outbound.ts), so the array stays dense.
     key = outboundKey(c.enc, packetId);
     c.outboundKeys[packetId] = key;
   }

@@ -16,7 +16,7 @@
  *
  * Import-free beyond util/protobuf-wire.ts, so the client may use it (docs/ARCHITECTURE.md).
  */
-import { StringCache, type WireReader, WT_I64, WT_LEN, WT_VARINT } from './protobuf-wire.js';
+import { StringCache, tagOf, type WireReader, WT_I64, WT_LEN, WT_VARINT } from './protobuf-wire.js';
 
 /** A property value as the wire carries it (the Value oneof). */
 export type WireValue =
@@ -44,6 +44,31 @@ export interface DecodedMessage {
   timestamp: number;
   original_address: string;
 }
+
+/** The tags (field number and wire type) of Message's fields and of its Value and map entry, for the encoders. */
+export const MESSAGE_TAG = Object.freeze({
+  address: tagOf(1, WT_LEN),
+  body: tagOf(2, WT_LEN),
+  persistent: tagOf(3, WT_VARINT),
+  priority: tagOf(4, WT_VARINT),
+  expiration: tagOf(5, WT_VARINT),
+  correlationId: tagOf(6, WT_LEN),
+  replyTo: tagOf(7, WT_LEN),
+  groupId: tagOf(8, WT_LEN),
+  contentType: tagOf(9, WT_LEN),
+  property: tagOf(10, WT_LEN),
+  timeToLive: tagOf(11, WT_VARINT),
+  id: tagOf(12, WT_LEN),
+  timestamp: tagOf(13, WT_VARINT),
+  originalAddress: tagOf(14, WT_LEN),
+  entryKey: tagOf(1, WT_LEN),
+  entryValue: tagOf(2, WT_LEN),
+  string: tagOf(1, WT_LEN),
+  double: tagOf(2, WT_I64),
+  int: tagOf(3, WT_VARINT),
+  bool: tagOf(4, WT_VARINT),
+  null: tagOf(5, WT_VARINT),
+});
 
 const EMPTY_BODY = new Uint8Array(0);
 

@@ -5,45 +5,19 @@
  * presence), map entries in Object.keys order with their key always written, and a Value's oneof member
  * written whenever set, even when it is a default (int 0, '', false). Field numbers: util/native-message.ts.
  */
+import { MESSAGE_TAG as TAG } from '../../util/native-message.js';
 import type { WireMessage, WireValue } from './frames.js';
 import {
   sint64Size,
   stringFieldSize,
-  tagOf,
   varFieldSize,
   varintSize,
-  WT_I64,
-  WT_LEN,
-  WT_VARINT,
   writeSint64,
   writeString,
   writeStringField,
   writeVarField,
   writeVarint,
 } from './writer.js';
-
-const T_ADDRESS = tagOf(1, WT_LEN);
-const T_BODY = tagOf(2, WT_LEN);
-const T_PERSISTENT = tagOf(3, WT_VARINT);
-const T_PRIORITY = tagOf(4, WT_VARINT);
-const T_EXPIRATION = tagOf(5, WT_VARINT);
-const T_CORRELATION = tagOf(6, WT_LEN);
-const T_REPLY_TO = tagOf(7, WT_LEN);
-const T_GROUP = tagOf(8, WT_LEN);
-const T_CONTENT_TYPE = tagOf(9, WT_LEN);
-const T_PROPERTY = tagOf(10, WT_LEN);
-const T_TTL = tagOf(11, WT_VARINT);
-const T_ID = tagOf(12, WT_LEN);
-const T_TIMESTAMP = tagOf(13, WT_VARINT);
-const T_ORIGINAL = tagOf(14, WT_LEN);
-
-const T_KEY = tagOf(1, WT_LEN);
-const T_VALUE = tagOf(2, WT_LEN);
-const T_STRING = tagOf(1, WT_LEN);
-const T_DOUBLE = tagOf(2, WT_I64);
-const T_INT = tagOf(3, WT_VARINT);
-const T_BOOL = tagOf(4, WT_VARINT);
-const T_NULL = tagOf(5, WT_VARINT);
 
 // A producer sends to the same address over and over: its length is measured once per change.
 let measured = '';
@@ -86,43 +60,43 @@ export function messageSize(m: WireMessage): number {
 
 /** Writes `m` (of messageSize(m) bytes) at `p`; returns the position after it. */
 export function writeMessage(buf: Uint8Array, p: number, m: WireMessage): number {
-  p = writeStringField(buf, p, T_ADDRESS, m.address);
+  p = writeStringField(buf, p, TAG.address, m.address);
   const body = m.body;
   if (body && body.length > 0) {
-    buf[p++] = T_BODY;
+    buf[p++] = TAG.body;
     p = writeVarint(buf, p, body.length);
     buf.set(body, p);
     p += body.length;
   }
   if (m.persistent) {
-    buf[p++] = T_PERSISTENT;
+    buf[p++] = TAG.persistent;
     buf[p++] = 1;
   }
   if (m.priority !== undefined && m.priority !== null) {
-    buf[p++] = T_PRIORITY;
+    buf[p++] = TAG.priority;
     p = writeVarint(buf, p, m.priority);
   }
-  p = writeVarField(buf, p, T_EXPIRATION, m.expiration);
-  p = writeStringField(buf, p, T_CORRELATION, m.correlation_id);
-  p = writeStringField(buf, p, T_REPLY_TO, m.reply_to);
-  p = writeStringField(buf, p, T_GROUP, m.group_id);
-  p = writeStringField(buf, p, T_CONTENT_TYPE, m.content_type);
+  p = writeVarField(buf, p, TAG.expiration, m.expiration);
+  p = writeStringField(buf, p, TAG.correlationId, m.correlation_id);
+  p = writeStringField(buf, p, TAG.replyTo, m.reply_to);
+  p = writeStringField(buf, p, TAG.groupId, m.group_id);
+  p = writeStringField(buf, p, TAG.contentType, m.content_type);
   const props = m.properties;
   if (props) {
     for (const key of Object.keys(props)) {
       const v = props[key]!;
-      buf[p++] = T_PROPERTY;
+      buf[p++] = TAG.property;
       p = writeVarint(buf, p, entrySize(key, v));
-      p = writeString(buf, p, T_KEY, key);
-      buf[p++] = T_VALUE;
+      p = writeString(buf, p, TAG.entryKey, key);
+      buf[p++] = TAG.entryValue;
       p = writeVarint(buf, p, valueSize(v));
       p = writeValue(buf, p, v);
     }
   }
-  p = writeVarField(buf, p, T_TTL, m.time_to_live_ms);
-  p = writeStringField(buf, p, T_ID, m.id);
-  p = writeVarField(buf, p, T_TIMESTAMP, m.timestamp);
-  return writeStringField(buf, p, T_ORIGINAL, m.original_address);
+  p = writeVarField(buf, p, TAG.timeToLive, m.time_to_live_ms);
+  p = writeStringField(buf, p, TAG.id, m.id);
+  p = writeVarField(buf, p, TAG.timestamp, m.timestamp);
+  return writeStringField(buf, p, TAG.originalAddress, m.original_address);
 }
 
 /** A string member is written even when '' (tag and length 0): a set oneof member has presence. */
@@ -148,22 +122,22 @@ const f64 = new DataView(new ArrayBuffer(8));
 
 function writeValue(buf: Uint8Array, p: number, v: WireValue): number {
   const x = v as AnyValue;
-  if (x.string_value != null) p = writeString(buf, p, T_STRING, x.string_value);
+  if (x.string_value != null) p = writeString(buf, p, TAG.string, x.string_value);
   if (x.double_value != null) {
-    buf[p++] = T_DOUBLE;
+    buf[p++] = TAG.double;
     f64.setFloat64(0, x.double_value, true);
     for (let i = 0; i < 8; i++) buf[p++] = f64.getUint8(i);
   }
   if (x.int_value != null) {
-    buf[p++] = T_INT;
+    buf[p++] = TAG.int;
     p = writeSint64(buf, p, x.int_value);
   }
   if (x.bool_value != null) {
-    buf[p++] = T_BOOL;
+    buf[p++] = TAG.bool;
     buf[p++] = x.bool_value ? 1 : 0;
   }
   if (x.null_value != null) {
-    buf[p++] = T_NULL;
+    buf[p++] = TAG.null;
     buf[p++] = x.null_value ? 1 : 0;
   }
   return p;

@@ -11,16 +11,14 @@
  * Decoding (util/native-message.ts, shared with the client) leaves `body` a view of the frame. Encoding
  * writes proto3's canonical form (defaults omitted, fields in number order), one pass into one buffer.
  */
+
 import type { Message, PropertyValue } from '../../../core/message.js';
+import { MESSAGE_TAG as TAG } from '../../../util/native-message.js';
 import type { WireValue } from './types.js';
 import {
   SINT_SAFE,
   stringFieldSize,
-  tagOf,
   varintSize,
-  WT_I64,
-  WT_LEN,
-  WT_VARINT,
   writeString,
   writeStringField,
   writeVarint,
@@ -42,20 +40,6 @@ export function propertyOf(v: WireValue): PropertyValue {
 }
 
 // ---------------------------------------------------------------------------------------------- encode
-
-const T_ADDRESS = tagOf(1, WT_LEN);
-const T_BODY = tagOf(2, WT_LEN);
-const T_PERSISTENT = tagOf(3, WT_VARINT);
-const T_PRIORITY = tagOf(4, WT_VARINT);
-const T_EXPIRATION = tagOf(5, WT_VARINT);
-const T_CORRELATION = tagOf(6, WT_LEN);
-const T_REPLY_TO = tagOf(7, WT_LEN);
-const T_GROUP = tagOf(8, WT_LEN);
-const T_CONTENT_TYPE = tagOf(9, WT_LEN);
-const T_PROPERTY = tagOf(10, WT_LEN);
-const T_ID = tagOf(12, WT_LEN);
-const T_TIMESTAMP = tagOf(13, WT_VARINT);
-const T_ORIGINAL = tagOf(14, WT_LEN);
 
 // The last address measured: a queue's messages all carry the same address string, so its length is
 // known without scanning it again for every delivery (kept apart from the other strings, which differ
@@ -91,19 +75,19 @@ function entrySize(key: string, v: PropertyValue): number {
 
 function putValue(buf: Buffer, p: number, v: PropertyValue): number {
   if (v === null) {
-    buf[p++] = tagOf(5, WT_VARINT);
+    buf[p++] = TAG.null;
     buf[p++] = 1;
   } else if (typeof v === 'boolean') {
-    buf[p++] = tagOf(4, WT_VARINT);
+    buf[p++] = TAG.bool;
     buf[p++] = v ? 1 : 0;
   } else if (typeof v === 'string') {
     // An empty string is still a set oneof member: writeString writes it explicitly (tag + length 0).
-    p = writeString(buf, p, tagOf(1, WT_LEN), v);
+    p = writeString(buf, p, TAG.string, v);
   } else if (isSmallInt(v)) {
-    buf[p++] = tagOf(3, WT_VARINT);
+    buf[p++] = TAG.int;
     p = writeVarint(buf, p, zigzag(v));
   } else {
-    buf[p++] = tagOf(2, WT_I64);
+    buf[p++] = TAG.double;
     buf.writeDoubleLE(v, p);
     p += 8;
   }
@@ -146,45 +130,45 @@ export function messageSize(m: Message): number {
 /** Writes `m` (of `messageSize(m)` bytes) at `p`; returns the position after it. */
 export function writeMessage(buf: Buffer, p: number, m: Message): number {
   const bodyLen = m.body.length;
-  p = writeStringField(buf, p, T_ADDRESS, m.address);
+  p = writeStringField(buf, p, TAG.address, m.address);
   if (bodyLen > 0) {
-    buf[p++] = T_BODY;
+    buf[p++] = TAG.body;
     p = writeVarint(buf, p, bodyLen);
     buf.set(m.body, p);
     p += bodyLen;
   }
   if (m.persistent) {
-    buf[p++] = T_PERSISTENT;
+    buf[p++] = TAG.persistent;
     buf[p++] = 1;
   }
   if (m.priority !== 4) {
-    buf[p++] = T_PRIORITY;
+    buf[p++] = TAG.priority;
     p = writeVarint(buf, p, m.priority);
   }
   if (m.expiration > 0) {
-    buf[p++] = T_EXPIRATION;
+    buf[p++] = TAG.expiration;
     p = writeVarint(buf, p, m.expiration);
   }
-  p = writeStringField(buf, p, T_CORRELATION, m.correlationId);
-  p = writeStringField(buf, p, T_REPLY_TO, m.replyTo);
-  p = writeStringField(buf, p, T_GROUP, m.groupId);
-  p = writeStringField(buf, p, T_CONTENT_TYPE, m.contentType);
+  p = writeStringField(buf, p, TAG.correlationId, m.correlationId);
+  p = writeStringField(buf, p, TAG.replyTo, m.replyTo);
+  p = writeStringField(buf, p, TAG.groupId, m.groupId);
+  p = writeStringField(buf, p, TAG.contentType, m.contentType);
   const props = m.properties;
   for (const key in props) {
     const v = props[key]!;
-    buf[p++] = T_PROPERTY;
+    buf[p++] = TAG.property;
     p = writeVarint(buf, p, entrySize(key, v));
-    if (key.length > 0) p = writeString(buf, p, tagOf(1, WT_LEN), key);
-    buf[p++] = tagOf(2, WT_LEN);
+    if (key.length > 0) p = writeString(buf, p, TAG.entryKey, key);
+    buf[p++] = TAG.entryValue;
     p = writeVarint(buf, p, valueSize(v));
     p = putValue(buf, p, v);
   }
-  p = writeStringField(buf, p, T_ID, m.id);
+  p = writeStringField(buf, p, TAG.id, m.id);
   if (m.timestamp > 0) {
-    buf[p++] = T_TIMESTAMP;
+    buf[p++] = TAG.timestamp;
     p = writeVarint(buf, p, m.timestamp);
   }
-  return writeStringField(buf, p, T_ORIGINAL, m.originalAddress);
+  return writeStringField(buf, p, TAG.originalAddress, m.originalAddress);
 }
 
 /** Bytes of `m` as a `blaze.v1.Message` (without tag or length). */

@@ -7,7 +7,8 @@
 # Writes raw results to $OUT (default /tmp/blazemq-compare.jsonl) and prints the harness's table.
 # Before the measured rounds of each workload every broker gets WARMUP (default 1) unrecorded runs of it: the
 # harness's runs are short (20-200 k messages, often under a second), so a broker's first run also measures its
-# JIT (V8, the JVM, BEAM) and its first segment/queue files; the peers are started fresh for every workload.
+# JIT (V8, the JVM, BEAM) and its first segment/queue files; the peers are started fresh for every workload
+# (with INTERLEAVE=1, for every round).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS=${1:-3}
@@ -39,7 +40,9 @@ warm_up() {
   node "$SHARED/harness/run.mjs" --target "$1" --workload "$2" --runs "$WARMUP" --label warm-up >/dev/null 2>&1
 }
 
-for wl in $WORKLOADS; do
+# One measured block of $2 runs of workload $1 per broker, every broker in turn (peers started fresh).
+measure_block() {
+  local wl=$1 runs=$2 proto peers ours p port
   case $wl in
     W4*) proto=stomp; peers=${PEERS:-activemq rabbitmq}; ours="stomp://127.0.0.1:$BSTOMP" ;;
     *) proto=mqtt; peers=${PEERS:-mosquitto activemq rabbitmq nats}; ours="mqtt://127.0.0.1:$BMQTT" ;;
@@ -49,12 +52,23 @@ for wl in $WORKLOADS; do
     [ -n "$port" ] || continue
     "$SHARED/peers/start-$p.sh" >/dev/null
     warm_up "$proto://127.0.0.1:$port" "$wl"
-    node "$SHARED/harness/run.mjs" --target "$proto://127.0.0.1:$port" --workload "$wl" --runs "$ROUNDS" \
+    node "$SHARED/harness/run.mjs" --target "$proto://127.0.0.1:$port" --workload "$wl" --runs "$runs" \
       --broker "$p" --label "$p" --out "$OUT" >/dev/null
     "$SHARED/peers/stop-$p.sh" >/dev/null
   done
   warm_up "$ours" "$wl"
-  node "$SHARED/harness/run.mjs" --target "$ours" --workload "$wl" --runs "$ROUNDS" \
+  node "$SHARED/harness/run.mjs" --target "$ours" --workload "$wl" --runs "$runs" \
     --broker-pid "$BPID" --label blazemq --out "$OUT" >/dev/null
+}
+
+# INTERLEAVE=1: round by round (each broker one run, with its warm-up, per round) instead of each broker's
+# rounds in one block. For latency (W5), where the machine's state drifts over minutes by as much as the
+# brokers differ: a block measured in a quiet minute would beat one measured in a busy one.
+for wl in $WORKLOADS; do
+  if [ "${INTERLEAVE:-0}" = 1 ]; then
+    for _ in $(seq "$ROUNDS"); do measure_block "$wl" 1; done
+  else
+    measure_block "$wl" "$ROUNDS"
+  fi
 done
 node "$SHARED/harness/report.mjs" "$OUT"

@@ -1,7 +1,7 @@
 // One benchmark process for bench/native.mjs: a native producer or a group of native consumers.
 // Consumers grant credit as they consume and ack (individual) once per received chunk.
 import { nowMs } from './lib/clock.mjs';
-import { ackFrame, creditFrame, NativeRaw, sendBuilder } from './lib/native-raw.mjs';
+import { ackCreditFrames, NativeRaw, sendBuilder } from './lib/native-raw.mjs';
 
 const cfg = JSON.parse(process.argv[2]);
 const send = (m) => process.send(m);
@@ -58,24 +58,23 @@ async function consumers() {
     await client.connect();
     let count = 0;
     let consumed = 0;
-    const tags = [];
+    const tags = new Array(credit);
+    let tagCount = 0;
     client.onDelivery = (buf, bs, _be, tag) => {
       count++;
       consumed++;
       if (count % sampleEvery === 0) latencies.push(nowMs() - buf.readDoubleLE(bs + 8));
-      if (ack) tags.push(tag);
+      if (ack) tags[tagCount++] = tag;
       if (count === expect) {
         last = Math.max(last, nowMs());
         if (++done === connections) send({ type: 'done', last, latencies, cpu: process.cpuUsage() });
       }
     };
     client.afterData = () => {
-      if (tags.length > 0) {
-        client.write(ackFrame(1, tags));
-        tags.length = 0;
-      }
-      if (consumed > 0) {
-        client.write(creditFrame(1, consumed));
+      // Acks and the credit they free in one write per read.
+      if (tagCount > 0 || consumed > 0) {
+        client.write(ackCreditFrames(1, tags, tagCount, consumed));
+        tagCount = 0;
         consumed = 0;
       }
     };

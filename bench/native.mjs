@@ -2,8 +2,14 @@
 // Native-protocol workloads (issue 6): starts BlazeMQ (the built dist/) with only the native listener and
 // runs producer and consumers in separate processes (native-worker.mjs). Prints one table.
 //   node bench/native.mjs [--only q1k,q128,q1kb,q128b,q1klib,fan1k,fan128,p1k] [--runs N] [--warmup N] [--port N (a running broker)]
+//                         [--ceiling]
+// --ceiling: before each measured run of a 1->1 workload, one run of bench/echo-router.mjs with the same
+// message size, and the ratio ceiling / native per round (issue 6's "within 2x of the machine's ceiling").
+// The ceiling drifts with the machine's state by as much as 30 % over minutes (363-467 k at 1 KiB on one
+// day), so it is measured in the same minute as what it is compared with, round by round.
 // --warmup N (default 1): unrecorded runs of each workload first, so the figures are of a warmed-up broker
 // (a run is ~0.5 s, and the first one measures V8's JIT as much as the broker: 60-100 k against 150-200 k).
+import { execFileSync } from 'node:child_process';
 import { worker as libWorker, startBroker as startLibBroker } from './lib/broker.mjs';
 import { percentiles } from './lib/clock.mjs';
 
@@ -146,6 +152,20 @@ async function runOnce(port, wl, round) {
   };
 }
 
+/** One echo-router run (bench/echo-router.mjs) with frames of `size` bytes: its msgs/s. */
+function ceilingRate(size) {
+  const out = execFileSync(
+    process.execPath,
+    [new URL('./echo-router.mjs', import.meta.url).pathname, '--size', String(size)],
+    {
+      encoding: 'utf8',
+    },
+  );
+  const m = /: ([\d,]+) msgs\/s/.exec(out);
+  if (!m) throw new Error(`echo router printed no rate: ${out}`);
+  return Number(m[1].replaceAll(',', ''));
+}
+
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const broker = args.port ? { port: Number(args.port), stop() {} } : await startBroker();
 const rows = [];
@@ -153,14 +173,26 @@ try {
   for (const name of only) {
     const wl = WORKLOADS[name];
     const results = [];
+    const withCeiling =
+      process.argv.includes('--ceiling') && wl.consumers.length === 1 && wl.consumers[0].connections === 1;
+    const ceilings = [];
     for (let r = 0; r < warmup; r++) await runOnce(broker.port, wl, `w${r}`);
-    for (let r = 0; r < runs; r++) results.push(await runOnce(broker.port, wl, r));
+    for (let r = 0; r < runs; r++) {
+      if (withCeiling) ceilings.push(ceilingRate(wl.size));
+      results.push(await runOnce(broker.port, wl, r));
+    }
     const rates = results.map((x) => x.rate);
-    rows.push({
+    const row = {
       workload: wl.title,
       'msgs/s (median)': Math.round(median(rates)).toLocaleString('en'),
       'p50/p99 ms': `${median(results.map((x) => x.latency.p50))} / ${median(results.map((x) => x.latency.p99))}`,
-    });
+    };
+    if (withCeiling) {
+      row['ceiling (median)'] = Math.round(median(ceilings)).toLocaleString('en');
+      row['ceiling/native per round'] = ceilings.map((c, i) => (c / rates[i]).toFixed(2)).join(' ');
+      row['ratio (median)'] = median(ceilings.map((c, i) => c / rates[i])).toFixed(2);
+    }
+    rows.push(row);
   }
 } finally {
   broker.stop();

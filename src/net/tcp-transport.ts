@@ -13,20 +13,11 @@
  */
 import type { Socket } from 'node:net';
 import type { Logger } from '../util/logger.js';
-import { DEFAULT_INPUT_TURN_BYTES, InputTurnLimit } from './input-turn-limit.js';
-import { DrainSignal, OutputBatch } from './output-batch.js';
-import type { ProtocolFactory, ProtocolSession, Transport } from './transport.js';
+import { BufferedTransport, type BufferedTransportOptions } from './buffered-transport.js';
+import { SessionFeed } from './session-feed.js';
+import type { ProtocolFactory } from './transport.js';
 
-export interface TcpTransportOptions {
-  /** Buffered output (bytes) above which `write` returns false. Default 1 MiB. */
-  highWaterMark?: number;
-  /** `onDrain` fires once buffered output is at or below this. Default 64 KiB (never below the socket's own). */
-  lowWaterMark?: number;
-  /** After `end()`, a peer that does not read the last bytes is destroyed after this long. Default 5 s. */
-  endTimeoutMs?: number;
-  /** Bytes read in one event-loop turn before reading stops until the next (input-turn-limit.ts). Default 64 KiB. */
-  inputTurnBytes?: number;
-}
+export type TcpTransportOptions = BufferedTransportOptions;
 
 const CONCAT_LIMIT = 4 * 1024 * 1024;
 /**
@@ -35,100 +26,31 @@ const CONCAT_LIMIT = 4 * 1024 * 1024;
  */
 const WRITEV_MIN_AVERAGE = 16 * 1024;
 
-export class TcpTransport implements Transport {
-  readonly remoteAddress: string;
+export class TcpTransport extends BufferedTransport {
   private readonly socket: Socket;
-  private readonly endTimeoutMs: number;
-  private readonly output = new OutputBatch(() => this.flush());
-  private readonly drain: DrainSignal;
-  private ending = false;
-  private socketClosed = false;
-  private endTimer: NodeJS.Timeout | undefined;
-  private readonly input: InputTurnLimit;
 
   constructor(socket: Socket, options: TcpTransportOptions = {}) {
-    this.socket = socket;
-    this.remoteAddress = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
-    // The socket emits 'drain' only after one of its own writes returned false, i.e. above its own
-    // high-water mark; a low-water mark at least that high guarantees we either see 'drain' or can
-    // fire right after a flush.
-    this.drain = new DrainSignal(
-      options.highWaterMark ?? 1024 * 1024,
-      Math.max(options.lowWaterMark ?? 64 * 1024, socket.writableHighWaterMark),
+    super(
+      `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`,
+      socket.writableHighWaterMark,
+      { pause: () => socket.pause(), resume: () => socket.resume() },
+      options,
     );
-    this.endTimeoutMs = options.endTimeoutMs ?? 5000;
-    this.input = new InputTurnLimit(options.inputTurnBytes ?? DEFAULT_INPUT_TURN_BYTES, {
-      pause: () => socket.pause(),
-      resume: () => socket.resume(),
-      closed: () => this.socketClosed,
-    });
+    this.socket = socket;
     socket.setNoDelay(true);
-    socket.on('drain', () => this.checkDrain());
-    socket.once('close', () => {
-      this.socketClosed = true;
-      this.output.clear();
-      this.drain.clear();
-      if (this.endTimer) clearTimeout(this.endTimer);
-    });
+    socket.on('drain', () => this.carrierDrained());
+    socket.once('close', () => this.carrierClosedNow());
   }
 
-  get closed(): boolean {
-    return this.ending || this.socketClosed || this.socket.destroyed;
+  protected get carrierDone(): boolean {
+    return this.socket.destroyed;
   }
 
-  /** Bytes accepted by `write` and not yet handed to the kernel. */
-  get bufferedBytes(): number {
-    return this.output.bytes + this.socket.writableLength;
+  protected get carrierBuffered(): number {
+    return this.socket.writableLength;
   }
 
-  write(chunk: Uint8Array): boolean {
-    if (this.closed) return false;
-    this.output.add(chunk);
-    return this.drain.accept(this.bufferedBytes);
-  }
-
-  /**
-   * Registers a listener called once, the next time buffered output drains to the low-water mark after
-   * `write` returned false (like `socket.once('drain')`). Register again after the next `false`.
-   */
-  onDrain(listener: () => void): void {
-    if (this.socketClosed) return;
-    this.drain.onDrain(listener);
-  }
-
-  pauseReading(): void {
-    this.input.pauseBySession();
-  }
-
-  resumeReading(): void {
-    this.input.resumeBySession();
-  }
-
-  /** `bytes` were read from the socket (input-turn-limit.ts). */
-  countInput(bytes: number): void {
-    this.input.count(bytes);
-  }
-
-  end(): void {
-    if (this.ending || this.socketClosed) return;
-    this.flush();
-    this.ending = true;
-    this.socket.end();
-    // A peer that never reads would keep the socket (and the broker's shutdown) waiting forever.
-    this.endTimer = setTimeout(() => this.socket.destroy(), this.endTimeoutMs);
-    this.endTimer.unref();
-  }
-
-  destroy(): void {
-    this.output.clear();
-    this.ending = true;
-    this.socket.destroy();
-  }
-
-  private flush(): void {
-    if (this.output.bytes === 0 || this.closed) return;
-    const bytes = this.output.bytes;
-    const chunks = this.output.take();
+  protected send(chunks: Uint8Array[], bytes: number): void {
     if (chunks.length === 1) {
       this.socket.write(chunks[0]!);
     } else if (bytes <= CONCAT_LIMIT && bytes < chunks.length * WRITEV_MIN_AVERAGE) {
@@ -138,11 +60,14 @@ export class TcpTransport implements Transport {
       for (const c of chunks) this.socket.write(c);
       this.socket.uncork();
     }
-    this.checkDrain();
   }
 
-  private checkDrain(): void {
-    if (!this.socketClosed) this.drain.check(this.bufferedBytes);
+  protected closeGracefully(): void {
+    this.socket.end();
+  }
+
+  protected terminate(): void {
+    this.socket.destroy();
   }
 }
 
@@ -151,48 +76,21 @@ export interface AttachOptions extends TcpTransportOptions {
 }
 
 /**
- * Wraps the socket, creates the protocol session and wires bytes and close into it. `onClose` reaches
- * the session exactly once, with the socket error if there was one. A session that throws (against its
- * contract) is logged and its connection destroyed; it never takes the process down.
+ * Wraps the socket, creates the protocol session and wires bytes and close into it (session-feed.ts).
  */
 export function attachSession(
   socket: Socket,
   factory: ProtocolFactory,
   options: AttachOptions,
 ): TcpTransport {
-  const { logger } = options;
   const transport = new TcpTransport(socket, options);
-  let session: ProtocolSession | undefined;
-  let lastError: Error | undefined;
-  let closeReported = false;
-  socket.on('error', (err) => {
-    lastError = err;
-  });
-  socket.once('close', () => {
-    if (closeReported || !session) return;
-    closeReported = true;
-    try {
-      session.onClose(lastError);
-    } catch (err) {
-      logger.error({ err, remote: transport.remoteAddress }, 'protocol session threw in onClose');
-    }
-  });
-  try {
-    session = factory(transport);
-  } catch (err) {
-    logger.error({ err, remote: transport.remoteAddress }, 'protocol session could not be created');
+  const feed = new SessionFeed(transport, options.logger);
+  socket.on('error', (err) => feed.error(err));
+  socket.once('close', () => feed.closed());
+  if (!feed.open(factory)) {
     socket.destroy();
     return transport;
   }
-  const s = session;
-  socket.on('data', (chunk: Buffer) => {
-    transport.countInput(chunk.length);
-    try {
-      s.onData(chunk);
-    } catch (err) {
-      logger.error({ err, remote: transport.remoteAddress }, 'protocol session threw in onData');
-      transport.destroy();
-    }
-  });
+  socket.on('data', (chunk: Buffer) => feed.data(chunk));
   return transport;
 }

@@ -19,9 +19,9 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type WebSocket, WebSocketServer } from 'ws';
 import type { Logger } from '../util/logger.js';
-import { DEFAULT_INPUT_TURN_BYTES, InputTurnLimit } from './input-turn-limit.js';
-import { DrainSignal, OutputBatch } from './output-batch.js';
-import type { ProtocolFactory, ProtocolSession, Transport } from './transport.js';
+import { BufferedTransport, type BufferedTransportOptions } from './buffered-transport.js';
+import { SessionFeed } from './session-feed.js';
+import type { ProtocolFactory } from './transport.js';
 
 /**
  * How a batch goes on the wire. `binary`: always binary messages (MQTT 5.0 [MQTT-6.0.0-1] requires it).
@@ -30,118 +30,50 @@ import type { ProtocolFactory, ProtocolSession, Transport } from './transport.js
  */
 export type WsMessageType = 'binary' | 'auto';
 
-export interface WsTransportOptions {
-  /** Buffered output (bytes) above which `write` returns false. Default 1 MiB. */
-  highWaterMark?: number;
-  /** `onDrain` fires once buffered output is at or below this. Default 64 KiB. */
-  lowWaterMark?: number;
-  /** After `end()`, a peer that does not complete the closing handshake is dropped after this. Default 5 s. */
-  endTimeoutMs?: number;
+export interface WsTransportOptions extends BufferedTransportOptions {
   messageType?: WsMessageType;
-  /** Bytes read in one event-loop turn before reading stops until the next (input-turn-limit.ts). Default 64 KiB. */
-  inputTurnBytes?: number;
 }
 
-export class WsTransport implements Transport {
-  readonly remoteAddress: string;
+export class WsTransport extends BufferedTransport {
   private readonly ws: WebSocket;
-  private readonly endTimeoutMs: number;
   private readonly messageType: WsMessageType;
-  private readonly output = new OutputBatch(() => this.flush());
-  private readonly drain: DrainSignal;
-  private ending = false;
-  private wsClosed = false;
-  private endTimer: NodeJS.Timeout | undefined;
-  private readonly input: InputTurnLimit;
 
   constructor(ws: WebSocket, socket: Duplex, remoteAddress: string, options: WsTransportOptions = {}) {
-    this.ws = ws;
-    this.remoteAddress = remoteAddress;
-    // The socket emits 'drain' only after a write above its own high-water mark; a low-water mark at
-    // least that high guarantees we either see 'drain' or can fire right after a flush.
-    this.drain = new DrainSignal(
-      options.highWaterMark ?? 1024 * 1024,
-      Math.max(options.lowWaterMark ?? 64 * 1024, socket.writableHighWaterMark),
+    // The drain that matters is the socket's: ws has no 'drain' of its own.
+    super(
+      remoteAddress,
+      socket.writableHighWaterMark,
+      { pause: () => ws.pause(), resume: () => ws.resume() },
+      options,
     );
-    this.endTimeoutMs = options.endTimeoutMs ?? 5000;
+    this.ws = ws;
     this.messageType = options.messageType ?? 'binary';
-    this.input = new InputTurnLimit(options.inputTurnBytes ?? DEFAULT_INPUT_TURN_BYTES, {
-      pause: () => ws.pause(),
-      resume: () => ws.resume(),
-      closed: () => this.wsClosed,
-    });
-    socket.on('drain', () => this.checkDrain());
-    ws.once('close', () => {
-      this.wsClosed = true;
-      this.output.clear();
-      this.drain.clear();
-      if (this.endTimer) clearTimeout(this.endTimer);
-    });
+    socket.on('drain', () => this.carrierDrained());
+    ws.once('close', () => this.carrierClosedNow());
   }
 
-  get closed(): boolean {
-    return this.ending || this.wsClosed || this.ws.readyState !== this.ws.OPEN;
+  protected get carrierDone(): boolean {
+    return this.ws.readyState !== this.ws.OPEN;
   }
 
-  /** Bytes accepted by `write` and not yet handed to the kernel. */
-  get bufferedBytes(): number {
-    return this.output.bytes + this.ws.bufferedAmount;
+  protected get carrierBuffered(): number {
+    return this.ws.bufferedAmount;
   }
 
-  write(chunk: Uint8Array): boolean {
-    if (this.closed) return false;
-    this.output.add(chunk);
-    return this.drain.accept(this.bufferedBytes);
-  }
-
-  /** Called once, the next time output drains to the low-water mark after `write` returned false. */
-  onDrain(listener: () => void): void {
-    if (this.wsClosed) return;
-    this.drain.onDrain(listener);
-  }
-
-  pauseReading(): void {
-    this.input.pauseBySession();
-  }
-
-  resumeReading(): void {
-    this.input.resumeBySession();
-  }
-
-  /** `bytes` arrived in a message (input-turn-limit.ts). */
-  countInput(bytes: number): void {
-    this.input.count(bytes);
-  }
-
-  end(): void {
-    if (this.ending || this.wsClosed) return;
-    this.flush();
-    this.ending = true;
-    // 1000 = normal closure (RFC 6455 §7.4.1); ws sends it after the queued messages.
-    this.ws.close(1000);
-    this.endTimer = setTimeout(() => this.ws.terminate(), this.endTimeoutMs);
-    this.endTimer.unref();
-  }
-
-  destroy(): void {
-    this.output.clear();
-    this.ending = true;
-    this.ws.terminate();
-  }
-
-  private flush(): void {
-    if (this.output.bytes === 0 || this.closed) return;
-    const bytes = this.output.bytes;
-    const chunks = this.output.take();
+  protected send(chunks: Uint8Array[], bytes: number): void {
     const data = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, bytes);
     const buf = Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
     const binary = this.messageType === 'binary' || !isUtf8(buf);
     this.ws.send(buf, { binary });
-    this.checkDrain();
   }
 
-  private checkDrain(): void {
-    if (!this.wsClosed) this.drain.check(this.bufferedBytes);
+  protected closeGracefully(): void {
+    // 1000 = normal closure (RFC 6455 §7.4.1); ws sends it after the queued messages.
+    this.ws.close(1000);
+  }
+
+  protected terminate(): void {
+    this.ws.terminate();
   }
 }
 
@@ -250,45 +182,22 @@ export function createWsGateway(options: WsGatewayOptions): WsGateway {
     });
     live.set(ws, transport);
     perRoute.set(route, (perRoute.get(route) ?? 0) + 1);
-    let session: ProtocolSession | undefined;
-    let lastError: Error | undefined;
-    ws.on('error', (err) => {
-      // ws closes the connection itself (1009 over maxPayload, 1002 on a bad frame) and then emits close.
-      lastError = err;
-    });
+    const feed = new SessionFeed(transport, connLog);
+    // ws closes the connection itself (1009 over maxPayload, 1002 on a bad frame) and then emits close.
+    ws.on('error', (err) => feed.error(err));
     ws.once('close', (code) => {
       live.delete(ws);
       perRoute.set(route, (perRoute.get(route) ?? 1) - 1);
       connLog.info({ remote, code, durationMs: Date.now() - opened }, 'connection closed');
-      if (!session) return;
-      try {
-        session.onClose(lastError);
-      } catch (err) {
-        connLog.error({ err }, 'protocol session threw in onClose');
-      }
+      feed.closed();
     });
-    try {
-      session = route.protocol(transport);
-    } catch (err) {
-      connLog.error({ err }, 'protocol session could not be created');
+    if (!feed.open(route.protocol)) {
       ws.terminate();
       return;
     }
-    const s = session;
-    ws.on('message', (data: Buffer | ArrayBuffer | Buffer[]) => {
-      const chunk = Array.isArray(data)
-        ? Buffer.concat(data)
-        : Buffer.isBuffer(data)
-          ? data
-          : Buffer.from(data);
-      transport.countInput(chunk.length);
-      try {
-        s.onData(chunk);
-      } catch (err) {
-        connLog.error({ err }, 'protocol session threw in onData');
-        transport.destroy();
-      }
-    });
+    ws.on('message', (data: Buffer | ArrayBuffer | Buffer[]) =>
+      feed.data(Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data)),
+    );
   };
 
   return {

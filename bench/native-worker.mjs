@@ -5,6 +5,8 @@ import { ackCreditFrames, NativeRaw, sendBuilder } from './lib/native-raw.mjs';
 
 const cfg = JSON.parse(process.argv[2]);
 const send = (m) => process.send(m);
+/** CPU is reported from the point the worker is ready (consumers) or told to go (producer): not its start-up. */
+let cpuAtStart = process.cpuUsage();
 /** A clean goodbye, but never a hang: the broker may already be stopped when `stop` comes. */
 const settleWithin = (p, ms = 1000) => Promise.race([p, new Promise((r) => setTimeout(r, ms))]);
 
@@ -34,9 +36,10 @@ async function libraryConsumers() {
         if (count === expect) break;
       }
       last = Math.max(last, nowMs());
-      if (++done === connections) send({ type: 'done', last, latencies, cpu: process.cpuUsage() });
+      if (++done === connections) send({ type: 'done', last, latencies, cpu: process.cpuUsage(cpuAtStart) });
     });
   }
+  cpuAtStart = process.cpuUsage();
   send({ type: 'ready' });
   for (const run of loops) void run();
   process.on('message', async (m) => {
@@ -67,7 +70,7 @@ async function consumers() {
       if (ack) tags[tagCount++] = tag;
       if (count === expect) {
         last = Math.max(last, nowMs());
-        if (++done === connections) send({ type: 'done', last, latencies, cpu: process.cpuUsage() });
+        if (++done === connections) send({ type: 'done', last, latencies, cpu: process.cpuUsage(cpuAtStart) });
       }
     };
     client.afterData = () => {
@@ -87,6 +90,7 @@ async function consumers() {
     if (r.kind !== 'subscribed') throw new Error(JSON.stringify(r));
     clients.push(client);
   }
+  cpuAtStart = process.cpuUsage();
   send({ type: 'ready' });
   process.on('message', async (m) => {
     if (m.type === 'stop') {
@@ -112,6 +116,7 @@ async function producer() {
     }
   };
   await new Promise((resolve) => process.once('message', resolve));
+  cpuAtStart = process.cpuUsage();
   const first = nowMs();
   let requestId = 1000;
   // One socket write per 64 frames, like the STOMP producer's flush every 256 (one write per frame would
@@ -149,7 +154,7 @@ async function producer() {
     }
   }
   flush();
-  send({ type: 'sent', first, elapsed: nowMs() - first, cpu: process.cpuUsage() });
+  send({ type: 'sent', first, elapsed: nowMs() - first, cpu: process.cpuUsage(cpuAtStart) });
   process.on('message', async (m) => {
     if (m.type === 'stop') {
       await settleWithin(client.disconnect());

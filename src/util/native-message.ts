@@ -85,9 +85,9 @@ export const NO_PROPERTIES: Record<string, WireValue> = Object.freeze(Object.cre
 /** A map entry without a value is the Value default, no kind set: read as null (as protobufjs: `{}`). */
 const NULL_VALUE: WireValue = Object.freeze({ null_value: true });
 
-/** Decodes the Message occupying r.pos..end. */
-export function decodeMessage(r: WireReader, end: number): DecodedMessage {
-  const m: DecodedMessage = {
+/** A Message with every field at its proto3 default (what an absent or empty message decodes to). */
+export function emptyMessage(): DecodedMessage {
+  return {
     address: '',
     body: EMPTY_BODY,
     persistent: false,
@@ -103,6 +103,11 @@ export function decodeMessage(r: WireReader, end: number): DecodedMessage {
     timestamp: 0,
     original_address: '',
   };
+}
+
+/** Decodes the Message occupying r.pos..end. */
+export function decodeMessage(r: WireReader, end: number): DecodedMessage {
+  const m = emptyMessage();
   const outer = r.end;
   r.end = end;
   while (r.pos < end) {

@@ -11,7 +11,7 @@
  */
 import type protobuf from 'protobufjs';
 import { isBlazeError } from '../../../util/errors.js';
-import { NO_PROPERTIES } from '../../../util/native-message.js';
+import { emptyMessage } from '../../../util/native-message.js';
 import { loadProto } from '../../../util/proto.js';
 import { malformed } from './errors.js';
 import { decodeMessage } from './message.js';
@@ -308,21 +308,6 @@ function decodeNack(r: Reader): Nack {
 }
 
 /** A Send without a message field: decoded as the empty message (proto3), refused by the session. */
-const EMPTY_MESSAGE: WireMessage = Object.freeze({
-  address: '',
-  body: new Uint8Array(0),
-  persistent: false,
-  priority: undefined,
-  expiration: 0,
-  correlation_id: '',
-  reply_to: '',
-  group_id: '',
-  content_type: '',
-  properties: NO_PROPERTIES,
-  time_to_live_ms: 0,
-  id: '',
-  timestamp: 0,
-  original_address: '',
-}) as WireMessage;
+const EMPTY_MESSAGE: WireMessage = Object.freeze(emptyMessage()) as WireMessage;
 
 export type { ClientFrames };

@@ -6,48 +6,15 @@
 import { generate, type Packet, parser } from 'mqtt-packet';
 import type { Authenticator } from '../../../src/core/api.js';
 import { type BlazeCore, createBrokerCore, RetainedStore } from '../../../src/core/index.js';
-import type { Transport } from '../../../src/net/transport.js';
 import type { MqttProtocol } from '../../../src/protocol/mqtt/index.js';
 import { type MqttLimits, mqttProtocol } from '../../../src/protocol/mqtt/index.js';
 import type { Logger } from '../../../src/util/logger.js';
+import { FakeTransport as BaseFakeTransport } from '../../helpers/fake-transport.js';
 import { ManualTimers } from '../../helpers/manual-timers.js';
 
-export class FakeTransport implements Transport {
-  readonly remoteAddress = '192.0.2.1:1883';
-  readonly chunks: Buffer[] = [];
-  writable = true;
-  readingPaused = false;
-  ended = false;
-  destroyed = false;
-  private drainListeners: Array<() => void> = [];
-
-  get closed(): boolean {
-    return this.ended || this.destroyed;
-  }
-  write(chunk: Uint8Array): boolean {
-    this.chunks.push(Buffer.from(chunk));
-    return this.writable;
-  }
-  onDrain(listener: () => void): void {
-    this.drainListeners.push(listener);
-  }
-  drain(): void {
-    this.writable = true;
-    const ls = this.drainListeners;
-    this.drainListeners = [];
-    for (const l of ls) l();
-  }
-  pauseReading(): void {
-    this.readingPaused = true;
-  }
-  resumeReading(): void {
-    this.readingPaused = false;
-  }
-  end(): void {
-    this.ended = true;
-  }
-  destroy(): void {
-    this.destroyed = true;
+export class FakeTransport extends BaseFakeTransport {
+  constructor() {
+    super('192.0.2.1:1883');
   }
 }
 

@@ -5,7 +5,6 @@
  */
 import type { Authenticator, Principal } from '../../../src/core/api.js';
 import { type BlazeCore, createBrokerCore } from '../../../src/core/index.js';
-import type { Transport } from '../../../src/net/transport.js';
 import {
   type NativeLimits,
   type NativeProtocol,
@@ -14,6 +13,7 @@ import {
 import type { NativeSession } from '../../../src/protocol/native/session.js';
 import { MemoryStore } from '../../../src/store/memory/index.js';
 import { loadProto } from '../../../src/util/proto.js';
+import { FakeTransport as BaseFakeTransport } from '../../helpers/fake-transport.js';
 import { ManualTimers } from '../../helpers/manual-timers.js';
 
 export const Frame = loadProto('blaze/v1/native.proto').lookupType('blaze.v1.Frame');
@@ -47,45 +47,19 @@ export function parseFrames(bytes: Uint8Array): Decoded[] {
   return out;
 }
 
-export class FakeTransport implements Transport {
-  readonly remoteAddress = '192.0.2.7:40000';
-  readonly chunks: Uint8Array[] = [];
-  writable = true;
-  readingPaused = false;
-  ended = false;
-  destroyed = false;
-  private drainListeners: Array<() => void> = [];
+export class FakeTransport extends BaseFakeTransport {
   private consumed = 0;
 
-  get closed(): boolean {
-    return this.ended || this.destroyed;
+  constructor() {
+    super('192.0.2.7:40000');
   }
-  write(chunk: Uint8Array): boolean {
+
+  override write(chunk: Uint8Array): boolean {
+    // A closed transport takes nothing (what the session wrote after closing must not appear in take()).
     if (this.closed) return false;
-    this.chunks.push(Uint8Array.from(chunk));
-    return this.writable;
+    return super.write(chunk);
   }
-  onDrain(listener: () => void): void {
-    this.drainListeners.push(listener);
-  }
-  drain(): void {
-    this.writable = true;
-    const l = this.drainListeners;
-    this.drainListeners = [];
-    for (const f of l) f();
-  }
-  pauseReading(): void {
-    this.readingPaused = true;
-  }
-  resumeReading(): void {
-    this.readingPaused = false;
-  }
-  end(): void {
-    this.ended = true;
-  }
-  destroy(): void {
-    this.destroyed = true;
-  }
+
   /** Frames written since the last call. */
   take(): Decoded[] {
     const frames = parseFrames(Buffer.concat(this.chunks.slice(this.consumed)));

@@ -17,7 +17,7 @@ import type {
   Xid,
 } from '../../../src/core/api.js';
 import type { Message, MessageInit } from '../../../src/core/message.js';
-import type { ProtocolSession, Transport } from '../../../src/net/transport.js';
+import type { ProtocolSession } from '../../../src/net/transport.js';
 import {
   createStompSession,
   encodeFrame,
@@ -28,6 +28,7 @@ import {
   type StompVersion,
 } from '../../../src/protocol/stomp/index.js';
 import { BlazeError } from '../../../src/util/errors.js';
+import { FakeTransport as BaseFakeTransport } from '../../helpers/fake-transport.js';
 import { ManualTimers } from '../../helpers/manual-timers.js';
 
 let messageSeq = 0;
@@ -203,49 +204,9 @@ export const testAuthenticator: Authenticator = {
     ),
 };
 
-export class FakeTransport implements Transport {
-  readonly remoteAddress = '192.0.2.1:61613';
-  readonly chunks: Buffer[] = [];
-  writable = true;
-  readingPaused = false;
-  pauseCalls = 0;
-  resumeCalls = 0;
-  ended = false;
-  destroyed = false;
-  private drainListeners: Array<() => void> = [];
-
-  get closed(): boolean {
-    return this.ended || this.destroyed;
-  }
-  get drainWaiters(): number {
-    return this.drainListeners.length;
-  }
-  write(chunk: Uint8Array): boolean {
-    this.chunks.push(Buffer.from(chunk));
-    return this.writable;
-  }
-  onDrain(listener: () => void): void {
-    this.drainListeners.push(listener);
-  }
-  drain(): void {
-    this.writable = true;
-    const ls = this.drainListeners;
-    this.drainListeners = [];
-    for (const l of ls) l();
-  }
-  pauseReading(): void {
-    this.readingPaused = true;
-    this.pauseCalls++;
-  }
-  resumeReading(): void {
-    this.readingPaused = false;
-    this.resumeCalls++;
-  }
-  end(): void {
-    this.ended = true;
-  }
-  destroy(): void {
-    this.destroyed = true;
+export class FakeTransport extends BaseFakeTransport {
+  constructor() {
+    super('192.0.2.1:61613');
   }
 }
 

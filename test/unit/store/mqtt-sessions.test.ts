@@ -58,6 +58,19 @@ async function start(dir: string, timers: ManualTimers) {
       clients.push(c);
       return c;
     },
+    /** A client connected to the persistent session `clientId` (clean: false). */
+    async resume(clientId: string): Promise<Client> {
+      const c = b.client();
+      await c.connect({ clientId, clean: false });
+      return c;
+    },
+    /** The persistent session `clientId` subscribed to `topic`, then gone: what is published meanwhile waits for it. */
+    async away(clientId: string, topic: string, qos: 0 | 1 | 2): Promise<void> {
+      const c = await b.resume(clientId);
+      c.subscribe([{ topic, qos }]);
+      c.read();
+      c.session.onClose();
+    },
     /** Until everything issued so far is durable and the acks waiting for it are written. */
     async settle(): Promise<void> {
       for (let i = 0; i < 3; i++) {
@@ -110,8 +123,7 @@ const texts = (c: Client) => c.publishes().map((p) => String(p.payload));
 describe('MQTT state across a crash', () => {
   it('keeps subscriptions (with their options) and the QoS 1/2 messages queued while away', async () => {
     const s = await setup();
-    const sub = s.b.client();
-    await sub.connect({ clientId: 'dev', clean: false });
+    const sub = await s.b.resume('dev');
     sub.subscribe([
       { topic: 'cmd/#', qos: 2 },
       { topic: 'low/+', qos: 1 },
@@ -144,65 +156,46 @@ describe('MQTT state across a crash', () => {
 
   it('an incoming QoS 2 message answered with PUBREC is not routed again when re-sent after a crash', async () => {
     const s = await setup();
-    const watch = s.b.client();
-    await watch.connect({ clientId: 'watch', clean: false });
-    watch.subscribe([{ topic: 'x', qos: 1 }]);
-    watch.read();
-    watch.session.onClose();
-    const pub = s.b.client();
-    await pub.connect({ clientId: 'dev', clean: false });
+    await s.b.away('watch', 'x', 1);
+    const pub = await s.b.resume('dev');
     pub.publish('x', 'exactly-once', { qos: 2, messageId: 9 });
     await s.b.settle();
     expect(pub.one('pubrec').messageId).toBe(9);
 
     const b = await s.crashAndRestart();
-    const again = b.client();
-    await again.connect({ clientId: 'dev', clean: false });
+    const again = await b.resume('dev');
     again.publish('x', 'exactly-once', { qos: 2, messageId: 9, dup: true });
     await b.settle();
     expect(again.one('pubrec').messageId).toBe(9);
     again.send({ cmd: 'pubrel', messageId: 9 });
     await b.settle();
     expect(again.one('pubcomp').messageId).toBe(9);
-    const w = b.client();
-    await w.connect({ clientId: 'watch', clean: false });
+    const w = await b.resume('watch');
     expect(texts(w)).toEqual(['exactly-once']);
   });
 
   it('a QoS 2 message whose PUBREC was never sent is routed exactly once when re-sent', async () => {
     const s = await setup();
-    const watch = s.b.client();
-    await watch.connect({ clientId: 'watch', clean: false });
-    watch.subscribe([{ topic: 'x', qos: 2 }]);
-    watch.read();
-    watch.session.onClose();
+    await s.b.away('watch', 'x', 2);
     await s.b.settle();
-    const pub = s.b.client();
-    await pub.connect({ clientId: 'dev', clean: false });
+    const pub = await s.b.resume('dev');
     pub.publish('x', 'm', { qos: 2, messageId: 4 });
     // Killed before the batch holding the message and its packet id reached the disk.
     const b = await s.crashAndRestart();
     expect(pub.read()).toEqual([]);
-    const again = b.client();
-    await again.connect({ clientId: 'dev', clean: false });
+    const again = await b.resume('dev');
     again.publish('x', 'm', { qos: 2, messageId: 4, dup: true });
     await b.settle();
     expect(again.one('pubrec').messageId).toBe(4);
-    const w = b.client();
-    await w.connect({ clientId: 'watch', clean: false });
+    const w = await b.resume('watch');
     await b.settle();
     expect(texts(w)).toEqual(['m']);
   });
 
   it('PUBCOMP waits until the released packet id is durable; a released id is free after a crash', async () => {
     const s = await setup();
-    const watch = s.b.client();
-    await watch.connect({ clientId: 'watch', clean: false });
-    watch.subscribe([{ topic: 'x', qos: 1 }]);
-    watch.read();
-    watch.session.onClose();
-    const pub = s.b.client();
-    await pub.connect({ clientId: 'dev', clean: false });
+    await s.b.away('watch', 'x', 1);
+    const pub = await s.b.resume('dev');
     pub.publish('x', 'first', { qos: 2, messageId: 5 });
     await s.b.settle();
     pub.read();
@@ -211,27 +204,23 @@ describe('MQTT state across a crash', () => {
     expect(pub.read()).toEqual([]);
     // Killed before it was: the id is still known, and the client (no PUBCOMP) re-sends PUBREL.
     let b = await s.crashAndRestart();
-    let again = b.client();
-    await again.connect({ clientId: 'dev', clean: false });
+    let again = await b.resume('dev');
     again.send({ cmd: 'pubrel', messageId: 5 });
     await b.settle();
     expect(again.one('pubcomp')).toMatchObject({ messageId: 5 });
     // Completed: after another crash the id carries a new message, which is routed.
     b = await s.crashAndRestart();
-    again = b.client();
-    await again.connect({ clientId: 'dev', clean: false });
+    again = await b.resume('dev');
     again.publish('x', 'second', { qos: 2, messageId: 5 });
     await b.settle();
     expect(again.one('pubrec').messageId).toBe(5);
-    const w = b.client();
-    await w.connect({ clientId: 'watch', clean: false });
+    const w = await b.resume('watch');
     expect(texts(w)).toEqual(['first', 'second']);
   });
 
   it('outgoing: unacknowledged PUBLISHes are re-sent with their packet ids and DUP, and PUBREL resumes', async () => {
     const s = await setup();
-    const sub = s.b.client();
-    await sub.connect({ clientId: 'dev', clean: false });
+    const sub = await s.b.resume('dev');
     sub.subscribe([{ topic: 't', qos: 2 }]);
     sub.read();
     const pub = s.b.client();
@@ -252,8 +241,7 @@ describe('MQTT state across a crash', () => {
     expect(sub.one('pubrel').messageId).toBe(m2!.messageId);
 
     let b = await s.crashAndRestart();
-    let again = b.client();
-    await again.connect({ clientId: 'dev', clean: false });
+    let again = await b.resume('dev');
     await b.settle();
     const ps = again.read();
     expect(ps.map((x) => [x.cmd, x.messageId, x.cmd === 'publish' ? x.dup : undefined])).toEqual([
@@ -270,8 +258,7 @@ describe('MQTT state across a crash', () => {
     await b.settle();
 
     b = await s.crashAndRestart();
-    again = b.client();
-    await again.connect({ clientId: 'dev', clean: false });
+    again = await b.resume('dev');
     await b.settle();
     expect(again.read()).toEqual([]);
   });
@@ -320,11 +307,7 @@ describe('MQTT state across a crash', () => {
 
   it('a clean start discards the stored session; clean sessions store nothing', async () => {
     const s = await setup();
-    const c = s.b.client();
-    await c.connect({ clientId: 'dev', clean: false });
-    c.subscribe([{ topic: 'a', qos: 1 }]);
-    c.read();
-    c.session.onClose();
+    await s.b.away('dev', 'a', 1);
     await s.b.settle();
     expect(s.b.journal.stats().liveKv).toBe(2);
     const clean = s.b.client();
@@ -345,8 +328,7 @@ describe('MQTT state across a crash', () => {
 
   it('QoS 1: a delivery acknowledged at once leaves no record; one left in flight is recorded after the delay', async () => {
     const s = await setup();
-    const sub = s.b.client();
-    await sub.connect({ clientId: 'dev1', clean: false });
+    const sub = await s.b.resume('dev1');
     sub.subscribe([{ topic: 'q1', qos: 1 }]);
     sub.read();
     const pub = s.b.client();
@@ -370,8 +352,7 @@ describe('MQTT state across a crash', () => {
     expect(outbound()).toEqual([`put o:dev1:${slow.messageId}`]);
     // Recorded, so after a crash it comes back under its first packet id.
     const b = await s.crashAndRestart();
-    const again = b.client();
-    await again.connect({ clientId: 'dev1', clean: false });
+    const again = await b.resume('dev1');
     await b.settle();
     expect(again.publishes().map((p) => [String(p.payload), p.messageId, p.dup])).toEqual([
       ['slow', slow.messageId, true],
@@ -380,8 +361,7 @@ describe('MQTT state across a crash', () => {
 
   it('QoS 1: a crash before the record was written still redelivers the message (new packet id, DUP)', async () => {
     const s = await setup();
-    const sub = s.b.client();
-    await sub.connect({ clientId: 'dev2', clean: false });
+    const sub = await s.b.resume('dev2');
     sub.subscribe([{ topic: 'q2', qos: 1 }]);
     sub.read();
     const pub = s.b.client();
@@ -390,8 +370,7 @@ describe('MQTT state across a crash', () => {
     await s.b.settle();
     expect(sub.publishes().map((p) => String(p.payload))).toEqual(['in flight']);
     const b = await s.crashAndRestart();
-    const again = b.client();
-    await again.connect({ clientId: 'dev2', clean: false });
+    const again = await b.resume('dev2');
     await b.settle();
     const ps = again.publishes();
     expect(ps.map((p) => [String(p.payload), p.dup])).toEqual([['in flight', true]]);
@@ -399,8 +378,7 @@ describe('MQTT state across a crash', () => {
 
   it('QoS 1: a clean stop writes the deferred records (flushDeferred)', async () => {
     const s = await setup();
-    const sub = s.b.client();
-    await sub.connect({ clientId: 'dev3', clean: false });
+    const sub = await s.b.resume('dev3');
     sub.subscribe([{ topic: 'q3', qos: 1 }]);
     sub.read();
     const pub = s.b.client();
@@ -411,8 +389,7 @@ describe('MQTT state across a crash', () => {
     s.b.sessions.flushDeferred();
     await s.b.settle();
     const b = await s.crashAndRestart();
-    const again = b.client();
-    await again.connect({ clientId: 'dev3', clean: false });
+    const again = await b.resume('dev3');
     await b.settle();
     expect(again.publishes().map((p) => [String(p.payload), p.messageId])).toEqual([
       ['pending', m.messageId],

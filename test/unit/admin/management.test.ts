@@ -3,62 +3,21 @@
  * two users (root: admin everywhere; alice: admin on queue://alice.> only).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type HttpServer, startHttpServer } from '../../../src/admin/http.js';
-import { type ManagementApi, managementApi } from '../../../src/admin/management/management.js';
-import { createMetrics } from '../../../src/admin/management/metrics.js';
-import type { Authenticator, BlazeCore, Principal } from '../../../src/core/index.js';
-import { authenticate } from '../../../src/protocol/http/auth.js';
-import { silentLogger } from '../../../src/util/logger.js';
-import { bytes, harness } from '../core/helpers.js';
+import type { BlazeCore } from '../../../src/core/index.js';
+import { bytes } from '../core/helpers.js';
+import { basic, type ManagementFixture, root, startManagement } from './helpers.js';
 
-const root: Principal = { user: 'root', anonymous: false };
-const PASSWORDS: Record<string, string> = { root: 'r00t', alice: 'a' };
-const authenticator: Authenticator = {
-  required: true,
-  async authenticate(login, passcode) {
-    return login !== undefined && PASSWORDS[login] === passcode ? { user: login, anonymous: false } : null;
-  },
-};
-
+let fixture: ManagementFixture;
 let core: BlazeCore;
-let server: HttpServer;
-let api: ManagementApi;
 let base: string;
 
 beforeAll(async () => {
-  const h = await harness({
-    authorizer: {
-      allowed: (p: Principal, _perm, address) => p.user === 'root' || address.startsWith('queue://alice.'),
-    },
-  });
-  core = h.core;
-  api = managementApi({
-    core,
-    authenticate: (req) => authenticate(authenticator, req.headers.authorization),
-    logger: silentLogger,
-    version: '9.9.9',
-    metrics: createMetrics({ core, processMetrics: false }),
-    sampleEveryMs: 0,
-    maxBodySize: 1024,
-  });
-  server = await startHttpServer({
-    host: '127.0.0.1',
-    port: 0,
-    logger: silentLogger,
-    health: () => ({ state: 'ready' }),
-    handlers: [api.handle],
-  });
-  base = `http://127.0.0.1:${server.port}`;
+  fixture = await startManagement({ maxBodySize: 1024 });
+  core = fixture.h.core;
+  base = fixture.base;
 });
 
-afterAll(async () => {
-  api.close();
-  await server.close();
-  await core.shutdown();
-});
-
-const basic = (user: string, password = PASSWORDS[user]!) =>
-  `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+afterAll(() => fixture.close());
 
 async function call(
   method: string,

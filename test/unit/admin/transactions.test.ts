@@ -4,67 +4,26 @@
  * HTTP server on port 0; root has admin everywhere, alice on queue://alice.> only.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type HttpServer, startHttpServer } from '../../../src/admin/http.js';
-import { type ManagementApi, managementApi } from '../../../src/admin/management/management.js';
-import { type BrokerMetrics, createMetrics } from '../../../src/admin/management/metrics.js';
 import { matchRoute } from '../../../src/admin/management/router.js';
 import { UsageError } from '../../../src/cli/admin/options.js';
 import { addressesCell, parseXidKey, transactionsTable } from '../../../src/cli/admin/transactions.js';
 import type { TransactionInfo } from '../../../src/core/admin.js';
-import type { Authenticator, Principal, Xid } from '../../../src/core/index.js';
-import { authenticate } from '../../../src/protocol/http/auth.js';
-import { silentLogger } from '../../../src/util/logger.js';
-import { bytes, type Harness, harness } from '../core/helpers.js';
+import type { Xid } from '../../../src/core/index.js';
+import { bytes, type Harness } from '../core/helpers.js';
+import { basic, type ManagementFixture, root, startManagement } from './helpers.js';
 
-const root: Principal = { user: 'root', anonymous: false };
-const PASSWORDS: Record<string, string> = { root: 'r00t', alice: 'a' };
-const authenticator: Authenticator = {
-  required: true,
-  async authenticate(login, passcode) {
-    return login !== undefined && PASSWORDS[login] === passcode ? { user: login, anonymous: false } : null;
-  },
-};
-
+let fixture: ManagementFixture;
 let h: Harness;
-let server: HttpServer;
-let api: ManagementApi;
-let metrics: BrokerMetrics;
-let base: string;
 
 beforeAll(async () => {
-  h = await harness({
-    authorizer: {
-      allowed: (p: Principal, _perm, address) => p.user === 'root' || address.startsWith('queue://alice.'),
-    },
-  });
-  metrics = createMetrics({ core: h.core, processMetrics: false });
-  api = managementApi({
-    core: h.core,
-    authenticate: (req) => authenticate(authenticator, req.headers.authorization),
-    logger: silentLogger,
-    version: '9.9.9',
-    metrics,
-    sampleEveryMs: 0,
-  });
-  server = await startHttpServer({
-    host: '127.0.0.1',
-    port: 0,
-    logger: silentLogger,
-    health: () => ({ state: 'ready' }),
-    handlers: [api.handle],
-  });
-  base = `http://127.0.0.1:${server.port}`;
+  fixture = await startManagement();
+  h = fixture.h;
 });
 
-afterAll(async () => {
-  api.close();
-  await server.close();
-  await h.core.shutdown();
-});
+afterAll(() => fixture.close());
 
 async function call(method: string, path: string, user = 'root'): Promise<{ status: number; body: unknown }> {
-  const authorization = `Basic ${Buffer.from(`${user}:${PASSWORDS[user]}`).toString('base64')}`;
-  const res = await fetch(base + path, { method, headers: { authorization } });
+  const res = await fetch(fixture.base + path, { method, headers: { authorization: basic(user) } });
   const text = await res.text();
   return { status: res.status, body: text === '' ? undefined : JSON.parse(text) };
 }
@@ -92,7 +51,7 @@ async function prepare(n: number): Promise<void> {
 /** `name{labels} value` lines of the exposition text, as a map. */
 async function samples(): Promise<Map<string, number>> {
   const out = new Map<string, number>();
-  for (const line of (await metrics.scrape()).split('\n')) {
+  for (const line of (await fixture.metrics.scrape()).split('\n')) {
     if (line.startsWith('#') || line.trim() === '') continue;
     const i = line.lastIndexOf(' ');
     out.set(line.slice(0, i), Number(line.slice(i + 1)));

@@ -70,7 +70,8 @@ async function consumers() {
       if (ack) tags[tagCount++] = tag;
       if (count === expect) {
         last = Math.max(last, nowMs());
-        if (++done === connections) send({ type: 'done', last, latencies, cpu: process.cpuUsage(cpuAtStart) });
+        if (++done === connections)
+          send({ type: 'done', last, latencies, cpu: process.cpuUsage(cpuAtStart) });
       }
     };
     client.afterData = () => {

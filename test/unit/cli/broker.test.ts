@@ -9,7 +9,7 @@ import { type RunningBroker, startBroker } from '../../../src/broker.js';
 import { type BlazeConfig, parseConfig } from '../../../src/config/index.js';
 import { hashPassword } from '../../../src/security/password.js';
 import { writeUsersFile } from '../../../src/security/users-file.js';
-import type { Logger } from '../../../src/util/logger.js';
+import { type LogLine, recordingLogger } from '../../helpers/recording-logger.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'blazemq-broker-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -21,18 +21,6 @@ function config(name: string, extra: Record<string, unknown> = {}): BlazeConfig 
     logLevel: 'silent',
     ...extra,
   });
-}
-
-type Line = { level: string; obj: unknown; msg: string | undefined };
-function recordingLogger(lines: Line[]): Logger {
-  const make = (): Logger => ({
-    error: (obj, msg) => lines.push({ level: 'error', obj, msg }),
-    warn: (obj, msg) => lines.push({ level: 'warn', obj, msg }),
-    info: (obj, msg) => lines.push({ level: 'info', obj, msg }),
-    debug: (obj, msg) => lines.push({ level: 'debug', obj, msg }),
-    child: () => make(),
-  });
-  return make();
 }
 
 /** Sends one STOMP frame and returns the first frame the broker answers with. */
@@ -54,7 +42,7 @@ async function stompExchange(port: number, frame: string): Promise<string> {
 
 describe('startBroker', () => {
   it('without users: binds loopback only, says so, serves STOMP and /health, stops cleanly', async () => {
-    const lines: Line[] = [];
+    const lines: LogLine[] = [];
     const broker = await startBroker(config('open', { host: '0.0.0.0' }), { logger: recordingLogger(lines) });
     try {
       expect(broker.host).toBe('127.0.0.1');
@@ -105,7 +93,7 @@ describe('startBroker', () => {
     const taken = createServer().listen(0, '127.0.0.1');
     await once(taken, 'listening');
     const httpPort = (taken.address() as { port: number }).port;
-    const lines: Line[] = [];
+    const lines: LogLine[] = [];
     try {
       await expect(
         startBroker(config('fails', { listeners: { stomp: 0, http: httpPort, mqtt: 0, native: 'off' } }), {

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import type { CoreConnection, Xid } from '../../../src/core/index.js';
 import { MAX_LISTED_ADDRESSES } from '../../../src/core/xa.js';
 import { MemoryStore } from '../../../src/store/memory/index.js';
-import type { Logger } from '../../../src/util/logger.js';
+import { type LogLine, recordingLogger } from '../../helpers/recording-logger.js';
 import { bytes, expectCode, type Harness, harness, sendAll } from './helpers.js';
 
 function xid(n: number): Xid {
@@ -32,28 +32,6 @@ async function prepareOne(h: Harness, c: CoreConnection, n: number): Promise<voi
   c.xaEnd(xid(n));
   expect(await c.xaPrepare(xid(n))).toBe('prepared');
   sub.close();
-}
-
-interface Line {
-  level: string;
-  obj: unknown;
-  msg: string | undefined;
-}
-
-function recordingLogger(lines: Line[]): Logger {
-  const at =
-    (level: string) =>
-    (obj: object | string, msg?: string): void => {
-      lines.push({ level, obj, msg });
-    };
-  const log: Logger = {
-    error: at('error'),
-    warn: at('warn'),
-    info: at('info'),
-    debug: at('debug'),
-    child: () => log,
-  };
-  return log;
 }
 
 describe('listing prepared branches', () => {
@@ -133,7 +111,7 @@ describe('listing prepared branches', () => {
 
 describe('resolving prepared branches', () => {
   it('commit routes the sends and dequeues the acked message, in the store too, and logs who did it', async () => {
-    const lines: Line[] = [];
+    const lines: LogLine[] = [];
     const store = new MemoryStore();
     const h = await harness({ store, logger: recordingLogger(lines) });
     const c = h.connect();

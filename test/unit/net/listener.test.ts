@@ -3,7 +3,7 @@ import { connect, type Socket } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { type Listener, listen } from '../../../src/net/listener.js';
 import type { ProtocolFactory } from '../../../src/net/transport.js';
-import type { Logger } from '../../../src/util/logger.js';
+import { type LogLine, recordingLogger } from '../../helpers/recording-logger.js';
 
 const open: Listener[] = [];
 const sockets: Socket[] = [];
@@ -27,17 +27,6 @@ function echo() {
     };
   };
   return { stats, factory };
-}
-
-function recordingLogger(lines: Array<[string, unknown, string | undefined]>): Logger {
-  const make = (): Logger => ({
-    error: (o, m) => lines.push(['error', o, m]),
-    warn: (o, m) => lines.push(['warn', o, m]),
-    info: (o, m) => lines.push(['info', o, m]),
-    debug: (o, m) => lines.push(['debug', o, m]),
-    child: () => make(),
-  });
-  return make();
 }
 
 async function client(port: number): Promise<Socket> {
@@ -75,7 +64,7 @@ describe('listen', () => {
   });
 
   it('logs one line per connection open and close', async () => {
-    const lines: Array<[string, unknown, string | undefined]> = [];
+    const lines: LogLine[] = [];
     const l = await listen({
       name: 'echo',
       host: '127.0.0.1',
@@ -89,14 +78,14 @@ describe('listen', () => {
     for (let i = 0; i < 5; i++) await roundTrip(s, `m${i}`);
     s.end();
     await vi.waitFor(() => expect(l.connections).toBe(0));
-    expect(lines.map(([level, , msg]) => `${level} ${msg}`)).toEqual([
+    expect(lines.map((l) => `${l.level} ${l.msg}`)).toEqual([
       'info connection open',
       'info connection closed',
     ]);
   });
 
   it('closes connections beyond maxConnections and accepts again after one leaves', async () => {
-    const lines: Array<[string, unknown, string | undefined]> = [];
+    const lines: LogLine[] = [];
     const { factory, stats } = echo();
     const l = await listen({
       name: 'echo',
@@ -114,7 +103,7 @@ describe('listen', () => {
     const c = await client(l.port);
     await once(c, 'close');
     expect(stats.opened).toBe(2);
-    expect(lines.some(([level, , msg]) => level === 'warn' && msg?.includes('limit'))).toBe(true);
+    expect(lines.some((l) => l.level === 'warn' && l.msg?.includes('limit'))).toBe(true);
     a.end();
     await vi.waitFor(() => expect(l.connections).toBe(1));
     const d = await client(l.port);

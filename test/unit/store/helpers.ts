@@ -4,7 +4,6 @@ import { join } from 'node:path';
 import { afterEach } from 'vitest';
 import type { Message } from '../../../src/core/message.js';
 import { type JournalOptions, JournalStore } from '../../../src/store/journal/index.js';
-import type { Logger } from '../../../src/util/logger.js';
 
 export function tempDir(): { dir: string; cleanup: () => void } {
   const dir = mkdtempSync(join(tmpdir(), 'blazemq-journal-'));
@@ -25,28 +24,7 @@ export function msg(id: string, queue = 'queue://q', size = 16, extra: Partial<M
   };
 }
 
-export interface LogLine {
-  level: string;
-  obj: unknown;
-  msg: string | undefined;
-}
-
-export function recordingLogger(lines: LogLine[] = []): Logger & { lines: LogLine[] } {
-  const at =
-    (level: string) =>
-    (obj: object | string, msg?: string): void => {
-      lines.push({ level, obj, msg: typeof obj === 'string' ? obj : msg });
-    };
-  const log = {
-    lines,
-    error: at('error'),
-    warn: at('warn'),
-    info: at('info'),
-    debug: at('debug'),
-    child: () => log,
-  };
-  return log;
-}
+export { type LogLine, recordingLogger } from '../../helpers/recording-logger.js';
 
 export function openJournal(dir: string, options: Partial<JournalOptions> = {}): JournalStore {
   return new JournalStore({ dir: join(dir, 'journal'), preallocate: false, ...options });

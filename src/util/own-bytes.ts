@@ -15,7 +15,7 @@
 
 const EMPTY = Buffer.alloc(0);
 
-/** True when bytes [start, end) of `backing` must be copied before a message keeps them. */
+/** True when `byteLength` bytes of `backing` must be copied before a message keeps them. */
 export function pinsMore(byteLength: number, backing: ArrayBufferLike): boolean {
   const whole = backing.byteLength;
   return whole > Buffer.poolSize && byteLength * 2 < whole;

@@ -266,12 +266,15 @@ export class KvSessionStore implements MqttSessionStore {
     const old = c.deferred.get(id);
     c.deferred.set(id, { record, at: old?.at ?? this.timers.now() });
     this.deferring.add(c);
-    if (this.timer === null) {
-      this.timer = this.timers.setTimeout(() => {
-        this.timer = null;
-        this.writeDeferred(this.timers.now() - QOS1_RECORD_DELAY_MS);
-      }, QOS1_RECORD_DELAY_MS);
-    }
+    if (this.timer === null) this.armDeferred(QOS1_RECORD_DELAY_MS);
+  }
+
+  /** In `wait` ms, writes the records that have waited QOS1_RECORD_DELAY_MS by then. */
+  private armDeferred(wait: number): void {
+    this.timer = this.timers.setTimeout(() => {
+      this.timer = null;
+      this.writeDeferred(this.timers.now() - QOS1_RECORD_DELAY_MS);
+    }, wait);
   }
 
   /** Writes the deferred records of deliveries recorded at or before `upTo`; re-arms for the rest. */
@@ -293,11 +296,7 @@ export class KvSessionStore implements MqttSessionStore {
       this.timer = null;
     }
     if (next !== Number.POSITIVE_INFINITY) {
-      const wait = Math.max(1, next + QOS1_RECORD_DELAY_MS - this.timers.now());
-      this.timer = this.timers.setTimeout(() => {
-        this.timer = null;
-        this.writeDeferred(this.timers.now() - QOS1_RECORD_DELAY_MS);
-      }, wait);
+      this.armDeferred(Math.max(1, next + QOS1_RECORD_DELAY_MS - this.timers.now()));
     }
   }
 

@@ -8,6 +8,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { ClientCodes, ClientError } from '../codec/errors.js';
 import type { Endpoint } from '../url.js';
+import { adjacent } from './frame-runs.js';
 import type { ClientTransport, TransportHandlers, TransportOptions } from './types.js';
 
 export async function connectTcp(
@@ -110,8 +111,4 @@ function writeRuns(socket: net.Socket, frames: Uint8Array[], total: number): voi
   }
   socket.write(new Uint8Array(start.buffer, start.byteOffset, length));
   socket.uncork();
-}
-
-function adjacent(a: Uint8Array, b: Uint8Array): boolean {
-  return a.buffer === b.buffer && b.byteOffset === a.byteOffset + a.length;
 }

@@ -11,6 +11,7 @@
 import { ClientCodes, ClientError } from '../codec/errors.js';
 import { afterTurn } from '../timers.js';
 import type { Endpoint } from '../url.js';
+import { joinFrames } from './frame-runs.js';
 import type { ClientTransport, TransportHandlers, TransportOptions } from './types.js';
 
 export const SUBPROTOCOL = 'blazemq.v1';
@@ -95,7 +96,7 @@ export async function connectWebSocket(
     pending = [];
     pendingBytes = 0;
     if (frames.length === 1) send(frames[0]!);
-    else if (frames.length > 1) send(join(frames, total));
+    else if (frames.length > 1) send(joinFrames(frames, total));
   };
   const overHighWater = () => {
     if (ws.bufferedAmount + pendingBytes < HIGH_WATER) return false;
@@ -135,14 +136,4 @@ export async function connectWebSocket(
       messageLimit = 2 * bytes;
     },
   };
-}
-
-function join(frames: Uint8Array[], total: number): Uint8Array {
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const f of frames) {
-    out.set(f, at);
-    at += f.length;
-  }
-  return out;
 }

@@ -137,6 +137,35 @@ describe('WsTransport', () => {
     ws.close();
   });
 
+  it('drops the connection of a session that throws, and one whose session cannot be made, without crashing', async () => {
+    const throwing = route('/t', ['p']);
+    const make = throwing.protocol;
+    throwing.protocol = (t) => {
+      const s = make(t) as Recorder;
+      s.onData = () => {
+        throw new Error('bug');
+      };
+      return s;
+    };
+    const refusing = route('/r', ['p'], {
+      protocol: () => {
+        throw new Error('no session');
+      },
+    });
+    const port = await start([throwing, refusing]);
+    const ws = await open(port, '/t', ['p']);
+    const closed = new Promise<number>((r) => ws.once('close', (code) => r(code)));
+    ws.send(Buffer.from('x'));
+    await closed;
+    await until(() => sessions[0]?.closes === 1);
+    const refused = await open(port, '/r', ['p']);
+    const code = await new Promise<number>((r) => refused.once('close', (c) => r(c)));
+    expect(code).toBe(1006);
+    // The gateway still serves.
+    const again = await open(port, '/t', ['p']);
+    again.close();
+  });
+
   it('returns false above high-water while the peer does not read, and drains when it does', async () => {
     const port = await start([route('/t', ['p'])]);
     const ws = await open(port, '/t', ['p']);

@@ -3,6 +3,8 @@
 // not what a benchmark measures. Payload layout as in stomp-worker.mjs: [0..3] sequence, [8..15] send time.
 import { connect } from 'node:net';
 import protobuf from 'protobufjs';
+// The broker's own varint helpers (the built dist/, which every bench runs against).
+import { varintSize, writeVarint } from '../../dist/util/protobuf-wire.js';
 
 const root = new protobuf.Root();
 root.loadSync(new URL('../../proto/blaze/v1/native.proto', import.meta.url).pathname, { keepCase: true });
@@ -37,17 +39,6 @@ function putVarint(arr, v) {
   arr.push(v);
 }
 
-const varintLen = (v) => (v < 0x80 ? 1 : v < 0x4000 ? 2 : v < 0x200000 ? 3 : v < 0x10000000 ? 4 : 5);
-
-function writeVarint(out, p, v) {
-  while (v >= 0x80) {
-    out[p++] = (v & 0x7f) | 0x80;
-    v >>>= 7;
-  }
-  out[p++] = v;
-  return p;
-}
-
 /**
  * One buffer holding Ack{subscription_id, tags (packed)} (Frame.ack = 25) and, when `credit` > 0,
  * Credit{subscription_id, credit} (Frame.credit = 23): one socket write per read for the consumer, written
@@ -55,11 +46,11 @@ function writeVarint(out, p, v) {
  */
 export function ackCreditFrames(sub, tags, count, credit) {
   let packed = 0;
-  for (let i = 0; i < count; i++) packed += varintLen(tags[i]);
-  const ackInner = count > 0 ? 1 + varintLen(sub) + 1 + varintLen(packed) + packed : 0;
-  const ackBody = count > 0 ? 2 + varintLen(ackInner) + ackInner : 0;
-  const creditInner = credit > 0 ? 1 + varintLen(sub) + 1 + varintLen(credit) : 0;
-  const creditBody = credit > 0 ? 2 + varintLen(creditInner) + creditInner : 0;
+  for (let i = 0; i < count; i++) packed += varintSize(tags[i]);
+  const ackInner = count > 0 ? 1 + varintSize(sub) + 1 + varintSize(packed) + packed : 0;
+  const ackBody = count > 0 ? 2 + varintSize(ackInner) + ackInner : 0;
+  const creditInner = credit > 0 ? 1 + varintSize(sub) + 1 + varintSize(credit) : 0;
+  const creditBody = credit > 0 ? 2 + varintSize(creditInner) + creditInner : 0;
   const out = Buffer.allocUnsafe((ackBody > 0 ? 4 + ackBody : 0) + (creditBody > 0 ? 4 + creditBody : 0));
   let p = 0;
   if (ackBody > 0) {

@@ -16,11 +16,15 @@ import { encodeOkIds } from '../codec/ok-ids.js';
 import type { Send, SendBatch, WireMessage } from '../codec/types.js';
 import type { NativeSession } from '../session.js';
 
-export function toMessageInit(m: WireMessage, now: number): MessageInit {
+/**
+ * The clock is asked only for a message with a time to live: most have none, and the clock is a native call
+ * per message (~1 % of the broker's time in a 1 KiB SendBatch profile).
+ */
+export function toMessageInit(m: WireMessage, clock: { now(): number }): MessageInit {
   const init: MessageInit = { address: m.address, body: m.body, persistent: m.persistent };
   if (m.priority !== undefined) init.priority = m.priority;
   // JMS time to live is relative to the broker's clock; an absolute expiration is taken as given.
-  if (m.time_to_live_ms > 0) init.expiration = now + m.time_to_live_ms;
+  if (m.time_to_live_ms > 0) init.expiration = clock.now() + m.time_to_live_ms;
   else if (m.expiration > 0) init.expiration = m.expiration;
   if (m.correlation_id !== '') init.correlationId = m.correlation_id;
   if (m.reply_to !== '') init.replyTo = m.reply_to;
@@ -88,7 +92,7 @@ function sendOne(
       return ACCEPTED;
     }
     checkMessage(m);
-    const promise = route(session, toMessageInit(m, session.settings.timers.now()), txId, ids);
+    const promise = route(session, toMessageInit(m, session.settings.timers), txId, ids);
     // A transactional send the core took is answered with ACCEPTED itself; anything else was refused.
     if (txKey !== undefined && promise === ACCEPTED) {
       producers.holdInTransaction(txKey, producerId, sequence);
@@ -102,7 +106,7 @@ function sendOne(
     return ACCEPTED;
   }
   checkMessage(m);
-  const promise = route(session, toMessageInit(m, session.settings.timers.now()), txId, ids);
+  const promise = route(session, toMessageInit(m, session.settings.timers), txId, ids);
   if (dedupe) {
     const id = ids === undefined ? '' : ids[ids.length - 1]!;
     producers.accept(producerId, sequence, m.persistent, id);

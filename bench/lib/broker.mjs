@@ -70,7 +70,13 @@ export function worker(script, cfg) {
     join(ROOT, 'bench', script),
     [JSON.stringify(cfg)],
     process.env.BENCH_WORKER_PROF
-      ? { execArgv: ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_WORKER_PROF}`] }
+      ? {
+          execArgv: [
+            '--cpu-prof',
+            '--cpu-prof-interval=100',
+            `--cpu-prof-dir=${process.env.BENCH_WORKER_PROF}`,
+          ],
+        }
       : {},
   );
   const next = (type) =>

@@ -34,6 +34,22 @@ async function prepareOne(h: Harness, c: CoreConnection, n: number): Promise<voi
   sub.close();
 }
 
+/**
+ * One message on `queue://in`, taken and acked by branch xid(1), which also sends to `queue://out`, then
+ * prepared by a connection that goes away; a second connection watches both queues (nothing arrives
+ * while the branch is in doubt).
+ */
+async function preparedThenWatched(h: Harness) {
+  const c = h.connect();
+  await sendAll(c, 'queue://in', ['a'], { persistent: true });
+  await prepareOne(h, c, 1);
+  c.close();
+  const d = h.connect();
+  const { rec: inRec } = h.sub(d, { address: 'queue://in' });
+  const { rec: outRec } = h.sub(d, { address: 'queue://out' });
+  return { d, inRec, outRec };
+}
+
 describe('listing prepared branches', () => {
   it('shows xid, time of prepare, counts and addresses; nothing for unprepared branches', async () => {
     const h = await harness({ store: new MemoryStore() });
@@ -114,14 +130,7 @@ describe('resolving prepared branches', () => {
     const lines: LogLine[] = [];
     const store = new MemoryStore();
     const h = await harness({ store, logger: recordingLogger(lines) });
-    const c = h.connect();
-    await sendAll(c, 'queue://in', ['a'], { persistent: true });
-    await prepareOne(h, c, 1);
-    c.close();
-
-    const d = h.connect();
-    const { rec: inRec } = h.sub(d, { address: 'queue://in' });
-    const { rec: outRec } = h.sub(d, { address: 'queue://out' });
+    const { d, inRec, outRec } = await preparedThenWatched(h);
     expect(inRec.texts()).toEqual([]);
     expect(outRec.texts()).toEqual([]);
 
@@ -143,14 +152,7 @@ describe('resolving prepared branches', () => {
   it('rollback returns the acked message for redelivery and drops the sends', async () => {
     const store = new MemoryStore();
     const h = await harness({ store });
-    const c = h.connect();
-    await sendAll(c, 'queue://in', ['a'], { persistent: true });
-    await prepareOne(h, c, 1);
-    c.close();
-
-    const d = h.connect();
-    const { rec: inRec } = h.sub(d, { address: 'queue://in' });
-    const { rec: outRec } = h.sub(d, { address: 'queue://out' });
+    const { inRec, outRec } = await preparedThenWatched(h);
     // Upper-case hex is the same key.
     await h.core.admin.completeTransaction(key(1).toUpperCase(), 'rollback', 'ops');
     expect(inRec.texts()).toEqual(['a']);

@@ -217,108 +217,83 @@ export class NativeRaw {
 
 /**
  * Builds Send frames by hand: Frame.send (0x52) { request_id (0x08), message (0x12) { address (0x0a),
- * body (0x12), persistent (0x18) } }. `frame(seq, requestId)` writes seq and send time into the body.
+ * body (0x12), persistent (0x18) } }. `build(seq, requestId)` writes seq and send time into the body.
+ * Every frame copies one encoded Message (body filled once) and stamps it: the producer's own CPU shares
+ * the machine with the broker it measures.
  */
 export function sendBuilder(address, size, persistent, now) {
   const addr = Buffer.from(address);
-  const msgHead = [0x0a];
-  putVarint(msgHead, addr.length);
+  const addrHead = [0x0a];
+  putVarint(addrHead, addr.length);
   const bodyHead = [0x12];
   putVarint(bodyHead, size);
-  const tail = persistent ? [0x18, 0x01] : [];
-  const msgLen = msgHead.length + addr.length + bodyHead.length + size + tail.length;
-  const msgPrefix = Buffer.concat([Buffer.from(msgHead), addr, Buffer.from(bodyHead)]);
-  let template;
-  let bodyAt = 0;
-  const build = (seq, requestId) => {
-    if (!requestId && template) {
-      // Fire-and-forget frames differ only in the body's sequence and time: copy a template.
-      const out = Buffer.allocUnsafe(template.length);
-      template.copy(out);
-      out.writeUInt32LE(seq, bodyAt);
-      out.writeDoubleLE(now(), bodyAt + 8);
-      return out;
-    }
+  const message = Buffer.concat([
+    Buffer.from(addrHead),
+    addr,
+    Buffer.from(bodyHead),
+    Buffer.alloc(size, 0x61),
+    Buffer.from(persistent ? [0x18, 0x01] : []),
+  ]);
+  const bodyAt = addrHead.length + addr.length + bodyHead.length;
+  /** Copies the Message to `at` with `seq` and the send time in its body. */
+  const putMessage = (out, at, seq) => {
+    message.copy(out, at);
+    out.writeUInt32LE(seq, at + bodyAt);
+    out.writeDoubleLE(now(), at + bodyAt + 8);
+  };
+  /** A Send frame up to its Message: length prefix, Frame.send, request_id, the message's tag and length. */
+  const sendHead = (requestId) => {
     const send = [];
     if (requestId) {
       send.push(0x08);
       putVarint(send, requestId);
     }
     send.push(0x12);
-    putVarint(send, msgLen);
-    const sendLen = send.length + msgLen;
+    putVarint(send, message.length);
     const head = [0x52];
-    putVarint(head, sendLen);
-    const total = head.length + sendLen;
-    const out = Buffer.allocUnsafe(4 + total);
-    out.writeUInt32BE(total, 0);
-    let p = 4;
-    for (const b of head) out[p++] = b;
-    for (const b of send) out[p++] = b;
-    msgPrefix.copy(out, p);
-    p += msgPrefix.length;
-    out.fill(0x61, p, p + size);
-    out.writeUInt32LE(seq, p);
-    out.writeDoubleLE(now(), p + 8);
-    if (!requestId) {
-      template = Buffer.from(out);
-      bodyAt = p;
-    }
-    p += size;
-    for (const b of tail) out[p++] = b;
+    putVarint(head, send.length + message.length);
+    const prefix = Buffer.allocUnsafe(4);
+    prefix.writeUInt32BE(head.length + send.length + message.length, 0);
+    return Buffer.concat([prefix, Buffer.from(head), Buffer.from(send)]);
+  };
+  const fireAndForget = sendHead(0);
+  const build = (seq, requestId) => {
+    const head = requestId ? sendHead(requestId) : fireAndForget;
+    const out = Buffer.allocUnsafe(head.length + message.length);
+    head.copy(out, 0);
+    putMessage(out, head.length, seq);
     return out;
   };
-  /** `n` fire-and-forget frames from `seq` on, written straight into one buffer (one copy each). */
+  /** `n` fire-and-forget Send frames from `seq` on, written straight into one buffer. */
   build.batch = (seq, n) => {
-    if (!template) build(seq, 0);
-    const len = template.length;
+    const len = fireAndForget.length + message.length;
     const out = Buffer.allocUnsafe(n * len);
     for (let i = 0; i < n; i++) {
-      const at = i * len;
-      template.copy(out, at);
-      out.writeUInt32LE(seq + i, at + bodyAt);
-      out.writeDoubleLE(now(), at + bodyAt + 8);
+      fireAndForget.copy(out, i * len);
+      putMessage(out, i * len + fireAndForget.length, seq + i);
     }
     return out;
   };
+  const itemHead = [0x12];
+  putVarint(itemHead, message.length);
   /**
    * `n` messages from `seq` on in ONE SendBatch frame (Frame.send_batch = 0x5a { messages (0x12) ... }),
    * fire-and-forget: the native protocol's batched send.
    */
   build.sendBatch = (seq, n) => {
-    const item = sendBatchItem();
-    const itemLen = item.length;
-    const innerLen = n * itemLen;
+    const itemLen = itemHead.length + message.length;
     const head = [0x5a];
-    putVarint(head, innerLen);
-    const total = head.length + innerLen;
-    const out = Buffer.allocUnsafe(4 + total);
-    out.writeUInt32BE(total, 0);
+    putVarint(head, n * itemLen);
+    const out = Buffer.allocUnsafe(4 + head.length + n * itemLen);
+    out.writeUInt32BE(head.length + n * itemLen, 0);
     let p = 4;
     for (const b of head) out[p++] = b;
-    // Each message is the same template with its own sequence and time (a copy each, no fill: the
-    // producer's own CPU shares the machine with the broker it measures).
     for (let i = 0; i < n; i++) {
-      item.copy(out, p);
-      out.writeUInt32LE(seq + i, p + itemBodyAt);
-      out.writeDoubleLE(now(), p + itemBodyAt + 8);
-      p += itemLen;
+      for (const b of itemHead) out[p++] = b;
+      putMessage(out, p, seq + i);
+      p += message.length;
     }
     return out;
-  };
-  /** One SendBatch entry (messages, 0x12 <len> Message), body filled once; where its body starts. */
-  let itemTemplate;
-  let itemBodyAt = 0;
-  const sendBatchItem = () => {
-    if (itemTemplate) return itemTemplate;
-    const item = [0x12];
-    putVarint(item, msgLen);
-    itemBodyAt = item.length + msgPrefix.length;
-    itemTemplate = Buffer.alloc(item.length + msgLen, 0x61);
-    Buffer.from(item).copy(itemTemplate, 0);
-    msgPrefix.copy(itemTemplate, item.length);
-    Buffer.from(tail).copy(itemTemplate, itemBodyAt + size);
-    return itemTemplate;
   };
   return build;
 }

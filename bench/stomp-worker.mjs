@@ -101,6 +101,13 @@ async function producer() {
     }
     return out;
   };
+  /** After a refused write and every 256 frames: flush, then wait for drain or at least one turn. */
+  const pace = async (ok, seq) => {
+    if (ok && seq % 256 !== 255) return;
+    client.flush();
+    if (client.sock.writableLength > 1024 * 1024) await new Promise((r) => client.sock.once('drain', r));
+    else await new Promise((r) => setImmediate(r));
+  };
   await new Promise((resolve) => process.once('message', resolve));
   const first = nowMs();
   const start = first;
@@ -118,20 +125,12 @@ async function producer() {
       const n = Math.min(64, messages - seq);
       const ok = client.sock.write(frames(seq, n));
       seq += n - 1;
-      if (!ok || seq % 256 === 255) {
-        if (client.sock.writableLength > 1024 * 1024) await new Promise((r) => client.sock.once('drain', r));
-        else await new Promise((r) => setImmediate(r));
-      }
+      await pace(ok, seq);
       continue;
     }
     if (outstanding >= receipts) await new Promise((r) => (wake = r));
     outstanding++;
-    const ok = client.write(frame(seq));
-    if (!ok || seq % 256 === 255) {
-      client.flush();
-      if (client.sock.writableLength > 1024 * 1024) await new Promise((r) => client.sock.once('drain', r));
-      else await new Promise((r) => setImmediate(r));
-    }
+    await pace(client.write(frame(seq)), seq);
   }
   client.flush();
   send({ type: 'sent', first });

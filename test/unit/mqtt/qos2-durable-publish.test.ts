@@ -48,18 +48,32 @@ async function setup() {
   return { core, protocol, sessionStore };
 }
 
+/** A subscriber at QoS 2 on `topic` (its SUBACK read) and a publisher, both MQTT 3.1.1. */
+async function subscriberAndPublisher(
+  protocol: Awaited<ReturnType<typeof setup>>['protocol'],
+  sub: { clientId: string; clean: boolean; topic: string },
+  publisherId: string,
+) {
+  const subscriber = new Client(protocol, 4);
+  await subscriber.connect({ clientId: sub.clientId, clean: sub.clean });
+  subscriber.subscribe([{ topic: sub.topic, qos: 2 }]);
+  await flush();
+  subscriber.read();
+  const publisher = new Client(protocol, 4);
+  await publisher.connect({ clientId: publisherId });
+  return { sub: subscriber, pub: publisher };
+}
+
 const payloads = (c: Client) => c.publishes().map((p) => `${String(p.payload)}/q${p.qos}`);
 
 describe('QoS 2 PUBLISH behind its durable record', () => {
   it('waits for the record, and a later QoS 0 / QoS 1 delivery waits behind it, in order', async () => {
     const { core, protocol, sessionStore } = await setup();
-    const sub = new Client(protocol, 4);
-    await sub.connect({ clientId: 'keeper', clean: false });
-    sub.subscribe([{ topic: 't', qos: 2 }]);
-    await flush();
-    sub.read();
-    const pub = new Client(protocol, 4);
-    await pub.connect({ clientId: 'pub' });
+    const { sub, pub } = await subscriberAndPublisher(
+      protocol,
+      { clientId: 'keeper', clean: false, topic: 't' },
+      'pub',
+    );
 
     sessionStore.hold();
     pub.publish('t', 'exactly-once', { qos: 2, messageId: 1 });
@@ -76,13 +90,11 @@ describe('QoS 2 PUBLISH behind its durable record', () => {
 
   it('a clean session (nothing stored) is not held', async () => {
     const { core, protocol, sessionStore } = await setup();
-    const sub = new Client(protocol, 4);
-    await sub.connect({ clientId: 'transient', clean: true });
-    sub.subscribe([{ topic: 'u', qos: 2 }]);
-    await flush();
-    sub.read();
-    const pub = new Client(protocol, 4);
-    await pub.connect({ clientId: 'pub2' });
+    const { sub, pub } = await subscriberAndPublisher(
+      protocol,
+      { clientId: 'transient', clean: true, topic: 'u' },
+      'pub2',
+    );
     sessionStore.hold();
     pub.publish('u', 'now', { qos: 2, messageId: 1 });
     await flush();

@@ -3,21 +3,43 @@
  * during one event-loop turn are collected and handed over together from one `setImmediate` (one write per
  * turn, not one per frame: DEPENDENCIES.md), and `write` reports back-pressure against a high-water mark
  * with listeners told once output is back under a low-water mark.
+ *
+ * Output caused by a session's input (util/input-turn.ts) is handed over at the end of that input turn
+ * instead, if nothing was handed over since the last `setImmediate`: the reply to a small read (MQTT at a
+ * fixed rate: 5 PUBLISHes per read) leaves without waiting for the rest of the loop iteration (measured
+ * ~13 us at a cold cache). What arrives after that in the same iteration (many producers feeding one
+ * consumer) is still collected for the `setImmediate`: at most two writes per iteration.
  */
+import { inInputTurnOrItsFlush, sendAfterTurn, type TurnOutput } from '../util/input-turn.js';
 
-export class OutputBatch {
+export class OutputBatch implements TurnOutput {
   private chunks: Uint8Array[] = [];
   /**
    * Bytes that continue the last chunk in the same memory (frames cut one after the other from one
    * slab) and are not in its view yet: the view over the whole run is made once, when the run ends.
    */
   private extended = 0;
+  /**
+   * A flush is due (at the end of the input turn, or from the `setImmediate`). After a flush at the end
+   * of an input turn it stays set until the `setImmediate` that follows, so later output is collected.
+   */
   private scheduled = false;
   /** Bytes added and not yet taken. */
   bytes = 0;
 
   /** `flush` is called once per turn in which something was added; it calls `take()`. */
   constructor(private readonly flush: () => void) {}
+
+  private readonly onImmediate = (): void => {
+    this.scheduled = false;
+    if (this.bytes > 0) this.flush();
+  };
+
+  /** End of the input turn that added output (input-turn.ts). */
+  flushTurn(): void {
+    if (this.bytes > 0) this.flush();
+    setImmediate(this.onImmediate);
+  }
 
   add(chunk: Uint8Array): void {
     if (chunk.byteLength === 0) return;
@@ -37,10 +59,8 @@ export class OutputBatch {
     this.bytes += chunk.byteLength;
     if (!this.scheduled) {
       this.scheduled = true;
-      setImmediate(() => {
-        this.scheduled = false;
-        this.flush();
-      });
+      if (inInputTurnOrItsFlush()) sendAfterTurn(this);
+      else setImmediate(this.onImmediate);
     }
   }
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DrainSignal, OutputBatch } from '../../../src/net/output-batch.js';
+import { enterInput, flushAfterTurn, leaveInput } from '../../../src/util/input-turn.js';
 
 const turn = () => new Promise((r) => setImmediate(r));
 
@@ -44,6 +45,66 @@ describe('OutputBatch', () => {
     expect(chunks.map((c) => Buffer.from(c).toString())).toEqual(['abcdef', 'uvwxyz', 'a']);
     batch.add(a.subarray(1, 2)); // would continue the last taken chunk: not merged into the past
     expect(batch.take().map((c) => Buffer.from(c).toString())).toEqual(['b']);
+  });
+});
+
+describe('OutputBatch at the end of an input turn', () => {
+  const recording = () => {
+    const flushed: string[][] = [];
+    const batch: OutputBatch = new OutputBatch(() =>
+      flushed.push(batch.take().map((c) => Buffer.from(c).toString())),
+    );
+    return { batch, flushed };
+  };
+
+  it('hands output caused by input over when the outermost input turn ends, not a loop iteration later', () => {
+    const { batch, flushed } = recording();
+    enterInput();
+    batch.add(Buffer.from('a'));
+    enterInput();
+    batch.add(Buffer.from('b'));
+    leaveInput();
+    expect(flushed).toEqual([]);
+    leaveInput();
+    expect(flushed).toEqual([['a', 'b']]);
+  });
+
+  it('sends what sessions flush at the end of the turn in the same pass, after them', () => {
+    const { batch, flushed } = recording();
+    enterInput();
+    flushAfterTurn({ flushTurn: () => batch.add(Buffer.from('from a session flush')) });
+    leaveInput();
+    expect(flushed).toEqual([['from a session flush']]);
+  });
+
+  it('collects output of later turns in the same loop iteration for one setImmediate write', async () => {
+    const { batch, flushed } = recording();
+    for (const c of ['first', 'second', 'third']) {
+      enterInput();
+      batch.add(Buffer.from(c));
+      leaveInput();
+    }
+    expect(flushed).toEqual([['first']]);
+    await turn();
+    expect(flushed).toEqual([['first'], ['second', 'third']]);
+    // A new iteration: the next turn's output goes out at its end again.
+    enterInput();
+    batch.add(Buffer.from('fourth'));
+    leaveInput();
+    expect(flushed).toEqual([['first'], ['second', 'third'], ['fourth']]);
+  });
+
+  it('still sends when a session flush at the end of the turn throws', () => {
+    const { batch, flushed } = recording();
+    enterInput();
+    batch.add(Buffer.from('kept'));
+    flushAfterTurn({
+      flushTurn: () => {
+        throw new Error('a session bug');
+      },
+    });
+    expect(() => leaveInput()).toThrow('a session bug');
+    expect(flushed).toEqual([['kept']]);
   });
 });
 

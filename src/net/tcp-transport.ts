@@ -3,8 +3,8 @@
  *
  * Writes are batched: every chunk written during one event-loop turn is queued and handed to the socket
  * in a single `write`, at the end of the input turn that caused it or from a `setImmediate` callback
- * (output-batch.ts; DEPENDENCIES.md: one write per frame is ~10x slower than one per batch). Chunks that are adjacent in memory (consecutive regions of one slab) are merged
- * into one view as they come. Many small chunks are concatenated (fastest on loopback); a batch above
+ * (output-batch.ts; DEPENDENCIES.md: one write per frame is ~10x slower than one per batch). Chunks that
+ * are adjacent in memory (consecutive regions of one slab) are merged into one view as they come. Many small chunks are concatenated (fastest on loopback); a batch above
  * CONCAT_LIMIT, or of chunks that are large on average, is corked and written chunk by chunk so that
  * large bodies are not copied again (the socket then uses writev).
  *

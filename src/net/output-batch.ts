@@ -37,8 +37,9 @@ export class OutputBatch implements TurnOutput {
 
   /** End of the input turn that added output (input-turn.ts). */
   flushTurn(): void {
-    if (this.bytes > 0) this.flush();
+    // Scheduled first: `scheduled` must be cleared by the immediate even if the carrier's write throws.
     setImmediate(this.onImmediate);
+    if (this.bytes > 0) this.flush();
   }
 
   add(chunk: Uint8Array): void {

@@ -31,15 +31,31 @@ export function leaveInput(): void {
   if (--depth !== 0) return;
   ending = true;
   try {
-    // Indexed loop: a flush may (rarely) queue another session, which then runs in this same pass.
-    for (let i = 0; i < queued.length; i++) queued[i]!.flushTurn();
+    flushAll(queued);
   } finally {
-    queued.length = 0;
     ending = false;
     // Even after a session threw: a carrier waiting here has its output held until it is called.
-    for (let i = 0; i < carriers.length; i++) carriers[i]!.flushTurn();
-    carriers.length = 0;
+    flushAll(carriers);
   }
+}
+
+/**
+ * Calls every entry, including those a flush adds (indexed loop), and empties the list. An entry that
+ * throws (against its contract) does not strand the ones after it; the first error is rethrown.
+ */
+function flushAll(list: TurnOutput[]): void {
+  let failed = false;
+  let error: unknown;
+  for (let i = 0; i < list.length; i++) {
+    try {
+      list[i]!.flushTurn();
+    } catch (e) {
+      if (!failed) error = e;
+      failed = true;
+    }
+  }
+  list.length = 0;
+  if (failed) throw error;
 }
 
 /** True while some session is handling input: collect output instead of writing it. */

@@ -4,12 +4,18 @@ import { enterInput, flushAfterTurn, leaveInput } from '../../../src/util/input-
 
 const turn = () => new Promise((r) => setImmediate(r));
 
+/** A batch whose flushes are recorded as the text of the chunks each one took. */
+const recording = () => {
+  const flushed: string[][] = [];
+  const batch: OutputBatch = new OutputBatch(() =>
+    flushed.push(batch.take().map((c) => Buffer.from(c).toString())),
+  );
+  return { batch, flushed };
+};
+
 describe('OutputBatch', () => {
   it('hands everything added in one turn to one flush, in order', async () => {
-    const flushed: string[][] = [];
-    const batch: OutputBatch = new OutputBatch(() =>
-      flushed.push(batch.take().map((c) => Buffer.from(c).toString())),
-    );
+    const { batch, flushed } = recording();
     batch.add(Buffer.from('a'));
     batch.add(Buffer.from('b'));
     batch.add(new Uint8Array(0));
@@ -49,14 +55,6 @@ describe('OutputBatch', () => {
 });
 
 describe('OutputBatch at the end of an input turn', () => {
-  const recording = () => {
-    const flushed: string[][] = [];
-    const batch: OutputBatch = new OutputBatch(() =>
-      flushed.push(batch.take().map((c) => Buffer.from(c).toString())),
-    );
-    return { batch, flushed };
-  };
-
   it('hands output caused by input over when the outermost input turn ends, not a loop iteration later', () => {
     const { batch, flushed } = recording();
     enterInput();
@@ -105,6 +103,28 @@ describe('OutputBatch at the end of an input turn', () => {
     });
     expect(() => leaveInput()).toThrow('a session bug');
     expect(flushed).toEqual([['kept']]);
+  });
+
+  it('a carrier whose write throws strands neither the carriers after it nor its own later output', async () => {
+    let throwing = true;
+    const failing: OutputBatch = new OutputBatch(() => {
+      failing.take();
+      if (throwing) throw new Error('a carrier bug');
+    });
+    const { batch, flushed } = recording();
+    enterInput();
+    failing.add(Buffer.from('lost'));
+    batch.add(Buffer.from('after it'));
+    expect(() => leaveInput()).toThrow('a carrier bug');
+    expect(flushed).toEqual([['after it']]);
+    throwing = false;
+    await turn();
+    enterInput();
+    failing.add(Buffer.from('next'));
+    batch.add(Buffer.from('next'));
+    leaveInput();
+    expect(failing.bytes).toBe(0); // written: not held behind a flag the throw left set
+    expect(flushed).toEqual([['after it'], ['next']]);
   });
 });
 

@@ -47,18 +47,25 @@ export function lastView(m: ChannelMember): ViewEvent | undefined {
   return m.proc.events.filter((e) => e.event === 'view').at(-1) as ViewEvent | undefined;
 }
 
-/** Waits until the member's latest view holds exactly `members` (any order). */
+/**
+ * Waits until the member's latest view holds exactly `members` (any order). With `sinceEvent` (an index
+ * into the member's events), a view reported before that does not count: after a kill the survivors'
+ * current view still lists the killed member's address, which a restarted member reuses.
+ */
 export async function waitForView(
   m: ChannelMember,
   members: string[],
   timeoutMs = 15_000,
+  sinceEvent = 0,
 ): Promise<ViewEvent> {
   const want = [...members].sort().join(',');
   const matches = (e: MemberEvent) =>
     e.event === 'view' && [...(e.members as string[])].sort().join(',') === want;
-  const last = lastView(m);
-  if (last && matches(last)) return last;
-  return (await m.proc.waitFor(matches, timeoutMs, m.proc.events.length)) as ViewEvent;
+  const events = m.proc.events;
+  let last = events.length - 1;
+  while (last >= sinceEvent && events[last]!.event !== 'view') last--;
+  if (last >= sinceEvent && matches(events[last]!)) return events[last] as ViewEvent;
+  return (await m.proc.waitFor(matches, timeoutMs, events.length)) as ViewEvent;
 }
 
 export async function digest(m: ChannelMember): Promise<Record<string, Digest>> {

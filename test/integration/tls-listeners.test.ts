@@ -137,8 +137,15 @@ describe.skipIf(!existsSync(MOSQUITTO_PUB))('TLS listeners', () => {
         "c.send('/topic/' + sys.argv[3], 'from stomp over tls', receipt='r1')",
         'c.disconnect()',
       ].join('\n');
-      await run(PYTHON, ['-c', script, String(plain.stompTls), file('ca.crt'), name]);
-      expect(await received).toBe('from stomp over tls');
+      // Bounded below the test's timeout, so a failure says which side stopped (with stomp.py's output).
+      await run(PYTHON, ['-c', script, String(plain.stompTls), file('ca.crt'), name], { timeout: 15_000 });
+      const late = new Promise<string>((_, reject) =>
+        setTimeout(
+          () => reject(new Error('stomp.py sent, the MQTT subscriber got nothing in 10 s')),
+          10_000,
+        ).unref(),
+      );
+      expect(await Promise.race([received, late])).toBe('from stomp over tls');
     } finally {
       await sub.endAsync(true);
     }
